@@ -1,0 +1,83 @@
+/**
+ * Ordered, append-only control-plane migrations. Never edit one that has shipped; add the next.
+ * Each runs in its own transaction under an advisory lock, so concurrent starts migrate once.
+ */
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'control plane: users, sessions, applications, keys, topics',
+    sql: `
+      CREATE TABLE users (
+        id uuid PRIMARY KEY,
+        email text NOT NULL,
+        password_hash text NOT NULL,
+        role text NOT NULL CHECK (role IN ('OWNER', 'ADMIN', 'DEVELOPER', 'VIEWER')),
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE UNIQUE INDEX users_email_key ON users (lower(email));
+
+      -- Only the SHA-256 of a session id is stored; the id itself lives in the client's cookie.
+      CREATE TABLE sessions (
+        id_hash text PRIMARY KEY,
+        user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL
+      );
+      CREATE INDEX sessions_user_idx ON sessions (user_id);
+
+      CREATE TABLE applications (
+        id uuid PRIMARY KEY,
+        name text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      -- One row per (application, environment); registry_revision rises with every registry change
+      -- and keys the per-environment GraphQL schema cache.
+      CREATE TABLE environments (
+        application_id uuid NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+        name text NOT NULL CHECK (name IN ('DEV', 'STAGING', 'PROD')),
+        registry_revision bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (application_id, name)
+      );
+
+      -- Only the SHA-256 of a key's secret is stored; the secret is shown once at creation.
+      CREATE TABLE api_keys (
+        id uuid PRIMARY KEY,
+        application_id uuid NOT NULL,
+        environment text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('PUBLISHABLE', 'SECRET')),
+        name text,
+        secret_hash text NOT NULL UNIQUE,
+        hint text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        revoked_at timestamptz,
+        FOREIGN KEY (application_id, environment) REFERENCES environments (application_id, name) ON DELETE CASCADE
+      );
+
+      CREATE TABLE topics (
+        id uuid PRIMARY KEY,
+        application_id uuid NOT NULL,
+        environment text NOT NULL,
+        name text NOT NULL,
+        description text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (application_id, environment, name),
+        FOREIGN KEY (application_id, environment) REFERENCES environments (application_id, name) ON DELETE CASCADE
+      );
+
+      CREATE TABLE topic_schema_versions (
+        topic_id uuid NOT NULL REFERENCES topics (id) ON DELETE CASCADE,
+        version integer NOT NULL,
+        schema jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (topic_id, version)
+      );
+    `,
+  },
+];

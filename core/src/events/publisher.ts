@@ -1,0 +1,95 @@
+import type { Redis } from 'ioredis';
+import type { KeyPrincipal } from '../auth/principal.js';
+import { RealtimeError, badInput } from '../errors.js';
+import { assertSafeJson } from '../json.js';
+import { formatCursor, type EventEnvelope } from '../protocol.js';
+import { PUBLISH_SCRIPT } from '../redis/publish-script.js';
+import { topicKeys } from '../redis/keys.js';
+import { assertMatchesSchema } from '../registry/json-schema.js';
+import type { RegistryCache } from '../registry/registry-cache.js';
+import { assertTopicName } from '../registry/topic-names.js';
+import { topicValidator } from '../registry/topics.js';
+import { buildEnvelope, normalizeTraceparent } from './envelope.js';
+
+export interface PublishInput {
+  topic: string;
+  data: unknown;
+  subject?: string | null | undefined;
+  traceparent?: string | null | undefined;
+}
+
+export interface Publisher {
+  /**
+   * Validates and publishes one event for the key's application and environment. Resolves only after
+   * the event is stored in history and published; on any error nothing was stored or published.
+   */
+  publish(principal: KeyPrincipal, input: PublishInput): Promise<EventEnvelope>;
+}
+
+export interface PublisherOptions {
+  redis: Redis;
+  registry: RegistryCache;
+  /** Prefix of every Redis key. */
+  keyPrefix: string;
+  /** Largest accepted `data`, in bytes of its JSON form. @default 262144 */
+  maxPayloadBytes?: number;
+  /** Approximate number of events kept in each topic's history. @default 10000 */
+  historyMaxEvents?: number;
+}
+
+const MAX_SUBJECT_LENGTH = 256;
+
+type PublishCommand = (history: string, epoch: string, channel: string, json: string, cap: number) => Promise<[string, string]>;
+
+export function createPublisher(options: PublisherOptions): Publisher {
+  const { redis, registry, keyPrefix, maxPayloadBytes = 256 * 1024, historyMaxEvents = 10_000 } = options;
+  if (!('realtimePublish' in redis)) {
+    redis.defineCommand('realtimePublish', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
+  }
+  const run = (redis as unknown as { realtimePublish: PublishCommand }).realtimePublish.bind(redis);
+
+  return {
+    async publish(principal, input) {
+      assertTopicName(input.topic, 'topic');
+      const scope = { applicationId: principal.applicationId, environment: principal.environment };
+      const topic = (await registry.get(scope)).byName.get(input.topic);
+      if (!topic) {
+        throw new RealtimeError(
+          'NOT_FOUND',
+          `topic "${input.topic}" is not registered in this application's ${principal.environment} environment; register it first (registerTopic)`,
+          { topic: input.topic },
+        );
+      }
+      if (input.subject != null && (input.subject.length === 0 || input.subject.length > MAX_SUBJECT_LENGTH)) {
+        throw badInput(`subject must be 1–${MAX_SUBJECT_LENGTH} characters`, { field: 'subject' });
+      }
+      const dataJson = JSON.stringify(input.data);
+      if (dataJson === undefined) throw badInput('data is required', { field: 'data' });
+      const size = Buffer.byteLength(dataJson);
+      if (size > maxPayloadBytes) {
+        throw new RealtimeError(
+          'PAYLOAD_TOO_LARGE',
+          `data is ${size} bytes; the limit is ${maxPayloadBytes} bytes (REALTIME_MAX_PAYLOAD_BYTES)`,
+          { size, limit: maxPayloadBytes },
+        );
+      }
+      assertSafeJson(input.data);
+      assertMatchesSchema(topicValidator(topic), input.data, topic.name);
+
+      const envelope = buildEnvelope({
+        topic: topic.name,
+        applicationId: scope.applicationId,
+        environment: scope.environment,
+        schemaVersion: topic.schemaVersion,
+        data: input.data,
+        subject: input.subject,
+        traceparent: normalizeTraceparent(input.traceparent),
+      });
+      const { cursor: _unassigned, ...stored } = envelope;
+      const keys = topicKeys(keyPrefix, scope, topic.name);
+      const [epoch, position] = await run(keys.history, keys.epoch, keys.channel, JSON.stringify(stored), historyMaxEvents);
+      envelope.cursor = formatCursor({ epoch, position });
+      return envelope;
+    },
+  };
+}

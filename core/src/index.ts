@@ -1,0 +1,52 @@
+// The public surface of @realtime/core. Internals not listed here are not reachable from other packages.
+export { loadConfig, ConfigError, type Config, type LogLevel } from './config.js';
+export {
+  ERROR_CODES,
+  CLOSE_CODES,
+  ENVIRONMENTS,
+  toCloudEvent,
+  formatCursor,
+  parseCursor,
+  type ErrorCode,
+  type EnvironmentName,
+  type EventEnvelope,
+  type Cursor,
+} from './protocol.js';
+export { RealtimeError, badInput, forbidden, notFound, unauthenticated } from './errors.js';
+export { assertSafeJson, jsonPointer } from './json.js';
+export { createPool, ensureDatabase, migrate, transaction, redactUrl, ServiceUnreachableError, type Pool } from './db/pool.js';
+export type { Queryable } from './db/queryable.js';
+export { hashPassword, verifyPassword, hashSecret, randomToken } from './auth/secrets.js';
+export {
+  requireUser,
+  requireAdminOf,
+  requireSecretKey,
+  requireKey,
+  type Principal,
+  type KeyPrincipal,
+  type UserPrincipal,
+  type UserRole,
+  type ApiKeyKind,
+} from './auth/principal.js';
+export { createUser, findUserById, authenticateUser, ensureOwner, type User } from './auth/users.js';
+export { createSession, resolveSession, deleteSession } from './auth/sessions.js';
+export { createApplication, findApplication, listApplications, isUuid, type Application } from './apps/applications.js';
+export { createApiKey, findApiKey, listApiKeys, revokeApiKey, resolveApiKey, type ApiKey } from './apps/api-keys.js';
+export { createKeyCache, type KeyCache } from './apps/key-cache.js';
+export {
+  assertTopicName,
+  isTopicName,
+  topicFieldName,
+  topicTypeName,
+  RESERVED_FIELD_NAMES,
+} from './registry/topic-names.js';
+export { compileTopicSchema, assertMatchesSchema, type SchemaViolation } from './registry/json-schema.js';
+export { registerTopic, findTopic, listTopics, registryRevision, topicValidator, type Topic } from './registry/topics.js';
+export { createRegistryCache, type RegistryCache, type TopicSet } from './registry/registry-cache.js';
+export { connectRedis, type Redis } from './redis/connection.js';
+export { topicKeys, registryChannel, type Scope, type TopicKeys } from './redis/keys.js';
+export { createSubscriber, decodeMessage, type Subscriber, type EventListener } from './redis/subscriber.js';
+export { createEventIterator, type EventIteratorOptions } from './redis/event-iterator.js';
+export { buildEnvelope, normalizeTraceparent, type EnvelopeInput } from './events/envelope.js';
+export { createPublisher, type Publisher, type PublishInput } from './events/publisher.js';
+export { createPlatform, type Platform, type PlatformOptions, type ControlMessage } from './platform.js';

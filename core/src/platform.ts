@@ -1,0 +1,122 @@
+import { createKeyCache, type KeyCache } from './apps/key-cache.js';
+import { ensureOwner } from './auth/users.js';
+import type { Config } from './config.js';
+import { createPool, ensureDatabase, migrate, type Pool } from './db/pool.js';
+import { createPublisher, type Publisher } from './events/publisher.js';
+import { connectRedis, type Redis } from './redis/connection.js';
+import { registryChannel, type Scope } from './redis/keys.js';
+import { createSubscriber, type Subscriber } from './redis/subscriber.js';
+import { createRegistryCache, type RegistryCache } from './registry/registry-cache.js';
+
+/** Announcements every instance hears on the control channel. */
+export type ControlMessage =
+  | { type: 'registry-changed'; scope: Scope }
+  | { type: 'key-revoked'; keyId: string };
+
+/**
+ * Everything a role needs, connected: PostgreSQL (created and migrated), one Redis connection for commands,
+ * one for Pub/Sub, and the caches that keep the hot paths off PostgreSQL.
+ */
+export interface Platform {
+  readonly config: Config;
+  readonly pool: Pool;
+  readonly redis: Redis;
+  readonly subscriber: Subscriber;
+  readonly registry: RegistryCache;
+  readonly keys: KeyCache;
+  readonly publisher: Publisher;
+  /** Tells every instance (this one at once) about a change. */
+  announce(message: ControlMessage): Promise<void>;
+  /** Adds a handler for announcements (this instance's own included). */
+  onControl(handler: (message: ControlMessage) => void): () => void;
+  /** True for each backing service that answered just now. */
+  health(): Promise<{ postgres: boolean; redis: boolean }>;
+  close(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  config: Config;
+  /** Creates the first owner account when no user exists. @default true */
+  bootstrapOwner?: boolean;
+  /** Called with the generated owner password, when one had to be generated. */
+  onGeneratedPassword?: (email: string, password: string) => void;
+}
+
+/** Connects to PostgreSQL and Redis, failing fast with a message naming the URL when either is down. */
+export async function createPlatform(options: PlatformOptions): Promise<Platform> {
+  const { config, bootstrapOwner = true, onGeneratedPassword } = options;
+  await ensureDatabase(config.databaseUrl);
+  const pool = await createPool(config.databaseUrl);
+  let redis: Redis | undefined;
+  let subscriberRedis: Redis | undefined;
+  try {
+    await migrate(pool);
+    if (bootstrapOwner) {
+      const owner = await ensureOwner(pool, { email: config.adminEmail, password: config.adminPassword });
+      if (owner.generatedPassword !== undefined) onGeneratedPassword?.(config.adminEmail, owner.generatedPassword);
+    }
+    redis = await connectRedis(config.redisUrl, 'realtime:commands');
+    subscriberRedis = await connectRedis(config.redisUrl, 'realtime:subscriber');
+  } catch (error) {
+    redis?.disconnect();
+    subscriberRedis?.disconnect();
+    await pool.end();
+    throw error;
+  }
+  const commands = redis;
+  const subscriber = createSubscriber(subscriberRedis);
+  const registry = createRegistryCache({ db: pool });
+  const keys = createKeyCache({ db: pool });
+  const handlers = new Set<(message: ControlMessage) => void>();
+  const channel = registryChannel(config.redisKeyPrefix);
+
+  const dispatch = (message: ControlMessage): void => {
+    if (message.type === 'registry-changed') registry.invalidate(message.scope);
+    if (message.type === 'key-revoked') keys.forgetKey(message.keyId);
+    for (const handler of handlers) handler(message);
+  };
+  await subscriber.control(channel, (text) => {
+    try {
+      dispatch(JSON.parse(text) as ControlMessage);
+    } catch {
+      // A malformed announcement is ignored; caches still revalidate by age.
+    }
+  });
+
+  return {
+    config,
+    pool,
+    redis: commands,
+    subscriber,
+    registry,
+    keys,
+    publisher: createPublisher({
+      redis: commands,
+      registry,
+      keyPrefix: config.redisKeyPrefix,
+      maxPayloadBytes: config.maxPayloadBytes,
+    }),
+    async announce(message) {
+      dispatch(message);
+      await commands.publish(channel, JSON.stringify(message));
+    },
+    onControl(handler) {
+      handlers.add(handler);
+      return () => handlers.delete(handler);
+    },
+    async health() {
+      const timeout = <T>(p: Promise<T>): Promise<boolean> =>
+        Promise.race([
+          p.then(() => true),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000).unref()),
+        ]).catch(() => false);
+      const [postgres, redisOk] = await Promise.all([timeout(pool.query('SELECT 1')), timeout(commands.ping())]);
+      return { postgres, redis: redisOk };
+    },
+    async close() {
+      await subscriber.close();
+      commands.disconnect();
+      await pool.end();
+    },
+  };
+}

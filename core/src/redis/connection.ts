@@ -1,0 +1,32 @@
+import { Redis } from 'ioredis';
+import { ServiceUnreachableError, redactUrl } from '../db/pool.js';
+
+export type { Redis };
+
+const REDIS_HINT =
+  'start it with `redis-server --daemonize yes --bind 127.0.0.1 --port 6379` or set REDIS_URL';
+
+/**
+ * Opens a Redis connection and waits until it answers, failing fast with a message that names the URL.
+ * After that, ioredis reconnects by itself; commands issued while it is down fail after one retry.
+ */
+export async function connectRedis(url: string, name: string): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectionName: name,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5_000,
+    enableOfflineQueue: true,
+  });
+  redis.on('error', () => {
+    // Errors are reported by the commands that fail; without a listener ioredis would print every reconnect.
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    redis.disconnect();
+    throw new ServiceUnreachableError(`Redis is unreachable at ${redactUrl(url)} (${(error as Error).message}); ${REDIS_HINT}`);
+  }
+  return redis;
+}

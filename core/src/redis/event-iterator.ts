@@ -1,0 +1,96 @@
+import { RealtimeError } from '../errors.js';
+import type { EventEnvelope } from '../protocol.js';
+import type { EventListener } from './subscriber.js';
+
+export interface EventIteratorOptions {
+  /**
+   * Starts delivery: called once with the push function; resolves to the function that stops it.
+   * The iterator calls the stop function exactly once, when it ends for any reason.
+   */
+  start: (push: EventListener) => Promise<() => void>;
+  /** Events kept for a consumer that is not reading; past it the iterator fails with SLOW_CONSUMER. @default 1000 */
+  bufferSize?: number;
+  /** Drops events before they are buffered (and so before any serialization). */
+  filter?: (event: Readonly<EventEnvelope>) => boolean;
+}
+
+/**
+ * A pull-based view of a push source with a bounded buffer: what a GraphQL subscription resolver returns.
+ * Memory per subscriber is bounded by `bufferSize`; a consumer that falls further behind gets a
+ * SLOW_CONSUMER error (and may resubscribe) instead of growing the server's memory.
+ */
+export async function createEventIterator(options: EventIteratorOptions): Promise<AsyncIterableIterator<Readonly<EventEnvelope>>> {
+  const { start, bufferSize = 1000, filter } = options;
+  const buffer: Readonly<EventEnvelope>[] = [];
+  let waiting: ((result: IteratorResult<Readonly<EventEnvelope>>) => void) | undefined;
+  let failure: RealtimeError | undefined;
+  let done = false;
+  let stop: (() => void) | undefined;
+
+  const stopOnce = (): void => {
+    const stopping = stop;
+    stop = undefined;
+    stopping?.();
+  };
+
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    buffer.length = 0;
+    stopOnce();
+    const resolve = waiting;
+    waiting = undefined;
+    resolve?.({ value: undefined, done: true });
+  };
+
+  const push: EventListener = (event) => {
+    if (done || failure) return;
+    if (filter && !filter(event)) return;
+    if (waiting) {
+      const resolve = waiting;
+      waiting = undefined;
+      resolve({ value: event, done: false });
+      return;
+    }
+    if (buffer.length >= bufferSize) {
+      failure = new RealtimeError(
+        'SLOW_CONSUMER',
+        `the subscriber fell more than ${bufferSize} events behind and was stopped; resubscribe`,
+      );
+      buffer.length = 0;
+      stopOnce();
+      return;
+    }
+    buffer.push(event);
+  };
+
+  stop = await start(push);
+
+  const iterator: AsyncIterableIterator<Readonly<EventEnvelope>> = {
+    next() {
+      const next = buffer.shift();
+      if (next) return Promise.resolve({ value: next, done: false });
+      if (failure) {
+        const error = failure;
+        finish();
+        return Promise.reject(error);
+      }
+      if (done) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve) => {
+        waiting = resolve;
+      });
+    },
+    return() {
+      finish();
+      return Promise.resolve({ value: undefined, done: true });
+    },
+    throw(error?: unknown) {
+      finish();
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}

@@ -1,0 +1,27 @@
+import type { EnvironmentName } from '../protocol.js';
+
+/**
+ * Every Redis key and channel the platform uses is built here, and every one is scoped by
+ * prefix, application and environment: `<prefix>:<applicationId>:<ENV>:<kind>:<name>`.
+ */
+export interface TopicKeys {
+  /** Pub/Sub channel of live events. */
+  channel: string;
+  /** Stream holding the topic's history. */
+  history: string;
+  /** String holding the history's epoch; a new epoch means the history was lost. */
+  epoch: string;
+}
+
+export interface Scope {
+  applicationId: string;
+  environment: EnvironmentName;
+}
+
+export function topicKeys(prefix: string, scope: Scope, topic: string): TopicKeys {
+  const base = `${prefix}:${scope.applicationId}:${scope.environment}`;
+  return { channel: `${base}:ch:${topic}`, history: `${base}:h:${topic}`, epoch: `${base}:ep:${topic}` };
+}
+
+/** The channel on which registry changes are announced to every instance. */
+export const registryChannel = (prefix: string): string => `${prefix}:registry`;

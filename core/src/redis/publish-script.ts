@@ -1,0 +1,24 @@
+/**
+ * Appends an event to its topic's history and publishes it, in one atomic round trip:
+ * nothing is published that is not stored, nothing stored that is not published.
+ *
+ * Input:
+ *   KEYS[1] history stream, KEYS[2] epoch key
+ *   ARGV[1] channel, ARGV[2] envelope JSON without its cursor, ARGV[3] approximate history cap (entries)
+ * Output:
+ *   { epoch, entryId }; the message on the channel is `<epoch>_<entryId>\n<envelope JSON>`
+ *
+ * The epoch is made from the server's clock the first time a topic is written after its history was
+ * created or lost (restart, FLUSHALL), so cursors from a lost history are recognisably stale.
+ */
+export const PUBLISH_SCRIPT = `
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  local t = redis.call('TIME')
+  epoch = t[1] .. string.format('%06d', tonumber(t[2]))
+  redis.call('SET', KEYS[2], epoch)
+end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[2])
+redis.call('PUBLISH', ARGV[1], epoch .. '_' .. id .. '\\n' .. ARGV[2])
+return { epoch, id }
+`;

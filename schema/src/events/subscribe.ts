@@ -1,0 +1,53 @@
+import {
+  RealtimeError,
+  assertTopicName,
+  badInput,
+  createEventIterator,
+  requireKey,
+  topicKeys,
+  type EventEnvelope,
+} from '@realtime/core';
+import type { GraphQLContext } from '../context.js';
+
+const MAX_TOPICS_PER_SUBSCRIPTION = 50;
+
+/**
+ * Opens a live subscription to topics of the caller key's application and environment: the only way in
+ * to a channel, so tenancy is enforced here once for typed fields and `events` alike. Resolves after Redis
+ * confirmed every channel, so an event published after this resolves is delivered.
+ */
+export async function subscribeToTopics(
+  context: GraphQLContext,
+  topics: readonly string[],
+): Promise<AsyncIterableIterator<Readonly<EventEnvelope>>> {
+  const key = requireKey(context.principal);
+  const { platform } = context;
+  const names = [...new Set(topics)];
+  if (names.length === 0 || names.length > MAX_TOPICS_PER_SUBSCRIPTION) {
+    throw badInput(`topics must name 1–${MAX_TOPICS_PER_SUBSCRIPTION} topics`, { field: 'topics' });
+  }
+  const scope = { applicationId: key.applicationId, environment: key.environment };
+  const registered = await platform.registry.get(scope);
+  for (const name of names) {
+    assertTopicName(name, 'topics');
+    if (!registered.byName.has(name)) {
+      throw new RealtimeError('NOT_FOUND', `topic "${name}" is not registered in this application's ${key.environment} environment`, {
+        topic: name,
+      });
+    }
+  }
+  const channels = names.map((name) => topicKeys(platform.config.redisKeyPrefix, scope, name).channel);
+  return createEventIterator({
+    bufferSize: platform.config.subscriberBufferSize,
+    start: async (push) => {
+      const results = await Promise.allSettled(channels.map((channel) => platform.subscriber.listen(channel, push)));
+      const stops = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) {
+        stops.forEach((stop) => stop());
+        throw failed.reason;
+      }
+      return () => stops.forEach((stop) => stop());
+    },
+  });
+}

@@ -1,0 +1,27 @@
+// The public surface of @realtime/schema.
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { builder } from './builder.js';
+import './scalars.js';
+import './auth/user.js';
+import './apps/enums.js';
+import './apps/application.js';
+import './topics/topic.js';
+import './events/event.js';
+import './events/publish.js';
+import './events/events-field.js';
+
+export type { GraphQLContext } from './context.js';
+export { buildApplicationSchema, createSchemaCache } from './typed/application-schema.js';
+
+let base: GraphQLSchema | undefined;
+
+/** The schema every application shares (control plane, publish, generic `events`); built once. */
+export function baseSchema(): GraphQLSchema {
+  base ??= builder.toSchema({ sortSchema: false });
+  return base;
+}
+
+/** The base schema as SDL, sorted so the committed `schema.graphql` diffs cleanly. */
+export function printBaseSchema(): string {
+  return printSchema(lexicographicSortSchema(baseSchema()));
+}

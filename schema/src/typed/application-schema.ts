@@ -1,0 +1,101 @@
+import {
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLSchema,
+  isInterfaceType,
+  isObjectType,
+  isScalarType,
+  type GraphQLFieldConfigMap,
+  type GraphQLNamedType,
+} from 'graphql';
+import { topicTypeName, type EventEnvelope, type Topic, type TopicSet } from '@realtime/core';
+import type { GraphQLContext } from '../context.js';
+import { subscribeToTopics } from '../events/subscribe.js';
+import { convertTopicSchema, createNameAllocator } from './json-schema-to-graphql.js';
+
+function named<T>(schema: GraphQLSchema, name: string, check: (t: GraphQLNamedType | undefined) => t is T & GraphQLNamedType): T {
+  const type = schema.getType(name);
+  if (!check(type)) throw new Error(`base schema lacks the ${name} type`);
+  return type;
+}
+
+/**
+ * The schema of one application environment: the base schema plus, for each registered topic, a typed
+ * Subscription field (`orderUpdated: OrderUpdatedEvent!`) whose `data` type comes from the topic's JSON Schema.
+ * Names are deterministic: topics are processed in name order and their root types are named first, so
+ * a nested type never takes a topic's own name; a clash gets a numeric suffix.
+ */
+export function buildApplicationSchema(base: GraphQLSchema, topics: readonly Topic[]): GraphQLSchema {
+  const config = base.toConfig();
+  const subscription = base.getSubscriptionType();
+  if (!subscription) throw new Error('base schema has no Subscription type');
+  const envelope = named(base, 'EventEnvelope', isInterfaceType);
+  const genericEvent = named(base, 'Event', isObjectType);
+  const scalars = { json: named(base, 'JSON', isScalarType), dateTime: named(base, 'DateTime', isScalarType) };
+  const { data: _untyped, ...envelopeFields } = genericEvent.toConfig().fields;
+
+  const allocate = createNameAllocator(config.types.map((t) => t.name));
+  const sorted = [...topics].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const roots = sorted.map((topic) => {
+    const base = topicTypeName(topic.name);
+    return { topic, eventName: allocate(`${base}Event`), dataName: allocate(base) };
+  });
+
+  const typedFields: GraphQLFieldConfigMap<EventEnvelope, GraphQLContext> = {};
+  const newTypes: GraphQLNamedType[] = [];
+  for (const { topic, eventName, dataName } of roots) {
+    // The root name is already allocated; hand it back once to the converter for the root object.
+    let rootHandedOut = false;
+    const allocateForTopic = (wanted: string): string => {
+      if (!rootHandedOut && wanted === dataName) {
+        rootHandedOut = true;
+        return dataName;
+      }
+      return allocate(wanted);
+    };
+    const dataType = convertTopicSchema(topic.schema, dataName, allocateForTopic, scalars);
+    const eventType = new GraphQLObjectType<EventEnvelope, GraphQLContext>({
+      name: eventName,
+      description: `An event of topic \`${topic.name}\` (schema version ${topic.schemaVersion}).`,
+      interfaces: [envelope],
+      fields: () => ({
+        ...envelopeFields,
+        data: { type: new GraphQLNonNull(dataType), resolve: (event) => event.data },
+      }),
+    });
+    newTypes.push(eventType);
+    typedFields[topic.fieldName] = {
+      type: new GraphQLNonNull(eventType),
+      description: topic.description ?? `Events of topic \`${topic.name}\`.`,
+      subscribe: (_root, _args, context: GraphQLContext) => subscribeToTopics(context, [topic.name]),
+      resolve: (event) => event,
+    };
+  }
+
+  const subscriptionConfig = subscription.toConfig();
+  const typedSubscription = new GraphQLObjectType({
+    ...subscriptionConfig,
+    fields: { ...subscriptionConfig.fields, ...(typedFields as typeof subscriptionConfig.fields) },
+  });
+  return new GraphQLSchema({
+    ...config,
+    subscription: typedSubscription,
+    types: [...config.types.filter((t) => t !== subscription), ...newTypes],
+  });
+}
+
+/**
+ * Builds each environment's schema once per registry revision: keyed by the TopicSet, which the
+ * registry cache replaces exactly when the registry changes. Never built per request.
+ */
+export function createSchemaCache(base: GraphQLSchema): (topics: TopicSet) => GraphQLSchema {
+  const cache = new WeakMap<TopicSet, GraphQLSchema>();
+  return (topics) => {
+    let schema = cache.get(topics);
+    if (!schema) {
+      schema = buildApplicationSchema(base, topics.topics);
+      cache.set(topics, schema);
+    }
+    return schema;
+  };
+}
