@@ -1,0 +1,235 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { GraphQLError } from 'graphql';
+import { createYoga } from 'graphql-yoga';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { WebSocketServer } from 'ws';
+import { createPlatform, type Config, type Platform } from '@realtime/core';
+import { baseSchema, type GraphQLContext } from '@realtime/schema';
+import { BodyTooLargeError, readBody } from './http/body.js';
+import { sessionCookie } from './http/cookies.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { useErrorCodes } from './plugins/use-error-codes.js';
+import { createTenantResolver, type Tenant } from './plugins/use-tenant.js';
+import { attachGraphQLWs } from './ws/graphql-ws-server.js';
+
+export interface App {
+  /** Listens on `config.port` (0 picks a free port); resolves with the base URL. */
+  start(): Promise<string>;
+  /**
+   * Graceful stop: no new connections, in-flight requests finish (up to `config.shutdownGraceMs`),
+   * WebSockets close with 1001, then Redis and PostgreSQL connections close.
+   */
+  stop(): Promise<void>;
+  readonly platform: Platform;
+  /** The base URL once started. */
+  url(): string;
+}
+
+export interface BuildAppOptions {
+  config: Config;
+  /** Where logs go. @default a JSON-lines logger at `config.logLevel` */
+  logger?: Logger;
+}
+
+interface ServerContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** Set-Cookie values the resolvers asked for. */
+  cookies: string[];
+  secure: boolean;
+}
+
+const json = (res: ServerResponse, status: number, body: unknown): void => {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+};
+
+/** Builds the API role: connects to PostgreSQL and Redis (failing fast), then returns `{ start, stop }`. */
+export async function buildApp(options: BuildAppOptions): Promise<App> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const platform = await createPlatform({
+    config,
+    onGeneratedPassword: (email, password) => {
+      // Printed once, on the start that created the owner; only its scrypt hash is stored.
+      process.stdout.write(
+        `\nCreated the first owner account.\n  email:    ${email}\n  password: ${password}\n  (shown once; set REALTIME_ADMIN_PASSWORD to choose it)\n\n`,
+      );
+    },
+  });
+  const metrics = createMetrics(platform);
+  const tenants = createTenantResolver(platform);
+
+  const yoga = createYoga<ServerContext, GraphQLContext>({
+    schema: baseSchema(),
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    logging: {
+      debug: (...args) => logger.debug(String(args[0])),
+      info: (...args) => logger.info(String(args[0])),
+      warn: (...args) => logger.warn(String(args[0])),
+      error: (...args) => logger.error(String(args[0]), { detail: args.slice(1).map(String) }),
+    },
+    maskedErrors: {
+      maskError: (error, message) => {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (original instanceof GraphQLError) return original;
+        if (error instanceof GraphQLError && !error.originalError) return error;
+        logger.error('unexpected error', { error: original instanceof Error ? original.stack : String(original) });
+        return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR', http: { status: 500 } } });
+      },
+    },
+    plugins: [tenants.plugin, maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true }), useErrorCodes()],
+    context: (initial) => {
+      const fromWs = (initial as { tenant?: Tenant }).tenant;
+      const tenant = fromWs ?? tenants.forRequest(initial.request);
+      const context: GraphQLContext = { platform, principal: tenant?.principal ?? { kind: 'anonymous' } };
+      if (!fromWs && initial.cookies) {
+        const { cookies, secure } = initial;
+        context.sessionCookie = {
+          set: (id, maxAge) => cookies.push(sessionCookie(id, maxAge, secure)),
+          clear: () => cookies.push(sessionCookie('', 0, secure)),
+        };
+      }
+      return context;
+    },
+  });
+
+  const instrumentedPublish = platform.publisher.publish.bind(platform.publisher);
+  (platform.publisher as { publish: typeof instrumentedPublish }).publish = async (principal, input) => {
+    try {
+      const event = await instrumentedPublish(principal, input);
+      metrics.publishes.inc({ outcome: 'ok' });
+      return event;
+    } catch (error) {
+      metrics.publishes.inc({ outcome: (error as { code?: string }).code ?? 'INTERNAL_SERVER_ERROR' });
+      throw error;
+    }
+  };
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body: Buffer | undefined;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      try {
+        body = await readBody(req, config.maxRequestBytes);
+      } catch (error) {
+        if (!(error instanceof BodyTooLargeError)) throw error;
+        json(res, 413, {
+          errors: [
+            {
+              message: `request body is larger than ${config.maxRequestBytes} bytes (REALTIME_MAX_REQUEST_BYTES)`,
+              extensions: { code: 'PAYLOAD_TOO_LARGE' },
+            },
+          ],
+        });
+        req.resume();
+        return;
+      }
+    }
+    const secure = req.headers['x-forwarded-proto'] === 'https' || (req.socket as { encrypted?: boolean }).encrypted === true;
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+    }
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+      method: req.method ?? 'GET',
+      headers,
+      ...(body !== undefined ? { body: body.toString('utf8') } : {}),
+      signal: abort.signal,
+    });
+    const context: ServerContext = { req, res, cookies: [], secure };
+    const response = await yoga.fetch(request, context);
+    const outgoing: Record<string, string | string[]> = {};
+    response.headers.forEach((value, name) => {
+      if (name !== 'set-cookie') outgoing[name] = value;
+    });
+    const setCookies = [...response.headers.getSetCookie(), ...context.cookies];
+    if (setCookies.length > 0) outgoing['set-cookie'] = setCookies;
+    res.writeHead(response.status, outgoing);
+    if (!response.body) {
+      res.end();
+      return;
+    }
+    // Streams (SSE) are written chunk by chunk as they come.
+    const reader = response.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done || res.destroyed) break;
+        res.write(value);
+      }
+    } finally {
+      reader.releaseLock();
+      res.end();
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      const health = await platform.health();
+      const ready = health.postgres && health.redis && !stopping;
+      return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...health, stopping });
+    }
+    if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
+      return;
+    }
+    if (path === '/graphql') return handleGraphQL(req, res);
+    json(res, 404, { error: 'not found', graphql: '/graphql', health: ['/healthz', '/readyz', '/metrics'] });
+  }
+
+  let stopping = false;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      logger.error('request failed', { error: error instanceof Error ? error.stack : String(error) });
+      if (!res.headersSent) json(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else res.destroy();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: config.maxWsMessageBytes });
+  const ws = attachGraphQLWs({ platform, yoga: yoga as never, tenants, wss, logger, metrics });
+
+  let baseUrl = '';
+  return {
+    platform,
+    url: () => baseUrl,
+    start() {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          const { port } = server.address() as AddressInfo;
+          baseUrl = `http://127.0.0.1:${port}`;
+          logger.info('listening', { url: `http://localhost:${port}/graphql`, port });
+          resolve(baseUrl);
+        });
+      });
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await ws.dispose();
+      server.closeIdleConnections();
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
+      await Promise.race([closed, grace]);
+      for (const socket of sockets) socket.destroy();
+      await closed;
+      await platform.close();
+      logger.info('stopped');
+    },
+  };
+}

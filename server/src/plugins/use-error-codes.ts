@@ -1,0 +1,63 @@
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { ERROR_CODES, type ErrorCode } from '@realtime/core';
+
+const isCatalogued = (code: unknown): code is ErrorCode => typeof code === 'string' && code in ERROR_CODES;
+
+/**
+ * Gives every error that leaves the server a code from our catalog. GraphQL's own parse and
+ * validation errors, and Yoga's request errors (malformed body, wrong method), become BAD_USER_INPUT
+ * (with `graphqlCode` keeping Yoga's finer code); depth-limit rejections become QUERY_TOO_DEEP.
+ */
+export function classify(error: GraphQLError): GraphQLError {
+  const extensions = error.extensions ?? {};
+  if (isCatalogued(extensions.code)) return error;
+  let code: ErrorCode = 'BAD_USER_INPUT';
+  if (/depth/i.test(error.message) && /limit|exceed/i.test(error.message)) code = 'QUERY_TOO_DEEP';
+  const status = (extensions.http as { status?: number } | undefined)?.status;
+  if (status === 413) code = 'PAYLOAD_TOO_LARGE';
+  if (status !== undefined && status >= 500) code = 'INTERNAL_SERVER_ERROR';
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: {
+      ...extensions,
+      code,
+      ...(typeof extensions.code === 'string' ? { graphqlCode: extensions.code } : {}),
+    },
+  });
+}
+
+/** The same result with every error classified; results without errors are returned as they are. */
+export function classifyResult<T extends ExecutionResult>(result: T): T {
+  if (!result.errors?.length) return result;
+  return { ...result, errors: result.errors.map(classify) };
+}
+
+const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
+  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+
+/** HTTP: every result Yoga sends (including request errors and SSE items). WebSocket uses classifyResult in onNext. */
+export const useErrorCodes = (): Plugin => ({
+  onResultProcess({ result, setResult }) {
+    if (isAsyncIterable(result)) return;
+    if (Array.isArray(result)) {
+      setResult(result.map((r: ExecutionResult) => classifyResult(r)));
+      return;
+    }
+    setResult(classifyResult(result as ExecutionResult));
+  },
+  onValidate() {
+    return ({ result, setResult }) => {
+      if (result.length > 0) setResult(result.map((e) => classify(e instanceof GraphQLError ? e : new GraphQLError(e.message))));
+    };
+  },
+  onParse() {
+    return ({ result, replaceParseResult }) => {
+      if (result instanceof GraphQLError) replaceParseResult(classify(result));
+    };
+  },
+});

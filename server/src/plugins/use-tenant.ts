@@ -1,0 +1,56 @@
+import type { GraphQLSchema } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Platform, Principal } from '@realtime/core';
+import { createSchemaCache, baseSchema } from '@realtime/schema';
+import { bearerToken, resolvePrincipal } from '../principal.js';
+
+/** The caller and the schema it sees; resolved once per HTTP request or once per WebSocket subscribe. */
+export interface Tenant {
+  principal: Principal;
+  schema: GraphQLSchema;
+}
+
+export interface TenantResolver {
+  /** The schema of a principal: its environment's typed schema for API keys, the base schema otherwise. */
+  schemaFor(principal: Principal): Promise<GraphQLSchema>;
+  /** The tenant resolved for an HTTP request by the plugin. */
+  forRequest(request: Request): Tenant | undefined;
+  plugin: Plugin;
+}
+
+/**
+ * Resolves the caller (API key or session cookie) before anything is parsed, and gives the request its
+ * application environment's schema, with that environment's typed topic fields. WebSocket subscriptions
+ * pass `tenant` in the initial context of `getEnveloped`, so both transports select the schema here.
+ */
+export function createTenantResolver(platform: Platform): TenantResolver {
+  const schemaForTopics = createSchemaCache(baseSchema());
+  const byRequest = new WeakMap<Request, Tenant>();
+
+  const schemaFor = async (principal: Principal): Promise<GraphQLSchema> => {
+    if (principal.kind !== 'key') return baseSchema();
+    const topics = await platform.registry.get({ applicationId: principal.applicationId, environment: principal.environment });
+    return schemaForTopics(topics);
+  };
+
+  const plugin: Plugin = {
+    onRequestParse({ request }) {
+      return {
+        async onRequestParseDone() {
+          const principal = await resolvePrincipal(platform, {
+            apiKey: bearerToken(request.headers.get('authorization')),
+            cookieHeader: request.headers.get('cookie'),
+          });
+          byRequest.set(request, { principal, schema: await schemaFor(principal) });
+        },
+      };
+    },
+    onEnveloped({ context, setSchema }) {
+      const initial = context as { tenant?: Tenant; request?: Request } | undefined;
+      const tenant = initial?.tenant ?? (initial?.request ? byRequest.get(initial.request) : undefined);
+      if (tenant) setSchema(tenant.schema);
+    },
+  };
+
+  return { schemaFor, forRequest: (request) => byRequest.get(request), plugin };
+}
