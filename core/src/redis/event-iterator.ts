@@ -70,7 +70,8 @@ export async function createEventIterator(options: EventIteratorOptions): Promis
     next() {
       const next = buffer.shift();
       if (next) return Promise.resolve({ value: next, done: false });
-      if (failure) {
+      if (failure && !done) {
+        // Reported once; after that the iterator is simply done.
         const error = failure;
         finish();
         return Promise.reject(error);

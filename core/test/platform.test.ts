@@ -1,0 +1,158 @@
+/** The control plane and the publish path against real PostgreSQL and Redis, each run in its own database and prefix. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createApiKey,
+  createApplication,
+  createPlatform,
+  createSession,
+  ensureOwner,
+  hashSecret,
+  migrate,
+  registerTopic,
+  resolveApiKey,
+  resolveSession,
+  revokeApiKey,
+  topicKeys,
+  type KeyPrincipal,
+  type Platform,
+} from '@realtime/core';
+import { cleanupConfig, testConfig } from '../../test/support/services.js';
+
+describe('platform (real PostgreSQL and Redis)', () => {
+  const config = testConfig({ REALTIME_ADMIN_PASSWORD: '' });
+  let platform: Platform;
+  let generated: string | undefined;
+  let key: KeyPrincipal;
+  let secret: string;
+
+  beforeAll(async () => {
+    platform = await createPlatform({ config, onGeneratedPassword: (_email, password) => (generated = password) });
+    const app = await createApplication(platform.pool, { name: 'Test' });
+    const created = await createApiKey(platform.pool, { applicationId: app.id, environment: 'DEV', kind: 'SECRET' });
+    secret = created.secret;
+    key = (await resolveApiKey(platform.pool, secret))!;
+    await registerTopic(platform.pool, {
+      applicationId: app.id,
+      environment: 'DEV',
+      name: 'order.updated',
+      schema: { type: 'object', properties: { status: { enum: ['NEW', 'PAID'] } }, required: ['status'] },
+    });
+  });
+
+  afterAll(async () => {
+    await platform?.close();
+    await cleanupConfig(config);
+  });
+
+  describe('start', () => {
+    it('should create the database, migrate it, and generate the first owner password once', async () => {
+      expect(generated).toMatch(/^[A-Za-z0-9_-]{24}$/);
+      expect(await migrate(platform.pool)).toEqual([]);
+      expect(await ensureOwner(platform.pool, { email: 'x@y.z', password: undefined })).toEqual({ created: false, generatedPassword: undefined });
+      const { rows } = await platform.pool.query<{ password_hash: string }>('SELECT password_hash FROM users');
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.password_hash).toMatch(/^scrypt\$/);
+      expect(rows[0]!.password_hash).not.toContain(generated);
+    });
+
+    it('should fail fast naming the URL when PostgreSQL or Redis is unreachable', async () => {
+      await expect(createPlatform({ config: { ...config, databaseUrl: 'postgres://postgres@127.0.0.1:1/realtime' } })).rejects.toThrow(
+        /PostgreSQL is unreachable at postgres:\/\/postgres@127\.0\.0\.1:1\/realtime.*pg_ctlcluster/,
+      );
+      await expect(createPlatform({ config: { ...config, redisUrl: 'redis://127.0.0.1:1' } })).rejects.toThrow(
+        /Redis is unreachable at redis:\/\/127\.0\.0\.1:1.*redis-server/,
+      );
+    });
+  });
+
+  describe('secrets at rest', () => {
+    it('should store only the hash of API keys and sessions', async () => {
+      const dump = JSON.stringify((await platform.pool.query('SELECT * FROM api_keys')).rows);
+      expect(dump).not.toContain(secret);
+      expect(dump).toContain(hashSecret(secret));
+      const { rows } = await platform.pool.query<{ id: string }>('SELECT id FROM users');
+      const sessionId = await createSession(platform.pool, rows[0]!.id, 60);
+      expect(Buffer.from(sessionId, 'base64url')).toHaveLength(16);
+      expect(JSON.stringify((await platform.pool.query('SELECT * FROM sessions')).rows)).not.toContain(sessionId);
+      expect(await resolveSession(platform.pool, sessionId)).toMatchObject({ kind: 'user' });
+    });
+
+    it('should stop resolving a key once it is revoked', async () => {
+      const extra = await createApiKey(platform.pool, { applicationId: key.applicationId, environment: 'DEV', kind: 'PUBLISHABLE' });
+      expect(await resolveApiKey(platform.pool, extra.secret)).toMatchObject({ keyKind: 'PUBLISHABLE' });
+      await revokeApiKey(platform.pool, extra.key.id);
+      expect(await resolveApiKey(platform.pool, extra.secret)).toBeUndefined();
+    });
+  });
+
+  describe('publish', () => {
+    const keys = (): ReturnType<typeof topicKeys> => topicKeys(config.redisKeyPrefix, key, 'order.updated');
+
+    it('should append the event to history and publish it in one step, with a cursor naming its entry', async () => {
+      const event = await platform.publisher.publish(key, { topic: 'order.updated', data: { status: 'NEW' }, subject: 'o-1' });
+      const [epoch, position] = event.cursor.split('_');
+      expect(await platform.redis.get(keys().epoch)).toBe(epoch);
+      const entries = await platform.redis.xrange(keys().history, position!, position!);
+      expect(entries).toHaveLength(1);
+      const stored = JSON.parse(entries[0]![1][1]!) as Record<string, unknown>;
+      expect(stored).toMatchObject({ id: event.id, topic: 'order.updated', subject: 'o-1', data: { status: 'NEW' }, schemaVersion: 1 });
+      expect(stored).not.toHaveProperty('cursor');
+    });
+
+    it('should keep events of one topic in publish order in history', async () => {
+      const events = [];
+      for (let i = 0; i < 20; i += 1) events.push(await platform.publisher.publish(key, { topic: 'order.updated', data: { status: 'PAID' } }));
+      const positions = events.map((e) => e.cursor.split('_')[1]!);
+      const sorted = [...positions].sort((x, y) => {
+        const [xm, xs] = x.split('-').map(BigInt) as [bigint, bigint];
+        const [ym, ys] = y.split('-').map(BigInt) as [bigint, bigint];
+        return xm === ym ? Number(xs - ys) : Number(xm - ym);
+      });
+      expect(positions).toEqual(sorted);
+    });
+
+    it('should store nothing for a refused event', async () => {
+      const before = await platform.redis.xlen(keys().history);
+      await expect(platform.publisher.publish(key, { topic: 'order.updated', data: { status: 'LOST' } })).rejects.toThrow(/\/status/);
+      await expect(platform.publisher.publish(key, { topic: 'order.gone', data: {} })).rejects.toThrow(/not registered/);
+      await expect(
+        platform.publisher.publish(key, { topic: 'order.updated', data: { status: 'NEW', pad: 'x'.repeat(config.maxPayloadBytes) } }),
+      ).rejects.toThrow(/limit/);
+      expect(await platform.redis.xlen(keys().history)).toBe(before);
+    });
+  });
+
+  describe('registry', () => {
+    it('should treat re-registering an identical schema as a no-op and another schema as a conflict', async () => {
+      const schema = { type: 'object', properties: { status: { enum: ['NEW', 'PAID'] } }, required: ['status'] };
+      const again = await registerTopic(platform.pool, { applicationId: key.applicationId, environment: 'DEV', name: 'order.updated', schema: { required: ['status'], properties: schema.properties, type: 'object' } });
+      expect(again.created).toBe(false);
+      await expect(
+        registerTopic(platform.pool, { applicationId: key.applicationId, environment: 'DEV', name: 'order.updated', schema: { type: 'object' } }),
+      ).rejects.toMatchObject({ code: 'CONFLICT' });
+    });
+
+    it('should refuse a topic whose field name another topic already takes', async () => {
+      await expect(
+        registerTopic(platform.pool, { applicationId: key.applicationId, environment: 'DEV', name: 'order_updated', schema: { type: 'object' } }),
+      ).rejects.toThrow(/would take the GraphQL field "orderUpdated"/);
+    });
+
+    it('should see a new topic on another instance as soon as it is announced', async () => {
+      const other = await createPlatform({ config, bootstrapOwner: false });
+      try {
+        const scope = { applicationId: key.applicationId, environment: key.environment };
+        expect((await other.registry.get(scope)).byName.has('order.shipped')).toBe(false);
+        await registerTopic(platform.pool, { ...scope, name: 'order.shipped', schema: { type: 'object' } });
+        await platform.announce({ type: 'registry-changed', scope });
+        const deadline = Date.now() + 5_000;
+        while (!(await other.registry.get(scope)).byName.has('order.shipped')) {
+          if (Date.now() > deadline) throw new Error('the other instance never saw the new topic');
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      } finally {
+        await other.close();
+      }
+    });
+  });
+});

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { connectRedis, createSubscriber, type EventEnvelope, type Subscriber } from '@realtime/core';
+import { REDIS_URL, deleteRedisPrefix, eventually, uniqueName } from '../../test/support/services.js';
+
+describe('subscriber (real Redis)', () => {
+  const prefix = uniqueName('rtt');
+  let subscriber: Subscriber;
+  let publisher: Redis;
+
+  const numsub = async (channel: string): Promise<number> => Number(((await publisher.pubsub('NUMSUB', channel)) as [string, number])[1]);
+  const message = (id: string): string => `1_1-0\n${JSON.stringify({ id, topic: 't', data: { id } })}`;
+
+  beforeAll(async () => {
+    subscriber = createSubscriber(await connectRedis(REDIS_URL, 'test-subscriber'));
+    publisher = new Redis(REDIS_URL);
+  });
+
+  afterAll(async () => {
+    await subscriber.close();
+    publisher.disconnect();
+    await deleteRedisPrefix(prefix);
+  });
+
+  it('should decode a message once and hand the same frozen envelope to every listener', async () => {
+    const channel = `${prefix}:decode`;
+    const seen: EventEnvelope[] = [];
+    const stopA = await subscriber.listen(channel, (e) => seen.push(e));
+    const stopB = await subscriber.listen(channel, (e) => seen.push(e));
+    expect(await numsub(channel)).toBe(1);
+    await publisher.publish(channel, message('e1'));
+    await eventually(() => seen.length === 2, 5_000, 'two deliveries');
+    expect(seen[0]).toBe(seen[1]);
+    expect(Object.isFrozen(seen[0])).toBe(true);
+    expect(seen[0]).toMatchObject({ id: 'e1', cursor: '1_1-0' });
+    stopA();
+    stopB();
+  });
+
+  it('should leave no listener and no Redis subscription after 1,000 subscribe/unsubscribe cycles', async () => {
+    const channels = Array.from({ length: 10 }, (_, i) => `${prefix}:cycle:${i}`);
+    for (let cycle = 0; cycle < 1_000; cycle += 1) {
+      const stop = await subscriber.listen(channels[cycle % channels.length]!, () => undefined);
+      if (cycle % 3 === 0) {
+        // Interleave: leave a second listener on the channel briefly, released out of order.
+        const other = await subscriber.listen(channels[(cycle + 1) % channels.length]!, () => undefined);
+        stop();
+        other();
+      } else {
+        stop();
+      }
+    }
+    await eventually(() => subscriber.listenerCount() === 0 && subscriber.channelCount() === 0, 5_000, 'release');
+    for (const channel of channels) expect(await numsub(channel)).toBe(0);
+  });
+
+  it('should keep delivering when a listener joins while the last one is leaving', async () => {
+    const channel = `${prefix}:race`;
+    const seen: string[] = [];
+    for (let i = 0; i < 50; i += 1) {
+      const stop = await subscriber.listen(channel, () => undefined);
+      stop();
+    }
+    const stop = await subscriber.listen(channel, (e) => seen.push(e.id));
+    await eventually(async () => (await numsub(channel)) === 1, 5_000, 'resubscribed');
+    await publisher.publish(channel, message('late'));
+    await eventually(() => seen.includes('late'), 5_000, 'delivery after churn');
+    stop();
+  });
+});

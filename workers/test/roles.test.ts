@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { ROLE_NAMES, parseRoles } from '@realtime/workers';
+
+describe('roles', () => {
+  it('should run every role by default and on "all"', () => {
+    expect(parseRoles(undefined)).toEqual([...ROLE_NAMES]);
+    expect(parseRoles('all')).toEqual([...ROLE_NAMES]);
+    expect(ROLE_NAMES).toContain('api');
+  });
+
+  it('should refuse a role that does not exist, listing the ones that do', () => {
+    expect(() => parseRoles('api,webhooks-typo')).toThrow(/unknown role "webhooks-typo"; available roles: api/);
+    expect(() => parseRoles(',')).toThrow(/unknown role/);
+  });
+});
