@@ -3,7 +3,7 @@ import { ensureOwner } from './auth/users.js';
 import type { Config } from './config.js';
 import { createPool, ensureDatabase, migrate, type Pool } from './db/pool.js';
 import { createPublisher, type Publisher } from './events/publisher.js';
-import { connectRedis, type Redis } from './redis/connection.js';
+import { closeRedis, connectRedis, type Redis } from './redis/connection.js';
 import { registryChannel, type Scope } from './redis/keys.js';
 import { createSubscriber, type Subscriber } from './redis/subscriber.js';
 import { createRegistryCache, type RegistryCache } from './registry/registry-cache.js';
@@ -115,7 +115,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     },
     async close() {
       await subscriber.close();
-      commands.disconnect();
+      await closeRedis(commands);
       await pool.end();
     },
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertSafeJson, RealtimeError } from '@realtime/core';
+import { assertSafeJson, type RealtimeError } from '@realtime/core';
 
 const failure = (value: unknown): RealtimeError => {
   try {

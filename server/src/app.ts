@@ -189,6 +189,11 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   let stopping = false;
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
+    // While draining, answer in-flight requests and then close their connections instead of keeping them alive.
+    if (stopping) res.shouldKeepAlive = false;
+    res.on('finish', () => {
+      if (stopping) server.closeIdleConnections();
+    });
     handle(req, res).catch((error: unknown) => {
       logger.error('request failed', { error: error instanceof Error ? error.stack : String(error) });
       if (!res.headersSent) json(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });

@@ -29,7 +29,7 @@ export async function gql<T = Record<string, unknown>>(
 }
 
 /** The first error code of a response, for assertions. */
-export const errorCode = (response: { errors?: { extensions?: Record<string, unknown> }[] }): unknown =>
+export const errorCode = (response: { errors?: readonly { extensions?: Record<string, unknown> }[] | undefined }): unknown =>
   response.errors?.[0]?.extensions?.code;
 
 export interface WsConnection {

@@ -30,3 +30,11 @@ export async function connectRedis(url: string, name: string): Promise<Redis> {
   }
   return redis;
 }
+
+/** Closes a connection politely (QUIT) and resolves once it has ended; forces it closed if QUIT fails. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'end') return;
+  const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()));
+  await redis.quit().catch(() => redis.disconnect());
+  await ended;
+}

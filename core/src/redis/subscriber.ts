@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { closeRedis } from './connection.js';
 import type { EventEnvelope } from '../protocol.js';
 
 export type EventListener = (event: Readonly<EventEnvelope>) => void;
@@ -114,7 +115,7 @@ export function createSubscriber(redis: Redis): Subscriber {
     async close() {
       channels.clear();
       controls.clear();
-      redis.disconnect();
+      await closeRedis(redis);
     },
   };
 }

@@ -9,8 +9,8 @@ const isCatalogued = (code: unknown): code is ErrorCode => typeof code === 'stri
  * validation errors, and Yoga's request errors (malformed body, wrong method), become BAD_USER_INPUT
  * (with `graphqlCode` keeping Yoga's finer code); depth-limit rejections become QUERY_TOO_DEEP.
  */
-export function classify(error: GraphQLError): GraphQLError {
-  const extensions = error.extensions ?? {};
+export function classify(error: GraphQLError, graphqlCode?: string): GraphQLError {
+  const extensions = { ...(graphqlCode ? { code: graphqlCode } : {}), ...error.extensions };
   if (isCatalogued(extensions.code)) return error;
   let code: ErrorCode = 'BAD_USER_INPUT';
   if (/depth/i.test(error.message) && /limit|exceed/i.test(error.message)) code = 'QUERY_TOO_DEEP';
@@ -34,7 +34,7 @@ export function classify(error: GraphQLError): GraphQLError {
 /** The same result with every error classified; results without errors are returned as they are. */
 export function classifyResult<T extends ExecutionResult>(result: T): T {
   if (!result.errors?.length) return result;
-  return { ...result, errors: result.errors.map(classify) };
+  return { ...result, errors: result.errors.map((e) => classify(e)) };
 }
 
 const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
@@ -52,12 +52,14 @@ export const useErrorCodes = (): Plugin => ({
   },
   onValidate() {
     return ({ result, setResult }) => {
-      if (result.length > 0) setResult(result.map((e) => classify(e instanceof GraphQLError ? e : new GraphQLError(e.message))));
+      if (result.length > 0) {
+        setResult(result.map((e) => classify(e instanceof GraphQLError ? e : new GraphQLError(e.message), 'GRAPHQL_VALIDATION_FAILED')));
+      }
     };
   },
   onParse() {
     return ({ result, replaceParseResult }) => {
-      if (result instanceof GraphQLError) replaceParseResult(classify(result));
+      if (result instanceof GraphQLError) replaceParseResult(classify(result, 'GRAPHQL_PARSE_FAILED'));
     };
   },
 });

@@ -83,7 +83,8 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
         if (sockets?.size === 0) socketsByKey.delete(principal.keyId);
       },
       onSubscribe: async (ctx, _id, payload) => {
-        if (Object.keys(ctx.subscriptions).length >= maxSubscriptionsPerConnection) {
+        // graphql-ws registers the operation being subscribed before calling us, so it counts itself.
+        if (Object.keys(ctx.subscriptions).length > maxSubscriptionsPerConnection) {
           return [
             new RealtimeError(
               'TOO_MANY_SUBSCRIPTIONS',
@@ -103,10 +104,16 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
         try {
           document = parse(payload.query);
         } catch (error) {
-          return [classify(error instanceof GraphQLError ? error : new GraphQLError(String(error)))];
+          return [classify(error instanceof GraphQLError ? error : new GraphQLError(String(error)), 'GRAPHQL_PARSE_FAILED')];
         }
-        const errors = validate(schema, document);
-        if (errors.length > 0) return errors.map(classify);
+        let errors: readonly GraphQLError[];
+        try {
+          errors = validate(schema, document);
+        } catch (error) {
+          // Some rules (the depth limit) throw instead of reporting; over HTTP Yoga turns that into a result too.
+          errors = [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+        }
+        if (errors.length > 0) return errors.map((e) => classify(e, 'GRAPHQL_VALIDATION_FAILED'));
         return {
           schema,
           document,
@@ -117,7 +124,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
         };
       },
       onNext: (_ctx, _id, _payload, _args, result) => classifyResult(result),
-      onError: (_ctx, _id, _payload, errors) => errors.map(classify),
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => classify(e)),
     },
     wss,
   );

@@ -1,0 +1,169 @@
+/** The API role built in-process on a free port, spoken to over real HTTP and real WebSockets. */
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '@realtime/server';
+import { connectWs, errorCode, gql, subscribe, type WsConnection } from '../../test/support/clients.js';
+import { TEST_ADMIN, cleanupConfig, eventually, testConfig } from '../../test/support/services.js';
+
+const SCHEMA = { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] };
+
+async function setUp(url: string): Promise<{ cookie: string; app: string; pk: string; sk: string }> {
+  const signIn = await gql(url, `mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { id } }`, TEST_ADMIN);
+  const cookie = signIn.setCookie[0]!.split(';')[0]!;
+  const created = await gql<{ createApplication: { id: string } }>(url, `mutation { createApplication(input: { name: "A" }) { id } }`, {}, { cookie });
+  const app = created.data!.createApplication.id;
+  const key = async (kind: string): Promise<string> =>
+    (await gql<{ createApiKey: { secret: string } }>(url, `mutation($app: ID!, $kind: ApiKeyKind!) { createApiKey(input: { applicationId: $app, environment: DEV, kind: $kind }) { secret } }`, { app, kind }, { cookie })).data!.createApiKey.secret;
+  await gql(url, `mutation($app: ID!, $schema: JSON!) { registerTopic(input: { applicationId: $app, environment: DEV, name: "tick", schema: $schema }) { id } }`, { app, schema: SCHEMA }, { cookie });
+  return { cookie, app, pk: await key('PUBLISHABLE'), sk: await key('SECRET') };
+}
+
+describe('API role (in-process)', () => {
+  const config = testConfig({ REALTIME_MAX_QUERY_DEPTH: '3', REALTIME_MAX_SUBSCRIPTIONS_PER_CONNECTION: '20' });
+  let app: App;
+  let url: string;
+  let ctx: Awaited<ReturnType<typeof setUp>>;
+  const sockets: WsConnection[] = [];
+
+  beforeAll(async () => {
+    app = await buildApp({ config });
+    url = await app.start();
+    ctx = await setUp(url);
+  });
+
+  afterAll(async () => {
+    await Promise.all(sockets.map((s) => s.dispose()));
+    await app?.stop();
+    await cleanupConfig(config);
+  });
+
+  describe('health', () => {
+    it('should answer liveness, readiness with each backing service, and Prometheus metrics', async () => {
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ postgres: true, redis: true });
+      await gql(url, `mutation { publish(input: { topic: "tick", data: { n: 1 } }) { event { id } } }`, {}, { key: ctx.sk });
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/realtime_publish_total\{outcome="ok"\} [1-9]/);
+      expect(metrics).toContain('realtime_ws_connections');
+      expect(metrics).toContain('realtime_process_cpu_user_seconds_total');
+    });
+  });
+
+  describe('subscriptions', () => {
+    it('should release every listener after 1,000 subscriptions ended by complete or by closing the socket', async () => {
+      const { subscriber } = app.platform;
+      let socket = connectWs(url, { apiKey: ctx.pk });
+      for (let round = 0; round < 100; round += 1) {
+        const subs = Array.from({ length: 10 }, () => subscribe(socket, `subscription { tick { id data { n } } }`));
+        await eventually(() => subscriber.listenerCount() === 10, 10_000, `round ${round} subscribed`);
+        if (round % 10 === 9) {
+          await socket.dispose();
+          socket = connectWs(url, { apiKey: ctx.pk });
+        } else {
+          subs.forEach((s) => s.stop());
+        }
+        await eventually(() => subscriber.listenerCount() === 0, 10_000, `round ${round} released`);
+      }
+      await socket.dispose();
+      await eventually(() => subscriber.channelCount() === 0, 10_000, 'channels released');
+      expect(subscriber.listenerCount()).toBe(0);
+    });
+
+    it('should refuse a subscription past the per-connection limit with TOO_MANY_SUBSCRIPTIONS', async () => {
+      const socket = connectWs(url, { apiKey: ctx.pk });
+      sockets.push(socket);
+      for (let i = 0; i < 20; i += 1) subscribe(socket, `subscription { tick { id } }`);
+      await eventually(() => app.platform.subscriber.listenerCount() === 20, 10_000, 'twenty subscriptions');
+      const extra = subscribe(socket, `subscription { tick { id } }`);
+      const ended = (await extra.ended) as { error: { extensions?: { code?: string } }[] };
+      expect(ended.error[0]?.extensions?.code).toBe('TOO_MANY_SUBSCRIPTIONS');
+      await socket.dispose();
+      await eventually(() => app.platform.subscriber.listenerCount() === 0, 10_000, 'released');
+    });
+
+    it('should answer a subscription to an unregistered topic with NOT_FOUND', async () => {
+      const socket = connectWs(url, { apiKey: ctx.pk });
+      sockets.push(socket);
+      const sub = subscribe(socket, `subscription { events(topics: ["nope.never"]) { id } }`);
+      await sub.waitFor(1);
+      expect(errorCode(sub.results[0]!)).toBe('NOT_FOUND');
+    });
+  });
+
+  describe('limits are identical over HTTP and WebSocket', () => {
+    const deep = `query { applications { environments { topics { schema } } } }`;
+
+    it('should refuse a query deeper than the limit with QUERY_TOO_DEEP on both transports', async () => {
+      const http = await gql(url, deep, {}, { cookie: ctx.cookie });
+      expect(errorCode(http)).toBe('QUERY_TOO_DEEP');
+      const socket = connectWs(url, { apiKey: ctx.pk });
+      sockets.push(socket);
+      const ws = subscribe(socket, deep);
+      const ended = (await ws.ended) as { error: { message: string; extensions?: { code?: string } }[] };
+      expect(ended.error[0]?.extensions?.code).toBe('QUERY_TOO_DEEP');
+      expect(ended.error[0]?.message).toBe(http.errors?.[0]?.message);
+    });
+
+    it('should answer unknown fields with BAD_USER_INPUT on both transports', async () => {
+      const query = `query { nope }`;
+      const http = await gql(url, query, {}, { key: ctx.pk });
+      expect(errorCode(http)).toBe('BAD_USER_INPUT');
+      const socket = connectWs(url, { apiKey: ctx.pk });
+      sockets.push(socket);
+      const ended = (await subscribe(socket, query).ended) as { error: { extensions?: { code?: string; graphqlCode?: string } }[] };
+      expect(ended.error[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', graphqlCode: 'GRAPHQL_VALIDATION_FAILED' });
+    });
+
+    it('should give an API key its environment’s typed schema over HTTP too', async () => {
+      const typed = await gql<{ __type: { name: string } | null }>(url, `{ __type(name: "TickEvent") { name } }`, {}, { key: ctx.pk });
+      expect(typed.data?.__type?.name).toBe('TickEvent');
+      const base = await gql<{ __type: { name: string } | null }>(url, `{ __type(name: "TickEvent") { name } }`, {}, { cookie: ctx.cookie });
+      expect(base.data?.__type).toBeNull();
+    });
+  });
+});
+
+describe('graceful stop', () => {
+  it('should finish an in-flight request, close sockets with 1001, then release PostgreSQL and Redis', async () => {
+    const config = testConfig();
+    const app = await buildApp({ config });
+    const url = await app.start();
+    try {
+      const ctx = await setUp(url);
+      const socket = connectWs(url, { apiKey: ctx.pk });
+      const sub = subscribe(socket, `subscription { tick { id } }`);
+      await eventually(() => app.platform.subscriber.listenerCount() === 1, 10_000, 'subscription');
+
+      // A request whose body is still arriving when the stop begins.
+      const body = JSON.stringify({ query: `mutation { publish(input: { topic: "tick", data: { n: 7 } }) { event { id } } }` });
+      const { port } = new URL(url);
+      const inFlight = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: {
+          'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${ctx.sk}`,
+        } }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        req.on('error', reject);
+        req.write(body.slice(0, 10));
+        setTimeout(() => req.end(body.slice(10)), 300);
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      const stopped = app.stop();
+      expect((await socket.closed).code).toBe(1001);
+      const finished = await inFlight;
+      expect(finished.status).toBe(200);
+      expect(JSON.parse(finished.body)).toMatchObject({ data: { publish: { event: { id: expect.any(String) } } } });
+      await stopped;
+      expect(app.platform.pool.totalCount).toBe(0);
+      expect(app.platform.redis.status).toBe('end');
+      void sub;
+    } finally {
+      await app.stop();
+      await cleanupConfig(config);
+    }
+  });
+});
