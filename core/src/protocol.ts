@@ -3,19 +3,22 @@
  * Dependency-free on purpose; `docs/protocol.md` and `docs/errors.md` describe the same things for people.
  */
 
-/** Every user-facing error code, with its HTTP status and the WebSocket close code used when it ends a socket. */
+/**
+ * Every user-facing error code: its HTTP status, the WebSocket close code used when the error ends a
+ * socket (null: it ends only the operation, reported as a GraphQL error), and what it means.
+ */
 export const ERROR_CODES = {
-  BAD_USER_INPUT: { status: 400, meaning: 'The input is malformed or violates a schema; the message says where.' },
-  UNAUTHENTICATED: { status: 401, meaning: 'No valid credentials: missing, unknown, expired or revoked key, token or session.' },
-  FORBIDDEN: { status: 403, meaning: 'The credentials are valid but may not do this (wrong key kind, another application or environment).' },
-  NOT_FOUND: { status: 404, meaning: 'The named thing (application, topic, key) does not exist or is not visible to the caller.' },
-  CONFLICT: { status: 409, meaning: 'The request conflicts with existing state (a topic of that name with another schema).' },
-  PAYLOAD_TOO_LARGE: { status: 413, meaning: 'The event data or request body is larger than the configured limit.' },
-  QUERY_TOO_DEEP: { status: 400, meaning: 'The GraphQL selection is nested deeper than the configured limit.' },
-  TOO_MANY_SUBSCRIPTIONS: { status: 429, meaning: 'The connection already holds the maximum number of subscriptions.' },
-  SLOW_CONSUMER: { status: 503, meaning: 'The subscriber fell behind by more than its buffer and was stopped; resubscribe.' },
-  SERVICE_UNAVAILABLE: { status: 503, meaning: 'A backing service (PostgreSQL or Redis) did not answer; retry later.' },
-  INTERNAL_SERVER_ERROR: { status: 500, meaning: 'An unexpected error; details are logged, never sent.' },
+  BAD_USER_INPUT: { status: 400, closeCode: null, meaning: 'The input is malformed or violates a schema; the message says where.' },
+  UNAUTHENTICATED: { status: 401, closeCode: 4401, meaning: 'No valid credentials: missing, unknown, expired or revoked key, token or session.' },
+  FORBIDDEN: { status: 403, closeCode: 4403, meaning: 'The credentials are valid but may not do this (wrong key kind, another application or environment, a revoked key on an open socket).' },
+  NOT_FOUND: { status: 404, closeCode: null, meaning: 'The named thing (application, topic, key) does not exist or is not visible to the caller.' },
+  CONFLICT: { status: 409, closeCode: null, meaning: 'The request conflicts with existing state (a topic of that name with another schema).' },
+  PAYLOAD_TOO_LARGE: { status: 413, closeCode: 1009, meaning: 'The event data, request body or WebSocket message is larger than the configured limit.' },
+  QUERY_TOO_DEEP: { status: 400, closeCode: null, meaning: 'The GraphQL selection is nested deeper than the configured limit.' },
+  TOO_MANY_SUBSCRIPTIONS: { status: 429, closeCode: null, meaning: 'The connection already holds the maximum number of subscriptions.' },
+  SLOW_CONSUMER: { status: 503, closeCode: null, meaning: 'The subscriber fell behind by more than its buffer and was stopped; resubscribe.' },
+  SERVICE_UNAVAILABLE: { status: 503, closeCode: null, meaning: 'A backing service (PostgreSQL or Redis) did not answer; retry later.' },
+  INTERNAL_SERVER_ERROR: { status: 500, closeCode: 1011, meaning: 'An unexpected error; details are logged, never sent.' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -45,7 +48,7 @@ export interface EventEnvelope {
   id: string;
   /** Dotted lower-case topic name, e.g. `order.updated`. */
   topic: string;
-  /** Where the event came from, as a URI reference (`/applications/<id>/publish`). */
+  /** Where the event came from, as a URI reference (`/applications/<id>/<env>` for the publish API). */
   source: string;
   /** ISO-8601 time the platform accepted the event. */
   time: string;

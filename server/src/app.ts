@@ -4,7 +4,7 @@ import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { WebSocketServer } from 'ws';
-import { createPlatform, type Config, type Platform } from '@realtime/core';
+import { RealtimeError, createPlatform, type Config, type Platform } from '@realtime/core';
 import { baseSchema, type GraphQLContext } from '@realtime/schema';
 import { BodyTooLargeError, readBody } from './http/body.js';
 import { sessionCookie } from './http/cookies.js';
@@ -39,6 +39,17 @@ interface ServerContext {
   /** Set-Cookie values the resolvers asked for. */
   cookies: string[];
   secure: boolean;
+}
+
+/** Connection-level failures of PostgreSQL or Redis: the client should retry, nothing is wrong with its request. */
+function isBackendUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001'].includes(code)) return true;
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|Connection terminated|connection timeout|Stream isn't writeable/i.test(error.message)
+  );
 }
 
 const json = (res: ServerResponse, status: number, body: unknown): void => {
@@ -77,6 +88,10 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
         const original = error instanceof GraphQLError ? error.originalError : error;
         if (original instanceof GraphQLError) return original;
         if (error instanceof GraphQLError && !error.originalError) return error;
+        if (isBackendUnavailable(original)) {
+          logger.warn('backing service unavailable', { error: String(original) });
+          return new RealtimeError('SERVICE_UNAVAILABLE', 'PostgreSQL or Redis did not answer; retry shortly');
+        }
         logger.error('unexpected error', { error: original instanceof Error ? original.stack : String(original) });
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR', http: { status: 500 } } });
       },

@@ -167,3 +167,46 @@ describe('graceful stop', () => {
     }
   });
 });
+
+describe('a backing service going away', () => {
+  it('should report not ready and answer SERVICE_UNAVAILABLE while its own Redis is down', async () => {
+    // A Redis server of this test's own (real, on a free port), so stopping it disturbs nobody else.
+    const { spawn } = await import('node:child_process');
+    const { freePort } = await import('../../test/support/services.js');
+    const port = await freePort();
+    const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const config = testConfig({ REDIS_URL: `redis://127.0.0.1:${port}` });
+    try {
+      await eventually(async () => {
+        try {
+          const { Redis } = await import('ioredis');
+          const probe = new Redis(config.redisUrl, { lazyConnect: true, retryStrategy: () => null });
+          probe.on('error', () => undefined);
+          await probe.connect();
+          probe.disconnect();
+          return true;
+        } catch {
+          return false;
+        }
+      }, 10_000, 'private redis-server');
+      const app = await buildApp({ config });
+      const url = await app.start();
+      try {
+        const ctx = await setUp(url);
+        expect((await fetch(`${url}/readyz`)).status).toBe(200);
+        redis.kill('SIGKILL');
+        await new Promise((resolve) => redis.once('exit', resolve));
+        const ready = await fetch(`${url}/readyz`);
+        expect(ready.status).toBe(503);
+        expect(await ready.json()).toMatchObject({ postgres: true, redis: false });
+        const publish = await gql(url, `mutation { publish(input: { topic: "tick", data: { n: 1 } }) { event { id } } }`, {}, { key: ctx.sk });
+        expect(errorCode(publish)).toBe('SERVICE_UNAVAILABLE');
+      } finally {
+        await app.stop();
+      }
+    } finally {
+      redis.kill('SIGKILL');
+      await cleanupConfig({ ...config, redisUrl: 'redis://127.0.0.1:6379' });
+    }
+  });
+});

@@ -31,10 +31,20 @@ export async function connectRedis(url: string, name: string): Promise<Redis> {
   return redis;
 }
 
-/** Closes a connection politely (QUIT) and resolves once it has ended; forces it closed if QUIT fails. */
-export async function closeRedis(redis: Redis): Promise<void> {
-  if (redis.status === 'end') return;
-  const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()));
+/**
+ * Closes a connection: politely (QUIT, so pending replies arrive) when it is up, at once when it is not
+ * (a connection waiting to reconnect never emits 'end', so there is nothing to wait for).
+ * Never waits longer than `timeoutMs`.
+ */
+export async function closeRedis(redis: Redis, timeoutMs = 2_000): Promise<void> {
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
+  const ended = new Promise<void>((resolve) => {
+    redis.once('end', () => resolve());
+    setTimeout(resolve, timeoutMs).unref();
+  });
   await redis.quit().catch(() => redis.disconnect());
   await ended;
 }
