@@ -41,8 +41,34 @@ export {
   RESERVED_FIELD_NAMES,
 } from './registry/topic-names.js';
 export { compileTopicSchema, assertMatchesSchema, type SchemaViolation } from './registry/json-schema.js';
-export { registerTopic, findTopic, listTopics, registryRevision, topicValidator, type Topic } from './registry/topics.js';
+export {
+  registerTopic,
+  registerSchemaVersion,
+  setTopicCompatibility,
+  setTopicRetention,
+  checkTopicCompatibility,
+  findTopic,
+  listTopics,
+  listSchemaVersions,
+  findSchemaVersion,
+  registryRevision,
+  topicValidator,
+  schemaValidator,
+  type Topic,
+  type SchemaVersion,
+  type Retention,
+  type CompatibilityReport,
+} from './registry/topics.js';
+export {
+  COMPATIBILITY_MODES,
+  checkCompatibility,
+  findIncompatibilities,
+  type CompatibilityMode,
+  type BreakingChange,
+  type SchemaChange,
+} from './registry/compatibility.js';
 export { createRegistryCache, type RegistryCache, type TopicSet } from './registry/registry-cache.js';
+export { diffSchemas, type SchemaDiffEntry } from './registry/schema-diff.js';
 export { connectRedis, type Redis } from './redis/connection.js';
 export { topicKeys, registryChannel, type Scope, type TopicKeys } from './redis/keys.js';
 export { createSubscriber, decodeMessage, type Subscriber, type EventListener } from './redis/subscriber.js';

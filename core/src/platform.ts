@@ -92,6 +92,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     keys,
     publisher: createPublisher({
       redis: commands,
+      db: pool,
       registry,
       keyPrefix: config.redisKeyPrefix,
       maxPayloadBytes: config.maxPayloadBytes,

@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   FORBIDDEN: { status: 403, closeCode: 4403, meaning: 'The credentials are valid but may not do this (wrong key kind, another application or environment, a revoked key on an open socket).' },
   NOT_FOUND: { status: 404, closeCode: null, meaning: 'The named thing (application, topic, key) does not exist or is not visible to the caller.' },
   CONFLICT: { status: 409, closeCode: null, meaning: 'The request conflicts with existing state (a topic of that name with another schema).' },
+  SCHEMA_INCOMPATIBLE: { status: 409, closeCode: null, meaning: "A new schema version breaks the topic's compatibility mode; extensions.breakingChanges lists every change." },
   PAYLOAD_TOO_LARGE: { status: 413, closeCode: 1009, meaning: 'The event data, request body or WebSocket message is larger than the configured limit.' },
   QUERY_TOO_DEEP: { status: 400, closeCode: null, meaning: 'The GraphQL selection is nested deeper than the configured limit.' },
   TOO_MANY_SUBSCRIPTIONS: { status: 429, closeCode: null, meaning: 'The connection already holds the maximum number of subscriptions.' },

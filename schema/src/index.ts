@@ -10,6 +10,9 @@ import './events/event.js';
 import './events/publish.js';
 import './events/events-field.js';
 
+import { buildApplicationSchema } from './typed/application-schema.js';
+import type { Topic } from '@realtime/core';
+
 export type { GraphQLContext } from './context.js';
 export { buildApplicationSchema, createSchemaCache } from './typed/application-schema.js';
 
@@ -24,4 +27,12 @@ export function baseSchema(): GraphQLSchema {
 /** The base schema as SDL, sorted so the committed `schema.graphql` diffs cleanly. */
 export function printBaseSchema(): string {
   return printSchema(lexicographicSortSchema(baseSchema()));
+}
+
+/**
+ * The SDL of one application environment (base schema plus its typed topic fields), sorted: what
+ * `realtime schema export` and `GET /schema.graphql` return, and what client codegen consumes.
+ */
+export function printApplicationSchema(topics: readonly Topic[]): string {
+  return `${printSchema(lexicographicSortSchema(buildApplicationSchema(baseSchema(), topics)))}\n`;
 }

@@ -4,14 +4,15 @@ import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { WebSocketServer } from 'ws';
-import { RealtimeError, createPlatform, type Config, type Platform } from '@realtime/core';
-import { baseSchema, type GraphQLContext } from '@realtime/schema';
+import { ENVIRONMENTS, RealtimeError, createPlatform, findApplication, type Config, type EnvironmentName, type Platform } from '@realtime/core';
+import { baseSchema, printApplicationSchema, type GraphQLContext } from '@realtime/schema';
 import { BodyTooLargeError, readBody } from './http/body.js';
 import { sessionCookie } from './http/cookies.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { useErrorCodes } from './plugins/use-error-codes.js';
 import { createTenantResolver, type Tenant } from './plugins/use-tenant.js';
+import { bearerToken, resolvePrincipal } from './principal.js';
 import { attachGraphQLWs } from './ws/graphql-ws-server.js';
 
 export interface App {
@@ -198,7 +199,39 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
       return;
     }
     if (path === '/graphql') return handleGraphQL(req, res);
+    if (path === '/schema.graphql' && req.method === 'GET') return exportSchema(req, res);
     json(res, 404, { error: 'not found', graphql: '/graphql', health: ['/healthz', '/readyz', '/metrics'] });
+  }
+
+  /**
+   * `GET /schema.graphql`: the SDL of the caller key's application environment, for client codegen.
+   * Console users name the environment: `?applicationId=…&environment=DEV`.
+   */
+  async function exportSchema(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+    const principal = await resolvePrincipal(platform, {
+      apiKey: bearerToken(req.headers.authorization),
+      cookieHeader: req.headers.cookie,
+    });
+    const fail = (code: 'UNAUTHENTICATED' | 'BAD_USER_INPUT' | 'NOT_FOUND', status: number, message: string): void =>
+      json(res, status, { errors: [{ message, extensions: { code } }] });
+    let scope: { applicationId: string; environment: EnvironmentName };
+    if (principal.kind === 'key') {
+      scope = { applicationId: principal.applicationId, environment: principal.environment };
+    } else if (principal.kind === 'user') {
+      const applicationId = query.get('applicationId') ?? '';
+      const environment = query.get('environment') ?? '';
+      if (!ENVIRONMENTS.includes(environment as EnvironmentName)) {
+        return fail('BAD_USER_INPUT', 400, `environment must be one of ${ENVIRONMENTS.join(', ')}`);
+      }
+      if (!(await findApplication(platform.pool, applicationId))) return fail('NOT_FOUND', 404, `application "${applicationId}" does not exist`);
+      scope = { applicationId, environment: environment as EnvironmentName };
+    } else {
+      return fail('UNAUTHENTICATED', 401, 'send Authorization: Bearer pk_… or sk_… (or sign in and pass ?applicationId=&environment=)');
+    }
+    const topics = await platform.registry.get(scope);
+    res.writeHead(200, { 'content-type': 'application/graphql; charset=utf-8' });
+    res.end(printApplicationSchema(topics.topics));
   }
 
   let stopping = false;

@@ -4,14 +4,28 @@
  * and drains gracefully on SIGTERM/SIGINT. Nothing else happens here.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, ServiceUnreachableError, loadConfig } from '@realtime/core';
+import { writeFileSync } from 'node:fs';
+import {
+  ConfigError,
+  ENVIRONMENTS,
+  ServiceUnreachableError,
+  createPlatform,
+  findApplication,
+  loadConfig,
+  type EnvironmentName,
+} from '@realtime/core';
+import { printApplicationSchema } from '@realtime/schema';
 import { parseRoles, startWorkerRoles } from '@realtime/workers';
 import { buildApp } from './app.js';
 import { createLogger } from './logger.js';
 
-const USAGE = `usage: realtime start [--role api|all]
+const USAGE = `usage:
+  realtime start [--role api|all]
+      Starts the platform.
+  realtime schema export --application <id> --environment DEV|STAGING|PROD [--out <file>]
+      Prints the GraphQL SDL of one application environment (typed topic fields included), for codegen.
 
-Starts the platform. Configuration comes from environment variables (see README).`;
+Configuration comes from environment variables (see README).`;
 
 async function start(roleText: string | undefined): Promise<void> {
   const config = loadConfig();
@@ -39,24 +53,52 @@ async function start(roleText: string | undefined): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+/** Thrown for a CLI usage mistake: printed as one line with the usage. */
+class UsageError extends Error {}
+
+async function exportSchema(options: { application?: string | undefined; environment?: string | undefined; out?: string | undefined }): Promise<void> {
+  if (!options.application) throw new UsageError('--application <id> is required');
+  const environment = options.environment as EnvironmentName;
+  if (!ENVIRONMENTS.includes(environment)) throw new UsageError(`--environment must be one of ${ENVIRONMENTS.join(', ')}`);
+  const platform = await createPlatform({ config: loadConfig(), bootstrapOwner: false });
+  try {
+    if (!(await findApplication(platform.pool, options.application))) {
+      throw new UsageError(`application "${options.application}" does not exist`);
+    }
+    const topics = await platform.registry.get({ applicationId: options.application, environment });
+    const sdl = printApplicationSchema(topics.topics);
+    if (options.out) writeFileSync(options.out, sdl);
+    else process.stdout.write(sdl);
+  } finally {
+    await platform.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { role: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      role: { type: 'string' },
+      application: { type: 'string' },
+      environment: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
-  const [command] = positionals;
+  const [command, sub] = positionals;
   if (values.help || command === undefined) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
   if (command === 'start') return start(values.role);
+  if (command === 'schema' && sub === 'export') return exportSchema(values);
   throw new Error(`unknown command "${command}"\n${USAGE}`);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   // Expected failures (bad configuration, a service down) print one clear line, not a stack trace.
-  const expected = error instanceof ConfigError || error instanceof ServiceUnreachableError;
+  const expected = error instanceof ConfigError || error instanceof ServiceUnreachableError || error instanceof UsageError;
   process.stderr.write(`realtime: ${expected ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

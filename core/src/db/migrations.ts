@@ -80,4 +80,15 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 2,
+    name: 'registry: compatibility mode and history retention per topic',
+    sql: `
+      ALTER TABLE topics
+        ADD COLUMN compatibility text NOT NULL DEFAULT 'BACKWARD'
+          CHECK (compatibility IN ('NONE', 'BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE')),
+        ADD COLUMN retention_max_events integer NOT NULL DEFAULT 10000 CHECK (retention_max_events > 0),
+        ADD COLUMN retention_max_age_seconds integer NOT NULL DEFAULT 86400 CHECK (retention_max_age_seconds > 0);
+    `,
+  },
 ];

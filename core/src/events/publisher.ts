@@ -8,7 +8,8 @@ import { topicKeys } from '../redis/keys.js';
 import { assertMatchesSchema } from '../registry/json-schema.js';
 import type { RegistryCache } from '../registry/registry-cache.js';
 import { assertTopicName } from '../registry/topic-names.js';
-import { topicValidator } from '../registry/topics.js';
+import { findSchemaVersion, schemaValidator, topicValidator } from '../registry/topics.js';
+import type { Queryable } from '../db/queryable.js';
 import { buildEnvelope, normalizeTraceparent } from './envelope.js';
 
 export interface PublishInput {
@@ -16,6 +17,8 @@ export interface PublishInput {
   data: unknown;
   subject?: string | null | undefined;
   traceparent?: string | null | undefined;
+  /** Validate against this version instead of the latest (producers pinned to an older schema). */
+  schemaVersion?: number | null | undefined;
 }
 
 export interface Publisher {
@@ -28,21 +31,28 @@ export interface Publisher {
 
 export interface PublisherOptions {
   redis: Redis;
+  /** Where older schema versions are read from when a producer pins one. */
+  db: Queryable;
   registry: RegistryCache;
   /** Prefix of every Redis key. */
   keyPrefix: string;
   /** Largest accepted `data`, in bytes of its JSON form. @default 262144 */
   maxPayloadBytes?: number;
-  /** Approximate number of events kept in each topic's history. @default 10000 */
-  historyMaxEvents?: number;
 }
 
 const MAX_SUBJECT_LENGTH = 256;
 
-type PublishCommand = (history: string, epoch: string, channel: string, json: string, cap: number) => Promise<[string, string]>;
+type PublishCommand = (
+  history: string,
+  epoch: string,
+  channel: string,
+  json: string,
+  maxEvents: number,
+  maxAgeMs: number,
+) => Promise<[string, string]>;
 
 export function createPublisher(options: PublisherOptions): Publisher {
-  const { redis, registry, keyPrefix, maxPayloadBytes = 256 * 1024, historyMaxEvents = 10_000 } = options;
+  const { redis, db, registry, keyPrefix, maxPayloadBytes = 256 * 1024 } = options;
   if (!('realtimePublish' in redis)) {
     redis.defineCommand('realtimePublish', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
   }
@@ -74,20 +84,41 @@ export function createPublisher(options: PublisherOptions): Publisher {
         );
       }
       assertSafeJson(input.data);
-      assertMatchesSchema(topicValidator(topic), input.data, topic.name);
+      let schemaVersion = topic.schemaVersion;
+      if (input.schemaVersion != null && input.schemaVersion !== topic.schemaVersion) {
+        const pinned = await findSchemaVersion(db, topic.id, input.schemaVersion);
+        if (!pinned) {
+          throw new RealtimeError(
+            'NOT_FOUND',
+            `schema version ${input.schemaVersion} of "${topic.name}" does not exist; the latest is ${topic.schemaVersion}`,
+            { topic: topic.name, field: 'schemaVersion' },
+          );
+        }
+        assertMatchesSchema(schemaValidator(pinned), input.data, topic.name);
+        schemaVersion = pinned.version;
+      } else {
+        assertMatchesSchema(topicValidator(topic), input.data, topic.name);
+      }
 
       const envelope = buildEnvelope({
         topic: topic.name,
         applicationId: scope.applicationId,
         environment: scope.environment,
-        schemaVersion: topic.schemaVersion,
+        schemaVersion,
         data: input.data,
         subject: input.subject,
         traceparent: normalizeTraceparent(input.traceparent),
       });
       const { cursor: _unassigned, ...stored } = envelope;
       const keys = topicKeys(keyPrefix, scope, topic.name);
-      const [epoch, position] = await run(keys.history, keys.epoch, keys.channel, JSON.stringify(stored), historyMaxEvents);
+      const [epoch, position] = await run(
+        keys.history,
+        keys.epoch,
+        keys.channel,
+        JSON.stringify(stored),
+        topic.retentionMaxEvents,
+        topic.retentionMaxAgeSeconds * 1000,
+      );
       envelope.cursor = formatCursor({ epoch, position });
       return envelope;
     },

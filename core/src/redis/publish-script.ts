@@ -4,9 +4,13 @@
  *
  * Input:
  *   KEYS[1] history stream, KEYS[2] epoch key
- *   ARGV[1] channel, ARGV[2] envelope JSON without its cursor, ARGV[3] approximate history cap (entries)
+ *   ARGV[1] channel, ARGV[2] envelope JSON without its cursor, ARGV[3] approximate history cap (entries),
+ *   ARGV[4] history age cap in milliseconds
  * Output:
  *   { epoch, entryId }; the message on the channel is `<epoch>_<entryId>\n<envelope JSON>`
+ *
+ * History is trimmed by count (MAXLEN) and by age (MINID), both approximately (`~`): Redis trims whole
+ * internal nodes, so slightly more than the cap may be kept, never less.
  *
  * The epoch is made from the server's clock the first time a topic is written after its history was
  * created or lost (restart, FLUSHALL), so cursors from a lost history are recognisably stale.
@@ -19,6 +23,8 @@ if not epoch then
   redis.call('SET', KEYS[2], epoch)
 end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[2])
+local ms = tonumber(string.match(id, '^(%d+)'))
+redis.call('XTRIM', KEYS[1], 'MINID', '~', tostring(ms - tonumber(ARGV[4])))
 redis.call('PUBLISH', ARGV[1], epoch .. '_' .. id .. '\\n' .. ARGV[2])
 return { epoch, id }
 `;

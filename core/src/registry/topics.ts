@@ -5,6 +5,7 @@ import { transaction } from '../db/pool.js';
 import type { Queryable } from '../db/queryable.js';
 import { RealtimeError, badInput } from '../errors.js';
 import type { EnvironmentName } from '../protocol.js';
+import { checkCompatibility, type BreakingChange, type CompatibilityMode } from './compatibility.js';
 import { compileTopicSchema } from './json-schema.js';
 import { RESERVED_FIELD_NAMES, assertTopicName, topicFieldName } from './topic-names.js';
 
@@ -19,6 +20,24 @@ export interface Topic {
   schemaVersion: number;
   /** The JSON Schema of {@link Topic.schemaVersion}. */
   schema: Record<string, unknown>;
+  /** How new schema versions must relate to earlier ones (Confluent's modes). */
+  compatibility: CompatibilityMode;
+  /** History kept for resume: at most this many events… */
+  retentionMaxEvents: number;
+  /** …and none older than this. */
+  retentionMaxAgeSeconds: number;
+  createdAt: Date;
+}
+
+export interface Retention {
+  maxEvents?: number | null | undefined;
+  maxAgeSeconds?: number | null | undefined;
+}
+
+export interface SchemaVersion {
+  topicId: string;
+  version: number;
+  schema: Record<string, unknown>;
   createdAt: Date;
 }
 
@@ -31,6 +50,9 @@ interface TopicRow {
   created_at: Date;
   version: number;
   schema: Record<string, unknown>;
+  compatibility: CompatibilityMode;
+  retention_max_events: number;
+  retention_max_age_seconds: number;
 }
 
 const toTopic = (row: TopicRow): Topic => ({
@@ -42,6 +64,9 @@ const toTopic = (row: TopicRow): Topic => ({
   description: row.description,
   schemaVersion: row.version,
   schema: row.schema,
+  compatibility: row.compatibility,
+  retentionMaxEvents: row.retention_max_events,
+  retentionMaxAgeSeconds: row.retention_max_age_seconds,
   createdAt: row.created_at,
 });
 
@@ -100,9 +125,12 @@ export async function registerTopic(
     name: string;
     schema: unknown;
     description?: string | null | undefined;
+    compatibility?: CompatibilityMode | null | undefined;
+    retention?: Retention | null | undefined;
   },
 ): Promise<{ topic: Topic; created: boolean }> {
   assertTopicName(input.name);
+  const retention = checkRetention(input.retention);
   const fieldName = topicFieldName(input.name);
   if (RESERVED_FIELD_NAMES.has(fieldName)) {
     throw badInput(`topic name "${input.name}" is reserved by the platform`, { field: 'name' });
@@ -121,7 +149,7 @@ export async function registerTopic(
       if (canonical(existing.schema) === canonical(input.schema)) return { topic: existing, created: false };
       throw new RealtimeError(
         'CONFLICT',
-        `topic "${input.name}" already exists with another schema in ${input.environment}`,
+        `topic "${input.name}" already exists with another schema in ${input.environment}; add a version with registerSchemaVersion`,
         { topic: input.name },
       );
     }
@@ -137,31 +165,186 @@ export async function registerTopic(
     }
     const id = uuidv7();
     await client.query(
-      'INSERT INTO topics (id, application_id, environment, name, description) VALUES ($1, $2, $3, $4, $5)',
-      [id, input.applicationId, input.environment, input.name, description],
+      `INSERT INTO topics (id, application_id, environment, name, description, compatibility, retention_max_events, retention_max_age_seconds)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        id,
+        input.applicationId,
+        input.environment,
+        input.name,
+        description,
+        input.compatibility ?? 'BACKWARD',
+        retention.maxEvents,
+        retention.maxAgeSeconds,
+      ],
     );
     await client.query('INSERT INTO topic_schema_versions (topic_id, version, schema) VALUES ($1, 1, $2)', [
       id,
       JSON.stringify(input.schema),
     ]);
-    await client.query(
-      'UPDATE environments SET registry_revision = registry_revision + 1 WHERE application_id = $1 AND name = $2',
-      [input.applicationId, input.environment],
-    );
+    await bumpRevision(client, input);
     const topic = await findTopic(client, input);
     return { topic: topic as Topic, created: true };
+  });
+}
+
+const MAX_RETENTION_EVENTS = 1_000_000;
+const MAX_RETENTION_AGE = 30 * 24 * 3600;
+
+function checkRetention(retention: Retention | null | undefined): { maxEvents: number; maxAgeSeconds: number } {
+  const maxEvents = retention?.maxEvents ?? 10_000;
+  const maxAgeSeconds = retention?.maxAgeSeconds ?? 24 * 3600;
+  if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > MAX_RETENTION_EVENTS) {
+    throw badInput(`retention.maxEvents must be an integer from 1 to ${MAX_RETENTION_EVENTS}`, { field: 'retention.maxEvents' });
+  }
+  if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 1 || maxAgeSeconds > MAX_RETENTION_AGE) {
+    throw badInput(`retention.maxAgeSeconds must be an integer from 1 to ${MAX_RETENTION_AGE} (30 days)`, {
+      field: 'retention.maxAgeSeconds',
+    });
+  }
+  return { maxEvents, maxAgeSeconds };
+}
+
+async function bumpRevision(client: Queryable, scope: { applicationId: string; environment: EnvironmentName }): Promise<void> {
+  await client.query(
+    'UPDATE environments SET registry_revision = registry_revision + 1 WHERE application_id = $1 AND name = $2',
+    [scope.applicationId, scope.environment],
+  );
+}
+
+interface TopicScope {
+  applicationId: string;
+  environment: EnvironmentName;
+  name: string;
+}
+
+async function lockedTopic(client: Queryable, scope: TopicScope): Promise<Topic> {
+  const { rowCount } = await client.query(
+    'SELECT 1 FROM topics WHERE application_id = $1 AND environment = $2 AND name = $3 FOR UPDATE',
+    [scope.applicationId, scope.environment, scope.name],
+  );
+  const topic = rowCount ? await findTopic(client, scope) : undefined;
+  if (!topic) {
+    throw new RealtimeError('NOT_FOUND', `topic "${scope.name}" is not registered in ${scope.environment}`, { topic: scope.name });
+  }
+  return topic;
+}
+
+export async function listSchemaVersions(db: Queryable, topicId: string): Promise<SchemaVersion[]> {
+  const { rows } = await db.query<{ topic_id: string; version: number; schema: Record<string, unknown>; created_at: Date }>(
+    'SELECT * FROM topic_schema_versions WHERE topic_id = $1 ORDER BY version',
+    [topicId],
+  );
+  return rows.map((r) => ({ topicId: r.topic_id, version: r.version, schema: r.schema, createdAt: r.created_at }));
+}
+
+/** Schema versions never change once written, so they are cached for the life of the process. */
+const versionCache = new Map<string, Promise<SchemaVersion | undefined>>();
+
+export function findSchemaVersion(db: Queryable, topicId: string, version: number): Promise<SchemaVersion | undefined> {
+  const key = `${topicId}:${version}`;
+  let found = versionCache.get(key);
+  if (!found) {
+    found = db
+      .query<{ topic_id: string; version: number; schema: Record<string, unknown>; created_at: Date }>(
+        'SELECT * FROM topic_schema_versions WHERE topic_id = $1 AND version = $2',
+        [topicId, version],
+      )
+      .then(({ rows }) => rows[0] && { topicId: rows[0].topic_id, version: rows[0].version, schema: rows[0].schema, createdAt: rows[0].created_at });
+    versionCache.set(key, found);
+    void found.then((v) => v === undefined && versionCache.delete(key), () => versionCache.delete(key));
+  }
+  return found;
+}
+
+/** The result of checking a candidate schema against a topic's mode and versions. */
+export interface CompatibilityReport {
+  compatible: boolean;
+  breakingChanges: BreakingChange[];
+}
+
+/** Checks a candidate schema against the topic's compatibility mode without registering anything. */
+export async function checkTopicCompatibility(db: Queryable, scope: TopicScope, schema: unknown): Promise<CompatibilityReport> {
+  compileTopicSchema(schema);
+  const topic = await findTopic(db, scope);
+  if (!topic) throw new RealtimeError('NOT_FOUND', `topic "${scope.name}" is not registered in ${scope.environment}`, { topic: scope.name });
+  const versions = await listSchemaVersions(db, topic.id);
+  return checkCompatibility(topic.compatibility, schema, versions);
+}
+
+const describeChanges = (changes: readonly BreakingChange[]): string =>
+  changes.map((c) => `${c.rule} at ${c.path} (against v${c.version}): ${c.message}`).join('; ');
+
+/**
+ * Registers the next schema version of a topic: versions 1, 2, 3…; a schema identical to the latest is a
+ * no-op returning the latest version. A version that breaks the topic's compatibility mode is refused
+ * with SCHEMA_INCOMPATIBLE listing every breaking change; nothing is written then.
+ */
+export async function registerSchemaVersion(
+  pool: Pool,
+  input: TopicScope & { schema: unknown },
+): Promise<{ topic: Topic; version: number; created: boolean }> {
+  compileTopicSchema(input.schema);
+  return transaction(pool, async (client) => {
+    const topic = await lockedTopic(client, input);
+    if (canonical(topic.schema) === canonical(input.schema)) return { topic, version: topic.schemaVersion, created: false };
+    const versions = await listSchemaVersions(client, topic.id);
+    const report = checkCompatibility(topic.compatibility, input.schema, versions);
+    if (!report.compatible) {
+      throw new RealtimeError(
+        'SCHEMA_INCOMPATIBLE',
+        `the schema breaks ${topic.compatibility} compatibility of "${topic.name}": ${describeChanges(report.breakingChanges)}`,
+        { topic: topic.name, compatibility: topic.compatibility, breakingChanges: report.breakingChanges },
+      );
+    }
+    const version = topic.schemaVersion + 1;
+    await client.query('INSERT INTO topic_schema_versions (topic_id, version, schema) VALUES ($1, $2, $3)', [
+      topic.id,
+      version,
+      JSON.stringify(input.schema),
+    ]);
+    await bumpRevision(client, input);
+    return { topic: (await findTopic(client, input)) as Topic, version, created: true };
+  });
+}
+
+/** Changes how future versions of a topic must relate to earlier ones. */
+export async function setTopicCompatibility(pool: Pool, input: TopicScope & { compatibility: CompatibilityMode }): Promise<Topic> {
+  return transaction(pool, async (client) => {
+    const topic = await lockedTopic(client, input);
+    await client.query('UPDATE topics SET compatibility = $2 WHERE id = $1', [topic.id, input.compatibility]);
+    return { ...topic, compatibility: input.compatibility };
+  });
+}
+
+/** Changes how much history a topic keeps. */
+export async function setTopicRetention(pool: Pool, input: TopicScope & { retention: Retention }): Promise<Topic> {
+  const retention = checkRetention(input.retention);
+  return transaction(pool, async (client) => {
+    const topic = await lockedTopic(client, input);
+    await client.query('UPDATE topics SET retention_max_events = $2, retention_max_age_seconds = $3 WHERE id = $1', [
+      topic.id,
+      retention.maxEvents,
+      retention.maxAgeSeconds,
+    ]);
+    await bumpRevision(client, input);
+    return { ...topic, retentionMaxEvents: retention.maxEvents, retentionMaxAgeSeconds: retention.maxAgeSeconds };
   });
 }
 
 /** Compiled validators, one per (topic, version): compiling happens once per schema version, not per event. */
 const validators = new Map<string, ValidateFunction>();
 
-export function topicValidator(topic: Topic): ValidateFunction {
-  const key = `${topic.id}:${topic.schemaVersion}`;
+export function schemaValidator(version: Pick<SchemaVersion, 'topicId' | 'version' | 'schema'>): ValidateFunction {
+  const key = `${version.topicId}:${version.version}`;
   let validate = validators.get(key);
   if (!validate) {
-    validate = compileTopicSchema(topic.schema);
+    validate = compileTopicSchema(version.schema);
     validators.set(key, validate);
   }
   return validate;
 }
+
+/** The validator of a topic's latest version. */
+export const topicValidator = (topic: Topic): ValidateFunction =>
+  schemaValidator({ topicId: topic.id, version: topic.schemaVersion, schema: topic.schema });

@@ -8,6 +8,7 @@ const PublishInput = builder.inputType('PublishInput', {
     data: t.field({ type: 'JSON', required: true, description: 'Validated against the topic’s schema.' }),
     subject: t.string({ description: 'Ordering key, e.g. an order id.' }),
     traceparent: t.string({ description: 'W3C trace context to carry on the event.' }),
+    schemaVersion: t.int({ description: 'Validate against this schema version instead of the latest (a pinned producer).' }),
   }),
 });
 
@@ -28,6 +29,7 @@ builder.mutationField('publish', (t) =>
         data: input.data,
         subject: input.subject,
         traceparent: input.traceparent,
+        schemaVersion: input.schemaVersion,
       });
       return { event };
     },

@@ -1,0 +1,548 @@
+/* eslint-disable */
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+export type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+export type MakeOptional<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]?: Maybe<T[SubKey]> };
+export type MakeMaybe<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]: Maybe<T[SubKey]> };
+export type MakeEmpty<T extends { [key: string]: unknown }, K extends keyof T> = { [_ in K]?: never };
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** An instant as an ISO-8601 string in UTC, e.g. `2026-11-27T20:58:03.000Z`. */
+  DateTime: { input: string; output: string; }
+  /** Any JSON value (object, array, string, number, boolean or null). */
+  JSON: { input: unknown; output: unknown; }
+};
+
+/** An API key. Its secret is shown once, by createApiKey; only a hash is stored. */
+export type ApiKey = {
+  __typename?: 'ApiKey';
+  applicationId: Scalars['ID']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  environment: EnvironmentName;
+  /** Prefix and last four characters, to recognise the key. */
+  hint: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  kind: ApiKeyKind;
+  name?: Maybe<Scalars['String']['output']>;
+  revokedAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+export enum ApiKeyKind {
+  /** pk_…: subscribes. Safe to ship in browser and mobile apps. */
+  Publishable = 'PUBLISHABLE',
+  /** sk_…: publishes, and administers its own application and environment. Keep on servers. */
+  Secret = 'SECRET'
+}
+
+/** A tenant: its environments, keys, topics and events are invisible to every other application. */
+export type Application = {
+  __typename?: 'Application';
+  /** Keys of the application (console users only). */
+  apiKeys: Array<ApiKey>;
+  createdAt: Scalars['DateTime']['output'];
+  environments: Array<Environment>;
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+};
+
+/** A reason data of one version may be rejected by consumers of another. */
+export type BreakingChange = {
+  __typename?: 'BreakingChange';
+  /** BACKWARD or FORWARD. */
+  direction: Scalars['String']['output'];
+  message: Scalars['String']['output'];
+  /** JSON Pointer into the data (`/lines/*\/qty`). */
+  path: Scalars['String']['output'];
+  /** Stable rule id, e.g. REQUIRED_ADDED, ENUM_NARROWED. */
+  rule: Scalars['String']['output'];
+  /** The earlier version this was checked against. */
+  version: Scalars['Int']['output'];
+};
+
+/** How a new schema version must relate to earlier ones (Confluent Schema Registry’s modes). BACKWARD: consumers on the new schema read data written with the latest version; FORWARD: consumers on the latest version read data written with the new one; FULL: both. *_TRANSITIVE: against every earlier version. NONE: no check. */
+export enum CompatibilityMode {
+  Backward = 'BACKWARD',
+  BackwardTransitive = 'BACKWARD_TRANSITIVE',
+  Forward = 'FORWARD',
+  ForwardTransitive = 'FORWARD_TRANSITIVE',
+  Full = 'FULL',
+  FullTransitive = 'FULL_TRANSITIVE',
+  None = 'NONE'
+}
+
+export type CompatibilityResult = {
+  __typename?: 'CompatibilityResult';
+  breakingChanges: Array<BreakingChange>;
+  compatible: Scalars['Boolean']['output'];
+};
+
+export type CreateApiKeyInput = {
+  applicationId: Scalars['ID']['input'];
+  environment: EnvironmentName;
+  kind: ApiKeyKind;
+  name?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type CreateApiKeyPayload = {
+  __typename?: 'CreateApiKeyPayload';
+  key: ApiKey;
+  /** The key itself. Shown only here, once: store it now. */
+  secret: Scalars['String']['output'];
+};
+
+export type CreateApplicationInput = {
+  name: Scalars['String']['input'];
+};
+
+export type Environment = {
+  __typename?: 'Environment';
+  name: EnvironmentName;
+  /** The topics registered in this environment. */
+  topics: Array<Topic>;
+};
+
+/** Every application has these three environments; keys, topics and events belong to one. */
+export enum EnvironmentName {
+  Dev = 'DEV',
+  Prod = 'PROD',
+  Staging = 'STAGING'
+}
+
+/** An event of any topic, its data untyped. Typed per-topic fields return `<Topic>Event` instead. */
+export type Event = EventEnvelope & {
+  __typename?: 'Event';
+  applicationId: Scalars['ID']['output'];
+  /** Position in the topic’s history. */
+  cursor: Scalars['String']['output'];
+  data: Scalars['JSON']['output'];
+  environment: EnvironmentName;
+  /** UUIDv7: time-sortable, unique; the idempotency key everywhere. */
+  id: Scalars['ID']['output'];
+  /** Id of the original event when this is a replay. */
+  replayOf?: Maybe<Scalars['ID']['output']>;
+  schemaVersion: Scalars['Int']['output'];
+  source: Scalars['String']['output'];
+  /** The producer’s ordering key. */
+  subject?: Maybe<Scalars['String']['output']>;
+  time: Scalars['DateTime']['output'];
+  topic: Scalars['String']['output'];
+  traceparent?: Maybe<Scalars['String']['output']>;
+};
+
+/** Fields every event carries, whatever its topic. */
+export type EventEnvelope = {
+  applicationId: Scalars['ID']['output'];
+  /** Position in the topic’s history. */
+  cursor: Scalars['String']['output'];
+  environment: EnvironmentName;
+  /** UUIDv7: time-sortable, unique; the idempotency key everywhere. */
+  id: Scalars['ID']['output'];
+  /** Id of the original event when this is a replay. */
+  replayOf?: Maybe<Scalars['ID']['output']>;
+  schemaVersion: Scalars['Int']['output'];
+  source: Scalars['String']['output'];
+  /** The producer’s ordering key. */
+  subject?: Maybe<Scalars['String']['output']>;
+  time: Scalars['DateTime']['output'];
+  topic: Scalars['String']['output'];
+  traceparent?: Maybe<Scalars['String']['output']>;
+};
+
+/** Changes to the control plane, and publishing. */
+export type Mutation = {
+  __typename?: 'Mutation';
+  createApiKey: CreateApiKeyPayload;
+  /** Creates an application with the environments DEV, STAGING and PROD. Console users only. */
+  createApplication: Application;
+  /** Publishes an event with a secret key (Authorization: Bearer sk_…); the application and environment come from the key. Answers only after the event is stored in history and published; on error nothing is. */
+  publish: PublishPayload;
+  /** Adds the next schema version of a topic if it satisfies the topic’s compatibility mode; otherwise SCHEMA_INCOMPATIBLE with extensions.breakingChanges. Every server instance serves the new typed fields within a second. */
+  registerSchemaVersion: RegisterSchemaVersionPayload;
+  /** Registers a topic and its schema (version 1). Idempotent for an identical schema; another schema for an existing name is a CONFLICT (add versions with registerSchemaVersion). */
+  registerTopic: Topic;
+  /** Revokes a key at once on every instance. Idempotent. */
+  revokeApiKey: ApiKey;
+  setTopicCompatibility: Topic;
+  setTopicRetention: Topic;
+  /** Checks the credentials and sets an httpOnly session cookie (`rt_session`). */
+  signIn: User;
+  /** Ends the current session (server-side) and clears its cookie. True when a session ended. */
+  signOut: Scalars['Boolean']['output'];
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationCreateApiKeyArgs = {
+  input: CreateApiKeyInput;
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationCreateApplicationArgs = {
+  input: CreateApplicationInput;
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationPublishArgs = {
+  input: PublishInput;
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationRegisterSchemaVersionArgs = {
+  input: TopicSchemaInput;
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationRegisterTopicArgs = {
+  input: RegisterTopicInput;
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationRevokeApiKeyArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationSetTopicCompatibilityArgs = {
+  input: SetTopicCompatibilityInput;
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationSetTopicRetentionArgs = {
+  input: SetTopicRetentionInput;
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationSignInArgs = {
+  email: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+};
+
+export type OrderUpdated = {
+  __typename?: 'OrderUpdated';
+  customer?: Maybe<OrderUpdatedCustomer>;
+  /** Added in version 2. */
+  note?: Maybe<Scalars['String']['output']>;
+  orderId: Scalars['String']['output'];
+  paidAt?: Maybe<Scalars['DateTime']['output']>;
+  status: OrderUpdatedStatus;
+  total?: Maybe<Scalars['Float']['output']>;
+};
+
+export type OrderUpdatedCustomer = {
+  __typename?: 'OrderUpdatedCustomer';
+  id: Scalars['String']['output'];
+  name?: Maybe<Scalars['String']['output']>;
+};
+
+/** An event of topic `order.updated` (schema version 2). */
+export type OrderUpdatedEvent = EventEnvelope & {
+  __typename?: 'OrderUpdatedEvent';
+  applicationId: Scalars['ID']['output'];
+  /** Position in the topic’s history. */
+  cursor: Scalars['String']['output'];
+  data: OrderUpdated;
+  environment: EnvironmentName;
+  /** UUIDv7: time-sortable, unique; the idempotency key everywhere. */
+  id: Scalars['ID']['output'];
+  /** Id of the original event when this is a replay. */
+  replayOf?: Maybe<Scalars['ID']['output']>;
+  schemaVersion: Scalars['Int']['output'];
+  source: Scalars['String']['output'];
+  /** The producer’s ordering key. */
+  subject?: Maybe<Scalars['String']['output']>;
+  time: Scalars['DateTime']['output'];
+  topic: Scalars['String']['output'];
+  traceparent?: Maybe<Scalars['String']['output']>;
+};
+
+export enum OrderUpdatedStatus {
+  Cancelled = 'CANCELLED',
+  New = 'NEW',
+  Paid = 'PAID',
+  Shipped = 'SHIPPED'
+}
+
+export type PublishInput = {
+  /** Validated against the topic’s schema. */
+  data: Scalars['JSON']['input'];
+  /** Validate against this schema version instead of the latest (a pinned producer). */
+  schemaVersion?: InputMaybe<Scalars['Int']['input']>;
+  /** Ordering key, e.g. an order id. */
+  subject?: InputMaybe<Scalars['String']['input']>;
+  topic: Scalars['String']['input'];
+  /** W3C trace context to carry on the event. */
+  traceparent?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type PublishPayload = {
+  __typename?: 'PublishPayload';
+  event: Event;
+};
+
+/** Reads of the control plane. */
+export type Query = {
+  __typename?: 'Query';
+  application?: Maybe<Application>;
+  applications: Array<Application>;
+  /** Checks a candidate schema against a topic’s mode and versions without registering it (for CI pipelines). */
+  checkCompatibility: CompatibilityResult;
+  /** The signed-in user, or null without a session. */
+  me?: Maybe<User>;
+  /** The differences between two schema versions of a topic. */
+  schemaDiff: SchemaDiff;
+  schemaVersions: Array<SchemaVersion>;
+  topic?: Maybe<Topic>;
+  /** The topics of one application environment, by name. */
+  topics: Array<Topic>;
+};
+
+
+/** Reads of the control plane. */
+export type QueryApplicationArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Reads of the control plane. */
+export type QueryCheckCompatibilityArgs = {
+  input: TopicSchemaInput;
+};
+
+
+/** Reads of the control plane. */
+export type QuerySchemaDiffArgs = {
+  applicationId: Scalars['ID']['input'];
+  environment: EnvironmentName;
+  from: Scalars['Int']['input'];
+  to: Scalars['Int']['input'];
+  topic: Scalars['String']['input'];
+};
+
+
+/** Reads of the control plane. */
+export type QuerySchemaVersionsArgs = {
+  applicationId: Scalars['ID']['input'];
+  environment: EnvironmentName;
+  topic: Scalars['String']['input'];
+};
+
+
+/** Reads of the control plane. */
+export type QueryTopicArgs = {
+  applicationId: Scalars['ID']['input'];
+  environment: EnvironmentName;
+  name: Scalars['String']['input'];
+};
+
+
+/** Reads of the control plane. */
+export type QueryTopicsArgs = {
+  applicationId: Scalars['ID']['input'];
+  environment: EnvironmentName;
+};
+
+export type RegisterSchemaVersionPayload = {
+  __typename?: 'RegisterSchemaVersionPayload';
+  /** False when the schema equals the latest version (nothing registered). */
+  created: Scalars['Boolean']['output'];
+  topic: Topic;
+  version: Scalars['Int']['output'];
+};
+
+export type RegisterTopicInput = {
+  applicationId: Scalars['ID']['input'];
+  /** Default BACKWARD. */
+  compatibility?: InputMaybe<CompatibilityMode>;
+  description?: InputMaybe<Scalars['String']['input']>;
+  environment: EnvironmentName;
+  /** Dotted lower-case words, e.g. `order.updated`. */
+  name: Scalars['String']['input'];
+  retention?: InputMaybe<RetentionInput>;
+  /** A JSON Schema (draft 2020-12) whose root is an object. */
+  schema: Scalars['JSON']['input'];
+};
+
+/** How much of a topic’s history is kept for resume and replay. */
+export type Retention = {
+  __typename?: 'Retention';
+  maxAgeSeconds: Scalars['Int']['output'];
+  maxEvents: Scalars['Int']['output'];
+};
+
+export type RetentionInput = {
+  /** Seconds kept (1–2,592,000). Default 86,400 (24 h). */
+  maxAgeSeconds?: InputMaybe<Scalars['Int']['input']>;
+  /** Events kept (1–1,000,000). Default 10,000. */
+  maxEvents?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type SchemaChange = {
+  __typename?: 'SchemaChange';
+  message: Scalars['String']['output'];
+  path: Scalars['String']['output'];
+  rule: Scalars['String']['output'];
+};
+
+/** What changed between two versions, and whether data flows between them in each direction. */
+export type SchemaDiff = {
+  __typename?: 'SchemaDiff';
+  backwardChanges: Array<SchemaChange>;
+  /** Consumers on `to` can read data written with `from`. */
+  backwardCompatible: Scalars['Boolean']['output'];
+  changes: Array<SchemaDiffEntry>;
+  forwardChanges: Array<SchemaChange>;
+  /** Consumers on `from` can read data written with `to`. */
+  forwardCompatible: Scalars['Boolean']['output'];
+  from: Scalars['Int']['output'];
+  to: Scalars['Int']['output'];
+};
+
+export type SchemaDiffEntry = {
+  __typename?: 'SchemaDiffEntry';
+  after?: Maybe<Scalars['JSON']['output']>;
+  before?: Maybe<Scalars['JSON']['output']>;
+  /** ADDED, REMOVED or CHANGED. */
+  kind: Scalars['String']['output'];
+  /** JSON Pointer into the schema document. */
+  path: Scalars['String']['output'];
+};
+
+export type SchemaVersion = {
+  __typename?: 'SchemaVersion';
+  createdAt: Scalars['DateTime']['output'];
+  schema: Scalars['JSON']['output'];
+  version: Scalars['Int']['output'];
+};
+
+export type SessionStatus = {
+  __typename?: 'SessionStatus';
+  online: Scalars['Boolean']['output'];
+  sessionId: Scalars['String']['output'];
+};
+
+/** An event of topic `session.status` (schema version 1). */
+export type SessionStatusEvent = EventEnvelope & {
+  __typename?: 'SessionStatusEvent';
+  applicationId: Scalars['ID']['output'];
+  /** Position in the topic’s history. */
+  cursor: Scalars['String']['output'];
+  data: SessionStatus;
+  environment: EnvironmentName;
+  /** UUIDv7: time-sortable, unique; the idempotency key everywhere. */
+  id: Scalars['ID']['output'];
+  /** Id of the original event when this is a replay. */
+  replayOf?: Maybe<Scalars['ID']['output']>;
+  schemaVersion: Scalars['Int']['output'];
+  source: Scalars['String']['output'];
+  /** The producer’s ordering key. */
+  subject?: Maybe<Scalars['String']['output']>;
+  time: Scalars['DateTime']['output'];
+  topic: Scalars['String']['output'];
+  traceparent?: Maybe<Scalars['String']['output']>;
+};
+
+export type SetTopicCompatibilityInput = {
+  applicationId: Scalars['ID']['input'];
+  compatibility: CompatibilityMode;
+  environment: EnvironmentName;
+  topic: Scalars['String']['input'];
+};
+
+export type SetTopicRetentionInput = {
+  applicationId: Scalars['ID']['input'];
+  environment: EnvironmentName;
+  retention: RetentionInput;
+  topic: Scalars['String']['input'];
+};
+
+/** Live events. Each registered topic adds a typed field (`order.updated` → `orderUpdated`) to the schema of its application and environment. */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Events of one or more topics of the key’s application and environment, data untyped. Needs an API key (connectionParams.apiKey). */
+  events: Event;
+  /** An order changed state. */
+  orderUpdated: OrderUpdatedEvent;
+  /** Events of topic `session.status`. */
+  sessionStatus: SessionStatusEvent;
+};
+
+
+/** Live events. Each registered topic adds a typed field (`order.updated` → `orderUpdated`) to the schema of its application and environment. */
+export type SubscriptionEventsArgs = {
+  topics: Array<Scalars['String']['input']>;
+};
+
+/** A domain topic: a name, a JSON Schema for its data, and a typed Subscription field. */
+export type Topic = {
+  __typename?: 'Topic';
+  compatibility: CompatibilityMode;
+  createdAt: Scalars['DateTime']['output'];
+  description?: Maybe<Scalars['String']['output']>;
+  environment: EnvironmentName;
+  /** The typed Subscription field: `order.updated` → `orderUpdated`. */
+  fieldName: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  retention: Retention;
+  /** The latest version’s JSON Schema. */
+  schema: Scalars['JSON']['output'];
+  /** The latest version. */
+  schemaVersion: Scalars['Int']['output'];
+  /** Every schema version, oldest first. */
+  versions: Array<SchemaVersion>;
+};
+
+export type TopicSchemaInput = {
+  applicationId: Scalars['ID']['input'];
+  environment: EnvironmentName;
+  schema: Scalars['JSON']['input'];
+  topic: Scalars['String']['input'];
+};
+
+/** A person who signs in to the console. */
+export type User = {
+  __typename?: 'User';
+  createdAt: Scalars['DateTime']['output'];
+  email: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  role: UserRole;
+};
+
+export enum UserRole {
+  Admin = 'ADMIN',
+  Developer = 'DEVELOPER',
+  Owner = 'OWNER',
+  Viewer = 'VIEWER'
+}
+
+export type OrderUpdatesSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type OrderUpdatesSubscription = { __typename?: 'Subscription', orderUpdated: { __typename?: 'OrderUpdatedEvent', id: string, cursor: string, time: string, subject?: string | null, data: { __typename?: 'OrderUpdated', orderId: string, status: OrderUpdatedStatus, total?: number | null, note?: string | null, customer?: { __typename?: 'OrderUpdatedCustomer', id: string, name?: string | null } | null } } };
+
+export type PublishOrderMutationVariables = Exact<{
+  data: Scalars['JSON']['input'];
+  subject?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type PublishOrderMutation = { __typename?: 'Mutation', publish: { __typename?: 'PublishPayload', event: { __typename?: 'Event', id: string, cursor: string } } };
+
+
+export const OrderUpdatesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"OrderUpdates"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"orderUpdated"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"time"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}},{"kind":"Field","name":{"kind":"Name","value":"data"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"orderId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"note"}},{"kind":"Field","name":{"kind":"Name","value":"customer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]}}]} as unknown as DocumentNode<OrderUpdatesSubscription, OrderUpdatesSubscriptionVariables>;
+export const PublishOrderDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"PublishOrder"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"data"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"JSON"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"subject"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"publish"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"topic"},"value":{"kind":"StringValue","value":"order.updated","block":false}},{"kind":"ObjectField","name":{"kind":"Name","value":"data"},"value":{"kind":"Variable","name":{"kind":"Name","value":"data"}}},{"kind":"ObjectField","name":{"kind":"Name","value":"subject"},"value":{"kind":"Variable","name":{"kind":"Name","value":"subject"}}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"event"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"cursor"}}]}}]}}]}}]} as unknown as DocumentNode<PublishOrderMutation, PublishOrderMutationVariables>;
