@@ -1,6 +1,6 @@
 // The public surface of @realtime/schema.
-import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { builder } from './builder.js';
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { baseSchema } from './base-schema.js';
 import './scalars.js';
 import './auth/user.js';
 import './apps/enums.js';
@@ -14,15 +14,9 @@ import { buildApplicationSchema } from './typed/application-schema.js';
 import type { Topic } from '@realtime/core';
 
 export type { GraphQLContext } from './context.js';
-export { buildApplicationSchema, createSchemaCache } from './typed/application-schema.js';
+export { buildApplicationSchema, createSchemaCache, topicTypeClash } from './typed/application-schema.js';
 
-let base: GraphQLSchema | undefined;
-
-/** The schema every application shares (control plane, publish, generic `events`); built once. */
-export function baseSchema(): GraphQLSchema {
-  base ??= builder.toSchema({ sortSchema: false });
-  return base;
-}
+export { baseSchema };
 
 /** The base schema as SDL, sorted so the committed `schema.graphql` diffs cleanly. */
 export function printBaseSchema(): string {

@@ -5,7 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '@realtime/server';
 import { connectWs, errorCode, gql, subscribe, type WsConnection } from '../../test/support/clients.js';
-import { TEST_ADMIN, cleanupConfig, eventually, testConfig } from '../../test/support/services.js';
+import { spawn } from 'node:child_process';
+import { loadConfig } from '@realtime/core';
+import { REPO_ROOT } from '../../test/support/server-process.js';
+import { TEST_ADMIN, cleanupConfig, eventually, testEnv } from '../../test/support/services.js';
 
 const V1 = {
   type: 'object',
@@ -18,7 +21,8 @@ const V2 = { ...V1, properties: { ...V1.properties, note: { type: 'string', desc
 const V3 = { ...V2, properties: { ...V2.properties, status: { type: 'string', enum: ['NEW'] } }, required: ['orderId', 'status', 'note'] };
 
 describe('schema registry across instances', () => {
-  const config = testConfig();
+  const env = testEnv();
+  const config = loadConfig(env);
   let first: App;
   let second: App;
   let url1: string;
@@ -71,6 +75,7 @@ describe('schema registry across instances', () => {
     const v2 = await gql<{ registerSchemaVersion: { version: number; created: boolean } }>(url1,
       `mutation($input: TopicSchemaInput!) { registerSchemaVersion(input: $input) { version created } }`,
       { input: { ...scope(), schema: V2 } }, { cookie });
+    expect(v2.errors).toBeUndefined();
     expect(v2.data?.registerSchemaVersion).toEqual({ version: 2, created: true });
     const again = await gql<{ registerSchemaVersion: { version: number; created: boolean } }>(url1,
       `mutation($input: TopicSchemaInput!) { registerSchemaVersion(input: $input) { version created } }`,
@@ -149,5 +154,37 @@ describe('schema registry across instances', () => {
     expect(await byUser.text()).toBe(sdl);
     const anonymous = await fetch(`${url2}/schema.graphql`);
     expect(anonymous.status).toBe(401);
+  });
+
+  it('should print the same SDL from `realtime schema export` as over HTTP', async () => {
+    const viaHttp = await (await fetch(`${url1}/schema.graphql`, { headers: { authorization: `Bearer ${pk}` } })).text();
+    const viaCli = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, ['server/dist/main.js', 'schema', 'export', '--application', app, '--environment', 'DEV'], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...env },
+      });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    expect(viaCli.code).toBe(0);
+    expect(viaCli.out).toBe(viaHttp);
+  });
+
+  it('should refuse a topic whose generated type name another topic already uses, keeping names stable', async () => {
+    const withCustomer = { type: 'object', properties: { customer: { type: 'object', properties: { id: { type: 'string' } } } } };
+    const register = (name: string, schema: unknown) =>
+      gql(url1, `mutation($app: ID!, $name: String!, $schema: JSON!) { registerTopic(input: { applicationId: $app, environment: DEV, name: $name, schema: $schema }) { name } }`,
+        { app, name, schema }, { cookie });
+    expect((await register('cart.changed', withCustomer)).errors).toBeUndefined();
+    // `cart.changed.customer` would be named CartChangedCustomer: the nested type of cart.changed has that name.
+    const clash = await register('cart.changed.customer', { type: 'object' });
+    expect(errorCode(clash)).toBe('CONFLICT');
+    expect(clash.errors![0]!.message).toContain('CartChangedCustomer');
+    // A name that clashes with a platform type only is fine: it gets a stable suffix.
+    expect((await register('user', { type: 'object', properties: { id: { type: 'string' } } })).errors).toBeUndefined();
+    const sdl = await (await fetch(`${url1}/schema.graphql`, { headers: { authorization: `Bearer ${pk}` } })).text();
+    expect(sdl).toContain('user: UserEvent!');
+    expect(sdl).toMatch(/type UserEvent implements EventEnvelope \{[^}]*data: User2!/);
   });
 });

@@ -21,9 +21,17 @@ import {
   type SchemaDiffEntry,
   type SchemaVersion,
   type Topic,
+  RealtimeError,
 } from '@realtime/core';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
+import { baseSchema } from '../base-schema.js';
+import { createSchemaCache, topicTypeClash } from '../typed/application-schema.js';
+
+/** Environments' schemas as the registry sees them, for name-clash checks at registration (built lazily: the
+ * base schema is complete only once every domain module has loaded). */
+let schemaCache: ReturnType<typeof createSchemaCache> | undefined;
+const schemaForTopics: ReturnType<typeof createSchemaCache> = (topics) => (schemaCache ??= createSchemaCache(baseSchema()))(topics);
 import { EnvironmentNameEnum } from '../apps/enums.js';
 
 export const CompatibilityModeEnum = builder.enumType('CompatibilityMode', {
@@ -256,6 +264,17 @@ builder.mutationField('registerTopic', (t) =>
     resolve: async (_root, { input }, context) => {
       const scope = { applicationId: String(input.applicationId), environment: input.environment };
       await requireAdmin(context, scope.applicationId, scope.environment);
+      const current = await context.platform.registry.get(scope);
+      if (!current.byName.has(input.name)) {
+        const clash = topicTypeClash(baseSchema(), schemaForTopics(current), input.name);
+        if (clash) {
+          throw new RealtimeError(
+            'CONFLICT',
+            `topic "${input.name}" would generate the GraphQL type ${clash}, which another topic's types already use; choose another name`,
+            { topic: input.name, field: 'name' },
+          );
+        }
+      }
       const { topic, created } = await registerTopic(context.platform.pool, {
         ...scope,
         name: input.name,

@@ -22,8 +22,10 @@ function named<T>(schema: GraphQLSchema, name: string, check: (t: GraphQLNamedTy
 /**
  * The schema of one application environment: the base schema plus, for each registered topic, a typed
  * Subscription field (`orderUpdated: OrderUpdatedEvent!`) whose `data` type comes from the topic's JSON Schema.
- * Names are deterministic: topics are processed in name order and their root types are named first, so
- * a nested type never takes a topic's own name; a clash gets a numeric suffix.
+ * Names are deterministic and stable: topics are processed in registration order and their root types are
+ * named first, so a nested type never takes a topic's own name; a clash gets a numeric suffix. Registering
+ * a topic whose root names another topic's types already use is refused (see `topicTypeClash`), so adding
+ * a topic never renames existing types.
  */
 export function buildApplicationSchema(base: GraphQLSchema, topics: readonly Topic[]): GraphQLSchema {
   const config = base.toConfig();
@@ -35,7 +37,10 @@ export function buildApplicationSchema(base: GraphQLSchema, topics: readonly Top
   const { data: _untyped, ...envelopeFields } = genericEvent.toConfig().fields;
 
   const allocate = createNameAllocator(config.types.map((t) => t.name));
-  const sorted = [...topics].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // Registration order: a topic added later never renames the types of an earlier one.
+  const sorted = [...topics].sort(
+    (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   const roots = sorted.map((topic) => {
     const base = topicTypeName(topic.name);
     return { topic, eventName: allocate(`${base}Event`), dataName: allocate(base) };
@@ -98,4 +103,14 @@ export function createSchemaCache(base: GraphQLSchema): (topics: TopicSet) => Gr
     }
     return schema;
   };
+}
+
+/**
+ * The generated type that a new topic's root types (`OrderUpdated`, `OrderUpdatedEvent`) would collide
+ * with in an environment's current schema, if any. Collisions with the platform's own types are not
+ * reported: those names never change, so the numeric suffix they cause is stable.
+ */
+export function topicTypeClash(base: GraphQLSchema, current: GraphQLSchema, topicName: string): string | undefined {
+  const root = topicTypeName(topicName);
+  return [root, `${root}Event`].find((name) => current.getType(name) !== undefined && base.getType(name) === undefined);
 }
