@@ -73,6 +73,16 @@ export { connectRedis, type Redis } from './redis/connection.js';
 export { topicKeys, registryChannel, type Scope, type TopicKeys } from './redis/keys.js';
 export { createSubscriber, decodeMessage, type Subscriber, type EventListener } from './redis/subscriber.js';
 export { createEventIterator, type EventIteratorOptions } from './redis/event-iterator.js';
+export { readHistory, readHistoryState, type HistoryState } from './redis/history.js';
+export { comparePositions, positionOf } from './redis/positions.js';
+export {
+  openTopicStream,
+  isHistoryGap,
+  historyGapError,
+  type HistoryGap,
+  type StreamItem,
+  type TopicStreamOptions,
+} from './events/topic-stream.js';
 export { buildEnvelope, normalizeTraceparent, type EnvelopeInput } from './events/envelope.js';
 export { createPublisher, type Publisher, type PublishInput } from './events/publisher.js';
 export { createPlatform, type Platform, type PlatformOptions, type ControlMessage } from './platform.js';

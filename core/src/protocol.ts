@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { status: 413, closeCode: 1009, meaning: 'The event data, request body or WebSocket message is larger than the configured limit.' },
   QUERY_TOO_DEEP: { status: 400, closeCode: null, meaning: 'The GraphQL selection is nested deeper than the configured limit.' },
   TOO_MANY_SUBSCRIPTIONS: { status: 429, closeCode: null, meaning: 'The connection already holds the maximum number of subscriptions.' },
+  HISTORY_GAP: { status: 410, closeCode: null, meaning: 'A resume could not be exact: events between the cursor and extensions.oldestCursor are gone (trimmed, or the history was lost); delivery continues from the oldest kept event.' },
   SLOW_CONSUMER: { status: 503, closeCode: null, meaning: 'The subscriber fell behind by more than its buffer and was stopped; resubscribe.' },
   SERVICE_UNAVAILABLE: { status: 503, closeCode: null, meaning: 'A backing service (PostgreSQL or Redis) did not answer; retry later.' },
   INTERNAL_SERVER_ERROR: { status: 500, closeCode: 1011, meaning: 'An unexpected error; details are logged, never sent.' },
@@ -90,23 +91,25 @@ export function toCloudEvent(event: EventEnvelope): Record<string, unknown> {
 }
 
 /**
- * A cursor names a position in one topic's history: the history's epoch (it changes when the history is lost)
- * and the Redis Stream entry id. Opaque to clients; written `<epoch>_<ms>-<seq>`.
+ * A cursor names a position in one topic's history: the history's epoch (it changes when the history is
+ * lost), the event's offset in that epoch (1, 2, 3… with no holes: what makes gaps detectable exactly),
+ * and its Redis Stream entry id. Opaque to clients; written `<epoch>_<offset>_<ms>-<seq>`.
  */
 export interface Cursor {
   epoch: string;
+  offset: number;
   position: string;
 }
 
-const CURSOR = /^([a-z0-9]{1,32})_(\d{1,20}-\d{1,20})$/;
+const CURSOR = /^([a-z0-9]{1,32})_(\d{1,15})_(\d{1,20}-\d{1,20})$/;
 
 export function formatCursor(cursor: Cursor): string {
-  return `${cursor.epoch}_${cursor.position}`;
+  return `${cursor.epoch}_${cursor.offset}_${cursor.position}`;
 }
 
 /** Parses a cursor; `undefined` when the text is not one. */
 export function parseCursor(text: string): Cursor | undefined {
   const match = CURSOR.exec(text);
   if (!match) return undefined;
-  return { epoch: match[1] as string, position: match[2] as string };
+  return { epoch: match[1] as string, offset: Number(match[2]), position: match[3] as string };
 }

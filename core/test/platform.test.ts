@@ -90,19 +90,25 @@ describe('platform (real PostgreSQL and Redis)', () => {
 
     it('should append the event to history and publish it in one step, with a cursor naming its entry', async () => {
       const event = await platform.publisher.publish(key, { topic: 'order.updated', data: { status: 'NEW' }, subject: 'o-1' });
-      const [epoch, position] = event.cursor.split('_');
+      const [epoch, offset, position] = event.cursor.split('_');
+      expect(await platform.redis.get(keys().offset)).toBe(offset);
       expect(await platform.redis.get(keys().epoch)).toBe(epoch);
       const entries = await platform.redis.xrange(keys().history, position!, position!);
       expect(entries).toHaveLength(1);
-      const stored = JSON.parse(entries[0]![1][1]!) as Record<string, unknown>;
+      const stored = JSON.parse(entries[0]![1][3]!) as Record<string, unknown>;
       expect(stored).toMatchObject({ id: event.id, topic: 'order.updated', subject: 'o-1', data: { status: 'NEW' }, schemaVersion: 1 });
       expect(stored).not.toHaveProperty('cursor');
+      expect(entries[0]![1][0]).toBe('o');
+      expect(entries[0]![1][1]).toBe(offset);
     });
 
     it('should keep events of one topic in publish order in history', async () => {
       const events = [];
       for (let i = 0; i < 20; i += 1) events.push(await platform.publisher.publish(key, { topic: 'order.updated', data: { status: 'PAID' } }));
-      const positions = events.map((e) => e.cursor.split('_')[1]!);
+      const positions = events.map((e) => e.cursor.split('_')[2]!);
+      // Offsets count up by one with no holes.
+      const offsets = events.map((e) => Number(e.cursor.split('_')[1]));
+      expect(offsets).toEqual(offsets.map((_, i) => offsets[0]! + i));
       const sorted = [...positions].sort((x, y) => {
         const [xm, xs] = x.split('-').map(BigInt) as [bigint, bigint];
         const [ym, ys] = y.split('-').map(BigInt) as [bigint, bigint];

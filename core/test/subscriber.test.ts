@@ -9,7 +9,7 @@ describe('subscriber (real Redis)', () => {
   let publisher: Redis;
 
   const numsub = async (channel: string): Promise<number> => Number(((await publisher.pubsub('NUMSUB', channel)) as [string, number])[1]);
-  const message = (id: string): string => `1_1-0\n${JSON.stringify({ id, topic: 't', data: { id } })}`;
+  const message = (id: string): string => `1_1_1-0\n${JSON.stringify({ id, topic: 't', data: { id } })}`;
 
   beforeAll(async () => {
     subscriber = createSubscriber(await connectRedis(REDIS_URL, 'test-subscriber'));
@@ -32,7 +32,7 @@ describe('subscriber (real Redis)', () => {
     await eventually(() => seen.length === 2, 5_000, 'two deliveries');
     expect(seen[0]).toBe(seen[1]);
     expect(Object.isFrozen(seen[0])).toBe(true);
-    expect(seen[0]).toMatchObject({ id: 'e1', cursor: '1_1-0' });
+    expect(seen[0]).toMatchObject({ id: 'e1', cursor: '1_1_1-0' });
     stopA();
     stopB();
   });

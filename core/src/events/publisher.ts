@@ -45,16 +45,17 @@ const MAX_SUBJECT_LENGTH = 256;
 type PublishCommand = (
   history: string,
   epoch: string,
+  offset: string,
   channel: string,
   json: string,
   maxEvents: number,
   maxAgeMs: number,
-) => Promise<[string, string]>;
+) => Promise<[string, string, number]>;
 
 export function createPublisher(options: PublisherOptions): Publisher {
   const { redis, db, registry, keyPrefix, maxPayloadBytes = 256 * 1024 } = options;
   if (!('realtimePublish' in redis)) {
-    redis.defineCommand('realtimePublish', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
+    redis.defineCommand('realtimePublish', { numberOfKeys: 3, lua: PUBLISH_SCRIPT });
   }
   const run = (redis as unknown as { realtimePublish: PublishCommand }).realtimePublish.bind(redis);
 
@@ -111,15 +112,16 @@ export function createPublisher(options: PublisherOptions): Publisher {
       });
       const { cursor: _unassigned, ...stored } = envelope;
       const keys = topicKeys(keyPrefix, scope, topic.name);
-      const [epoch, position] = await run(
+      const [epoch, position, offset] = await run(
         keys.history,
         keys.epoch,
+        keys.offset,
         keys.channel,
         JSON.stringify(stored),
         topic.retentionMaxEvents,
         topic.retentionMaxAgeSeconds * 1000,
       );
-      envelope.cursor = formatCursor({ epoch, position });
+      envelope.cursor = formatCursor({ epoch, offset: Number(offset), position });
       return envelope;
     },
   };

@@ -11,6 +11,8 @@ export interface TopicKeys {
   history: string;
   /** String holding the history's epoch; a new epoch means the history was lost. */
   epoch: string;
+  /** Counter of events published in the current epoch: the offset of the newest one. */
+  offset: string;
 }
 
 export interface Scope {
@@ -20,7 +22,12 @@ export interface Scope {
 
 export function topicKeys(prefix: string, scope: Scope, topic: string): TopicKeys {
   const base = `${prefix}:${scope.applicationId}:${scope.environment}`;
-  return { channel: `${base}:ch:${topic}`, history: `${base}:h:${topic}`, epoch: `${base}:ep:${topic}` };
+  return {
+    channel: `${base}:ch:${topic}`,
+    history: `${base}:h:${topic}`,
+    epoch: `${base}:ep:${topic}`,
+    offset: `${base}:of:${topic}`,
+  };
 }
 
 /** The channel on which registry changes are announced to every instance. */

@@ -3,17 +3,19 @@
  * nothing is published that is not stored, nothing stored that is not published.
  *
  * Input:
- *   KEYS[1] history stream, KEYS[2] epoch key
+ *   KEYS[1] history stream, KEYS[2] epoch key, KEYS[3] offset counter
  *   ARGV[1] channel, ARGV[2] envelope JSON without its cursor, ARGV[3] approximate history cap (entries),
  *   ARGV[4] history age cap in milliseconds
  * Output:
- *   { epoch, entryId }; the message on the channel is `<epoch>_<entryId>\n<envelope JSON>`
+ *   { epoch, entryId, offset }; the message on the channel is `<cursor>\n<envelope JSON>` and the stream
+ *   entry holds the fields `o` (offset) and `e` (envelope JSON)
+ *
+ * The epoch is made from the server's clock the first time a topic is written after its history was
+ * created or lost (restart, FLUSHALL), and the offset counter restarts with it, so cursors from a lost
+ * history are recognisably stale and offsets within an epoch have no holes.
  *
  * History is trimmed by count (MAXLEN) and by age (MINID), both approximately (`~`): Redis trims whole
  * internal nodes, so slightly more than the cap may be kept, never less.
- *
- * The epoch is made from the server's clock the first time a topic is written after its history was
- * created or lost (restart, FLUSHALL), so cursors from a lost history are recognisably stale.
  */
 export const PUBLISH_SCRIPT = `
 local epoch = redis.call('GET', KEYS[2])
@@ -21,10 +23,12 @@ if not epoch then
   local t = redis.call('TIME')
   epoch = t[1] .. string.format('%06d', tonumber(t[2]))
   redis.call('SET', KEYS[2], epoch)
+  redis.call('SET', KEYS[3], 0)
 end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[2])
+local offset = redis.call('INCR', KEYS[3])
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'o', offset, 'e', ARGV[2])
 local ms = tonumber(string.match(id, '^(%d+)'))
 redis.call('XTRIM', KEYS[1], 'MINID', '~', tostring(ms - tonumber(ARGV[4])))
-redis.call('PUBLISH', ARGV[1], epoch .. '_' .. id .. '\\n' .. ARGV[2])
-return { epoch, id }
+redis.call('PUBLISH', ARGV[1], epoch .. '_' .. offset .. '_' .. id .. '\\n' .. ARGV[2])
+return { epoch, id, offset }
 `;

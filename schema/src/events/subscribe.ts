@@ -3,9 +3,13 @@ import {
   assertTopicName,
   badInput,
   createEventIterator,
+  historyGapError,
+  isHistoryGap,
+  openTopicStream,
   requireKey,
   topicKeys,
   type EventEnvelope,
+  type StreamItem,
 } from '@realtime/core';
 import type { GraphQLContext } from '../context.js';
 
@@ -19,7 +23,8 @@ const MAX_TOPICS_PER_SUBSCRIPTION = 50;
 export async function subscribeToTopics(
   context: GraphQLContext,
   topics: readonly string[],
-): Promise<AsyncIterableIterator<Readonly<EventEnvelope>>> {
+  options: { after?: string | null | undefined } = {},
+): Promise<AsyncIterableIterator<StreamItem>> {
   const key = requireKey(context.principal);
   const { platform } = context;
   const names = [...new Set(topics)];
@@ -36,6 +41,20 @@ export async function subscribeToTopics(
       });
     }
   }
+  if (options.after != null || names.length === 1) {
+    if (names.length !== 1) {
+      throw badInput('resuming with `after` takes exactly one topic (a cursor is a position in one topic’s history); open one subscription per topic', { field: 'after' });
+    }
+    const name = names[0] as string;
+    return openTopicStream({
+      redis: platform.redis,
+      subscriber: platform.subscriber,
+      keys: topicKeys(platform.config.redisKeyPrefix, scope, name),
+      topic: name,
+      after: options.after,
+      bufferSize: platform.config.subscriberBufferSize,
+    });
+  }
   const channels = names.map((name) => topicKeys(platform.config.redisKeyPrefix, scope, name).channel);
   return createEventIterator({
     bufferSize: platform.config.subscriberBufferSize,
@@ -50,4 +69,10 @@ export async function subscribeToTopics(
       return () => stops.forEach((stop) => stop());
     },
   });
+}
+
+/** Maps a stream item to the field's value: an event as it is, a history gap as the HISTORY_GAP error. */
+export function resolveStreamItem(item: StreamItem): Readonly<EventEnvelope> {
+  if (isHistoryGap(item)) throw historyGapError(item);
+  return item;
 }

@@ -2,15 +2,16 @@ import {
   GraphQLNonNull,
   GraphQLObjectType,
   GraphQLSchema,
+  GraphQLString,
   isInterfaceType,
   isObjectType,
   isScalarType,
   type GraphQLFieldConfigMap,
   type GraphQLNamedType,
 } from 'graphql';
-import { topicTypeName, type EventEnvelope, type Topic, type TopicSet } from '@realtime/core';
+import { topicTypeName, type EventEnvelope, type StreamItem, type Topic, type TopicSet } from '@realtime/core';
 import type { GraphQLContext } from '../context.js';
-import { subscribeToTopics } from '../events/subscribe.js';
+import { resolveStreamItem, subscribeToTopics } from '../events/subscribe.js';
 import { convertTopicSchema, createNameAllocator } from './json-schema-to-graphql.js';
 
 function named<T>(schema: GraphQLSchema, name: string, check: (t: GraphQLNamedType | undefined) => t is T & GraphQLNamedType): T {
@@ -72,8 +73,16 @@ export function buildApplicationSchema(base: GraphQLSchema, topics: readonly Top
     typedFields[topic.fieldName] = {
       type: new GraphQLNonNull(eventType),
       description: topic.description ?? `Events of topic \`${topic.name}\`.`,
-      subscribe: (_root, _args, context: GraphQLContext) => subscribeToTopics(context, [topic.name]),
-      resolve: (event) => event,
+      args: {
+        after: {
+          type: GraphQLString,
+          description:
+            'Resume after this cursor: missed events are replayed from history, then live ones follow, with no gap or duplicate. If the history no longer reaches back that far, the first result is a HISTORY_GAP error.',
+        },
+      },
+      subscribe: (_root, args: { after?: string | null }, context: GraphQLContext) =>
+        subscribeToTopics(context, [topic.name], { after: args.after }),
+      resolve: (item) => resolveStreamItem(item as StreamItem),
     };
   }
 

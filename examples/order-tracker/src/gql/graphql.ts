@@ -484,7 +484,20 @@ export type Subscription = {
 
 /** Live events. Each registered topic adds a typed field (`order.updated` → `orderUpdated`) to the schema of its application and environment. */
 export type SubscriptionEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   topics: Array<Scalars['String']['input']>;
+};
+
+
+/** Live events. Each registered topic adds a typed field (`order.updated` → `orderUpdated`) to the schema of its application and environment. */
+export type SubscriptionOrderUpdatedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** Live events. Each registered topic adds a typed field (`order.updated` → `orderUpdated`) to the schema of its application and environment. */
+export type SubscriptionSessionStatusArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** A domain topic: a name, a JSON Schema for its data, and a typed Subscription field. */
