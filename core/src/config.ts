@@ -30,6 +30,11 @@ export interface Config {
   maxSubscriptionsPerConnection: number;
   /** Events buffered for one subscriber before it is closed as a slow consumer. @default 1000 */
   subscriberBufferSize: number;
+  /**
+   * Bytes a WebSocket may have queued for a client that is not reading before the socket is closed with
+   * 4008 (slow consumer); the client resumes with its last cursor. @default 4194304 (4 MiB)
+   */
+  maxSocketBufferBytes: number;
   /** Milliseconds a client has to send `connection_init`. @default 3000 (3 seconds) */
   connectionInitTimeoutMs: number;
   /** Session lifetime in seconds. @default 604800 (7 days) */
@@ -86,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxQueryDepth: integer(env, 'REALTIME_MAX_QUERY_DEPTH', 12, 1),
     maxSubscriptionsPerConnection: integer(env, 'REALTIME_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1),
     subscriberBufferSize: integer(env, 'REALTIME_SUBSCRIBER_BUFFER', 1000, 1),
+    maxSocketBufferBytes: integer(env, 'REALTIME_MAX_SOCKET_BUFFER_BYTES', 4 * 1024 * 1024, 1024),
     connectionInitTimeoutMs: integer(env, 'REALTIME_CONNECTION_INIT_TIMEOUT_MS', 3_000, 1),
     sessionTtlSeconds: integer(env, 'REALTIME_SESSION_TTL_SECONDS', 7 * 24 * 3600, 60),
     shutdownGraceMs: integer(env, 'REALTIME_SHUTDOWN_GRACE_MS', 10_000, 0),

@@ -36,6 +36,11 @@ export const CLOSE_CODES = {
   UNAUTHORIZED: 4401,
   /** The key was revoked or the token no longer grants access. */
   FORBIDDEN: 4403,
+  /**
+   * The client stopped reading and the server's outbound buffer for it passed its limit: reconnect and
+   * resume each subscription with its last cursor (`after`).
+   */
+  SLOW_CONSUMER: 4008,
 } as const;
 
 export const ENVIRONMENTS = ['DEV', 'STAGING', 'PROD'] as const;

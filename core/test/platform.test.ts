@@ -117,6 +117,26 @@ describe('platform (real PostgreSQL and Redis)', () => {
       expect(positions).toEqual(sorted);
     });
 
+    it('should return the original event for a repeated idempotency key and publish nothing', async () => {
+      const seen: string[] = [];
+      const stop = await platform.subscriber.listen(keys().channel, (e) => seen.push(e.id));
+      const before = await platform.redis.xlen(keys().history);
+      const first = await platform.publisher.publish(key, { topic: 'order.updated', data: { status: 'NEW' }, idempotencyKey: 'order-7-created' });
+      const repeat = await platform.publisher.publish(key, { topic: 'order.updated', data: { status: 'NEW' }, idempotencyKey: 'order-7-created' });
+      expect(repeat).toEqual(first);
+      expect(await platform.redis.xlen(keys().history)).toBe(before + 1);
+      const other = await platform.publisher.publish(key, { topic: 'order.updated', data: { status: 'NEW' }, idempotencyKey: 'order-8-created' });
+      expect(other.id).not.toBe(first.id);
+      const deadline = Date.now() + 5_000;
+      while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(seen).toEqual([first.id, other.id]);
+      stop();
+      const ttl = await platform.redis.ttl(`${config.redisKeyPrefix}:${key.applicationId}:DEV:idem:order.updated:order-7-created`);
+      expect(ttl).toBeGreaterThan(290);
+      expect(ttl).toBeLessThanOrEqual(300);
+      await expect(platform.publisher.publish(key, { topic: 'order.updated', data: { status: 'NEW' }, idempotencyKey: 'has space' })).rejects.toThrow(/idempotencyKey/);
+    });
+
     it('should store nothing for a refused event', async () => {
       const before = await platform.redis.xlen(keys().history);
       await expect(platform.publisher.publish(key, { topic: 'order.updated', data: { status: 'LOST' } })).rejects.toThrow(/\/status/);

@@ -12,4 +12,9 @@ export interface GraphQLContext {
     set(sessionId: string, maxAgeSeconds: number): void;
     clear(): void;
   };
+  /**
+   * Called when one of this connection's subscriptions falls a whole buffer behind. On WebSocket it closes
+   * the connection with 4008; elsewhere the subscription just ends with SLOW_CONSUMER.
+   */
+  onSlowConsumer?: () => void;
 }

@@ -4,7 +4,8 @@ import { RealtimeError, badInput } from '../errors.js';
 import { assertSafeJson } from '../json.js';
 import { formatCursor, type EventEnvelope } from '../protocol.js';
 import { PUBLISH_SCRIPT } from '../redis/publish-script.js';
-import { topicKeys } from '../redis/keys.js';
+import { idempotencyKey, topicKeys } from '../redis/keys.js';
+import { decodeMessage } from '../redis/subscriber.js';
 import { assertMatchesSchema } from '../registry/json-schema.js';
 import type { RegistryCache } from '../registry/registry-cache.js';
 import { assertTopicName } from '../registry/topic-names.js';
@@ -19,6 +20,11 @@ export interface PublishInput {
   traceparent?: string | null | undefined;
   /** Validate against this version instead of the latest (producers pinned to an older schema). */
   schemaVersion?: number | null | undefined;
+  /**
+   * A producer's key for this publish: a repeat with the same key within the idempotency window returns
+   * the original event and publishes nothing (safe retries after a lost response).
+   */
+  idempotencyKey?: string | null | undefined;
 }
 
 export interface Publisher {
@@ -38,24 +44,29 @@ export interface PublisherOptions {
   keyPrefix: string;
   /** Largest accepted `data`, in bytes of its JSON form. @default 262144 */
   maxPayloadBytes?: number;
+  /** How long an idempotency key is remembered, in seconds. @default 300 (5 minutes) */
+  idempotencyWindowSeconds?: number;
 }
 
 const MAX_SUBJECT_LENGTH = 256;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 type PublishCommand = (
   history: string,
   epoch: string,
   offset: string,
+  idempotency: string,
   channel: string,
   json: string,
   maxEvents: number,
   maxAgeMs: number,
-) => Promise<[string, string, number]>;
+  idempotencyWindow: number,
+) => Promise<[string, string, number] | ['duplicate', string]>;
 
 export function createPublisher(options: PublisherOptions): Publisher {
-  const { redis, db, registry, keyPrefix, maxPayloadBytes = 256 * 1024 } = options;
+  const { redis, db, registry, keyPrefix, maxPayloadBytes = 256 * 1024, idempotencyWindowSeconds = 300 } = options;
   if (!('realtimePublish' in redis)) {
-    redis.defineCommand('realtimePublish', { numberOfKeys: 3, lua: PUBLISH_SCRIPT });
+    redis.defineCommand('realtimePublish', { numberOfKeys: 4, lua: PUBLISH_SCRIPT });
   }
   const run = (redis as unknown as { realtimePublish: PublishCommand }).realtimePublish.bind(redis);
 
@@ -70,6 +81,9 @@ export function createPublisher(options: PublisherOptions): Publisher {
           `topic "${input.topic}" is not registered in this application's ${principal.environment} environment; register it first (registerTopic)`,
           { topic: input.topic },
         );
+      }
+      if (input.idempotencyKey != null && !IDEMPOTENCY_KEY.test(input.idempotencyKey)) {
+        throw badInput('idempotencyKey must be 1–200 visible ASCII characters', { field: 'idempotencyKey' });
       }
       if (input.subject != null && (input.subject.length === 0 || input.subject.length > MAX_SUBJECT_LENGTH)) {
         throw badInput(`subject must be 1–${MAX_SUBJECT_LENGTH} characters`, { field: 'subject' });
@@ -112,15 +126,20 @@ export function createPublisher(options: PublisherOptions): Publisher {
       });
       const { cursor: _unassigned, ...stored } = envelope;
       const keys = topicKeys(keyPrefix, scope, topic.name);
-      const [epoch, position, offset] = await run(
+      const idempotent = input.idempotencyKey != null;
+      const result = await run(
         keys.history,
         keys.epoch,
         keys.offset,
+        idempotent ? idempotencyKey(keyPrefix, scope, `${topic.name}:${input.idempotencyKey as string}`) : keys.offset,
         keys.channel,
         JSON.stringify(stored),
         topic.retentionMaxEvents,
         topic.retentionMaxAgeSeconds * 1000,
+        idempotent ? idempotencyWindowSeconds : 0,
       );
+      if (result[0] === 'duplicate') return decodeMessage(result[1]);
+      const [epoch, position, offset] = result;
       envelope.cursor = formatCursor({ epoch, offset: Number(offset), position });
       return envelope;
     },

@@ -47,6 +47,8 @@ export interface TopicStreamOptions {
   filter?: ((event: Readonly<EventEnvelope>) => boolean) | undefined;
   /** History entries read per round trip while replaying. @default 500 */
   replayBatchSize?: number;
+  /** Called when the subscriber falls a whole buffer behind (see createEventIterator). */
+  onOverflow?: (() => void) | undefined;
 }
 
 /**
@@ -57,7 +59,7 @@ export interface TopicStreamOptions {
  * so a long replay never holds more than a batch in memory.
  */
 export async function openTopicStream(options: TopicStreamOptions): Promise<AsyncIterableIterator<StreamItem>> {
-  const { redis, subscriber, keys, topic, after, bufferSize = 1000, filter, replayBatchSize = 500 } = options;
+  const { redis, subscriber, keys, topic, after, bufferSize = 1000, filter, replayBatchSize = 500, onOverflow } = options;
   let requested: Cursor | undefined;
   if (after != null) {
     requested = parseCursor(after);
@@ -67,6 +69,7 @@ export async function openTopicStream(options: TopicStreamOptions): Promise<Asyn
     start: (push) => subscriber.listen(keys.channel, push),
     bufferSize,
     ...(filter ? { filter } : {}),
+    ...(onOverflow ? { onOverflow } : {}),
   });
   if (!requested) return live;
 

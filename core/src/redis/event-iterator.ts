@@ -12,6 +12,8 @@ export interface EventIteratorOptions {
   bufferSize?: number;
   /** Drops events before they are buffered (and so before any serialization). */
   filter?: (event: Readonly<EventEnvelope>) => boolean;
+  /** Called once when the buffer overflows (the transport may close the whole connection). */
+  onOverflow?: () => void;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface EventIteratorOptions {
  * SLOW_CONSUMER error (and may resubscribe) instead of growing the server's memory.
  */
 export async function createEventIterator(options: EventIteratorOptions): Promise<AsyncIterableIterator<Readonly<EventEnvelope>>> {
-  const { start, bufferSize = 1000, filter } = options;
+  const { start, bufferSize = 1000, filter, onOverflow } = options;
   const buffer: Readonly<EventEnvelope>[] = [];
   let waiting: ((result: IteratorResult<Readonly<EventEnvelope>>) => void) | undefined;
   let failure: RealtimeError | undefined;
@@ -59,6 +61,7 @@ export async function createEventIterator(options: EventIteratorOptions): Promis
       );
       buffer.length = 0;
       stopOnce();
+      onOverflow?.();
       return;
     }
     buffer.push(event);

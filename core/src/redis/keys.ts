@@ -32,3 +32,7 @@ export function topicKeys(prefix: string, scope: Scope, topic: string): TopicKey
 
 /** The channel on which registry changes are announced to every instance. */
 export const registryChannel = (prefix: string): string => `${prefix}:registry`;
+
+/** Where a producer's idempotency key remembers the event it published (per application environment). */
+export const idempotencyKey = (prefix: string, scope: Scope, key: string): string =>
+  `${prefix}:${scope.applicationId}:${scope.environment}:idem:${key}`;

@@ -9,6 +9,10 @@ const PublishInput = builder.inputType('PublishInput', {
     subject: t.string({ description: 'Ordering key, e.g. an order id.' }),
     traceparent: t.string({ description: 'W3C trace context to carry on the event.' }),
     schemaVersion: t.int({ description: 'Validate against this schema version instead of the latest (a pinned producer).' }),
+    idempotencyKey: t.string({
+      description:
+        'Your key for this publish (per topic): a repeat within 5 minutes returns the original event and publishes nothing, so retries after a lost response are safe.',
+    }),
   }),
 });
 
@@ -30,6 +34,7 @@ builder.mutationField('publish', (t) =>
         subject: input.subject,
         traceparent: input.traceparent,
         schemaVersion: input.schemaVersion,
+        idempotencyKey: input.idempotencyKey,
       });
       return { event };
     },

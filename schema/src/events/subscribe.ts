@@ -53,11 +53,13 @@ export async function subscribeToTopics(
       topic: name,
       after: options.after,
       bufferSize: platform.config.subscriberBufferSize,
+      onOverflow: context.onSlowConsumer,
     });
   }
   const channels = names.map((name) => topicKeys(platform.config.redisKeyPrefix, scope, name).channel);
   return createEventIterator({
     bufferSize: platform.config.subscriberBufferSize,
+    ...(context.onSlowConsumer ? { onOverflow: context.onSlowConsumer } : {}),
     start: async (push) => {
       const results = await Promise.allSettled(channels.map((channel) => platform.subscriber.listen(channel, push)));
       const stops = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

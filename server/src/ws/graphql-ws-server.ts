@@ -36,7 +36,20 @@ export interface GraphQLWsOptions {
  */
 export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise<void> } {
   const { platform, yoga, tenants, wss, logger, metrics } = options;
-  const { maxSubscriptionsPerConnection, connectionInitTimeoutMs } = platform.config;
+  const { maxSubscriptionsPerConnection, connectionInitTimeoutMs, maxSocketBufferBytes } = platform.config;
+
+  /**
+   * A client that does not read: graphql-ws waits for each send, so its subscriptions' bounded buffers fill
+   * and overflow (or, should a send not wait, the socket's own buffer passes its limit). Close the
+   * connection with 4008 so the client reconnects and resumes with its cursors; memory stays bounded. The
+   * close frame may never be read either, so the socket is cut soon after.
+   */
+  const closeSlowConsumer = (socket: WebSocket): void => {
+    if (socket.readyState !== socket.OPEN) return;
+    logger.warn('closing slow consumer', { bufferedBytes: socket.bufferedAmount });
+    socket.close(CLOSE_CODES.SLOW_CONSUMER, 'Slow consumer: resume with your last cursor');
+    setTimeout(() => socket.terminate(), 1_000).unref();
+  };
   const socketsByKey = new Map<string, Set<WebSocket>>();
 
   const stopWatching = platform.onControl((message) => {
@@ -99,6 +112,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
           socket: ctx.extra.socket,
           params: payload,
           tenant,
+          onSlowConsumer: () => closeSlowConsumer(ctx.extra.socket),
         });
         let document;
         try {
@@ -123,7 +137,11 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
           rootValue: { execute, subscribe } satisfies Enveloped,
         };
       },
-      onNext: (_ctx, _id, _payload, _args, result) => classifyResult(result),
+      onNext: (ctx, _id, _payload, _args, result) => {
+        const socket = ctx.extra.socket;
+        if (socket.bufferedAmount > maxSocketBufferBytes) closeSlowConsumer(socket);
+        return classifyResult(result);
+      },
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => classify(e)),
     },
     wss,

@@ -280,6 +280,8 @@ export enum OrderUpdatedStatus {
 export type PublishInput = {
   /** Validated against the topic’s schema. */
   data: Scalars['JSON']['input'];
+  /** Your key for this publish (per topic): a repeat within 5 minutes returns the original event and publishes nothing, so retries after a lost response are safe. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   /** Validate against this schema version instead of the latest (a pinned producer). */
   schemaVersion?: InputMaybe<Scalars['Int']['input']>;
   /** Ordering key, e.g. an order id. */
