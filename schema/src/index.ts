@@ -7,6 +7,7 @@ import './apps/enums.js';
 import './apps/application.js';
 import './topics/topic.js';
 import './events/event.js';
+import './events/filters.js';
 import './events/publish.js';
 import './events/events-field.js';
 

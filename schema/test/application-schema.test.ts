@@ -101,4 +101,33 @@ describe('per-environment typed schema', () => {
     expect(schemaFor(set)).toBe(schemaFor(set));
     expect(schemaFor({ ...set, revision: 2 })).not.toBe(schemaFor(set));
   });
+
+  it('should generate a typed where filter and compile it into a predicate over events', async () => {
+    const { compileWhere } = await import('../src/typed/where.js');
+    const { isInputObjectType } = await import('graphql');
+    const where = schema.getType('OrderUpdatedWhere');
+    expect(isInputObjectType(where)).toBe(true);
+    if (!isInputObjectType(where)) return;
+    const fields = where.getFields();
+    expect(String(fields.status!.type)).toBe('OrderUpdatedStatusFilter');
+    expect(String(fields.count!.type)).toBe('IntFilter');
+    expect(String(fields.big!.type)).toBe('FloatFilter');
+    expect(String(fields.customer!.type)).toBe('OrderUpdatedCustomerWhere');
+    expect(String(fields.first_name!.type)).toBe('StringFilter');
+    expect(fields.tags).toBeUndefined(); // arrays are not filterable
+    expect(String(fields.or!.type)).toBe('[OrderUpdatedWhere!]');
+    const event = (data: Record<string, unknown>, subject: string | null = null) =>
+      ({ id: '1', topic: 'order.updated', source: '', time: '', applicationId: 'a', environment: 'DEV' as const, subject, schemaVersion: 1, cursor: '', traceparent: null, data });
+    const paidBig = compileWhere(where, { status: { eq: 'PAID' }, total: { gte: 100 } });
+    expect(paidBig(event({ status: 'PAID', total: 150 }))).toBe(true);
+    expect(paidBig(event({ status: 'PAID', total: 50 }))).toBe(false);
+    expect(paidBig(event({ status: 'NEW', total: 150 }))).toBe(false);
+    const nested = compileWhere(where, { customer: { id: { in: ['c1', 'c2'] } }, first_name: { ne: 'Bob' } });
+    expect(nested(event({ customer: { id: 'c2' }, 'first-name': 'Ada' }))).toBe(true);
+    expect(nested(event({ customer: { id: 'c2' }, 'first-name': 'Bob' }))).toBe(false);
+    expect(nested(event({ customer: { id: 'c3' } }))).toBe(false);
+    const bySubject = compileWhere(where, { subject: { eq: 'o-1' } });
+    expect(bySubject(event({}, 'o-1'))).toBe(true);
+    expect(bySubject(event({}, 'o-2'))).toBe(false);
+  });
 });

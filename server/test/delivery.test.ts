@@ -97,6 +97,23 @@ describe('resume', () => {
     await second.dispose();
   });
 
+  it('should deliver only events matching a typed where filter, evaluated on the server', async () => {
+    const socket = connectWs(url, { apiKey: ctx.pk });
+    sockets.push(socket);
+    const filtered = subscribe<Tick>(socket, `subscription { tick(where: { or: [{ n: { gte: 5000, lt: 5003 } }, { n: { in: [5007] } }] }) { data { n } } }`);
+    const everything = subscribe<Tick>(socket, `subscription { tick { data { n } } }`);
+    await eventually(() => app.platform.subscriber.listenerCount() === 2, 10_000, 'subscriptions');
+    for (let n = 4_998; n < 5_010; n += 1) await publish(url, ctx.sk, n);
+    await everything.waitFor(12);
+    await filtered.waitFor(4);
+    expect(filtered.results.map((r) => r.data!.tick.data.n)).toEqual([5_000, 5_001, 5_002, 5_007]);
+    const invalid = subscribe(socket, `subscription { tick(where: { n: { gte: "many" } }) { id } }`);
+    const ended = (await invalid.ended) as { error: { extensions?: { code?: string } }[] };
+    expect(ended.error[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    filtered.stop();
+    everything.stop();
+  });
+
   it('should refuse an after that is not a cursor', async () => {
     const socket = connectWs(url, { apiKey: ctx.pk });
     sockets.push(socket);

@@ -23,7 +23,11 @@ const MAX_TOPICS_PER_SUBSCRIPTION = 50;
 export async function subscribeToTopics(
   context: GraphQLContext,
   topics: readonly string[],
-  options: { after?: string | null | undefined } = {},
+  options: {
+    after?: string | null | undefined;
+    /** Drops events before they are buffered or serialized (a compiled `where`). */
+    filter?: ((event: Readonly<EventEnvelope>) => boolean) | undefined;
+  } = {},
 ): Promise<AsyncIterableIterator<StreamItem>> {
   const key = requireKey(context.principal);
   const { platform } = context;
@@ -52,6 +56,7 @@ export async function subscribeToTopics(
       keys: topicKeys(platform.config.redisKeyPrefix, scope, name),
       topic: name,
       after: options.after,
+      filter: options.filter,
       bufferSize: platform.config.subscriberBufferSize,
       onOverflow: context.onSlowConsumer,
     });

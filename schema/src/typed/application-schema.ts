@@ -3,8 +3,11 @@ import {
   GraphQLObjectType,
   GraphQLSchema,
   GraphQLString,
+  getNamedType,
+  isInputObjectType,
   isInterfaceType,
   isObjectType,
+  type GraphQLEnumType,
   isScalarType,
   type GraphQLFieldConfigMap,
   type GraphQLNamedType,
@@ -13,6 +16,17 @@ import { topicTypeName, type EventEnvelope, type StreamItem, type Topic, type To
 import type { GraphQLContext } from '../context.js';
 import { resolveStreamItem, subscribeToTopics } from '../events/subscribe.js';
 import { convertTopicSchema, createNameAllocator } from './json-schema-to-graphql.js';
+import { buildWhereInput, compileWhere } from './where.js';
+
+/** Forces the lazy field thunks of an object type and the object types it reaches (enums are created then). */
+function collectTypes(type: GraphQLObjectType, seen = new Set<GraphQLObjectType>()): void {
+  if (seen.has(type)) return;
+  seen.add(type);
+  for (const field of Object.values(type.getFields())) {
+    const named = getNamedType(field.type);
+    if (isObjectType(named)) collectTypes(named, seen);
+  }
+}
 
 function named<T>(schema: GraphQLSchema, name: string, check: (t: GraphQLNamedType | undefined) => t is T & GraphQLNamedType): T {
   const type = schema.getType(name);
@@ -35,6 +49,12 @@ export function buildApplicationSchema(base: GraphQLSchema, topics: readonly Top
   const envelope = named(base, 'EventEnvelope', isInterfaceType);
   const genericEvent = named(base, 'Event', isObjectType);
   const scalars = { json: named(base, 'JSON', isScalarType), dateTime: named(base, 'DateTime', isScalarType) };
+  const filters = {
+    string: named(base, 'StringFilter', isInputObjectType),
+    int: named(base, 'IntFilter', isInputObjectType),
+    float: named(base, 'FloatFilter', isInputObjectType),
+    boolean: named(base, 'BooleanFilter', isInputObjectType),
+  };
   const { data: _untyped, ...envelopeFields } = genericEvent.toConfig().fields;
 
   const allocate = createNameAllocator(config.types.map((t) => t.name));
@@ -59,7 +79,11 @@ export function buildApplicationSchema(base: GraphQLSchema, topics: readonly Top
       }
       return allocate(wanted);
     };
-    const dataType = convertTopicSchema(topic.schema, dataName, allocateForTopic, scalars);
+    const enums = new Map<Record<string, unknown>, GraphQLEnumType>();
+    const dataType = convertTopicSchema(topic.schema, dataName, allocateForTopic, scalars, (schema, type) => enums.set(schema, type));
+    // The output type's fields are built lazily; building them now registers the enums the filter reuses.
+    if (isObjectType(dataType)) collectTypes(dataType);
+    const whereType = buildWhereInput(topic.schema, dataName, allocate, filters, (schema) => enums.get(schema));
     const eventType = new GraphQLObjectType<EventEnvelope, GraphQLContext>({
       name: eventName,
       description: `An event of topic \`${topic.name}\` (schema version ${topic.schemaVersion}).`,
@@ -74,14 +98,18 @@ export function buildApplicationSchema(base: GraphQLSchema, topics: readonly Top
       type: new GraphQLNonNull(eventType),
       description: topic.description ?? `Events of topic \`${topic.name}\`.`,
       args: {
+        where: { type: whereType, description: 'Deliver only matching events (evaluated on the server, before serialization).' },
         after: {
           type: GraphQLString,
           description:
             'Resume after this cursor: missed events are replayed from history, then live ones follow, with no gap or duplicate. If the history no longer reaches back that far, the first result is a HISTORY_GAP error.',
         },
       },
-      subscribe: (_root, args: { after?: string | null }, context: GraphQLContext) =>
-        subscribeToTopics(context, [topic.name], { after: args.after }),
+      subscribe: (_root, args: { after?: string | null; where?: Record<string, unknown> | null }, context: GraphQLContext) =>
+        subscribeToTopics(context, [topic.name], {
+          after: args.after,
+          filter: args.where ? compileWhere(whereType, args.where) : undefined,
+        }),
       resolve: (item) => resolveStreamItem(item as StreamItem),
     };
   }

@@ -32,6 +32,9 @@ export interface ConversionScalars {
   dateTime: GraphQLScalarType;
 }
 
+/** Called for every enum the conversion creates, with the JSON Schema it came from. */
+export type EnumListener = (schema: Record<string, unknown>, type: GraphQLEnumType) => void;
+
 interface Converted {
   /** The nullable GraphQL type; callers wrap it in NonNull where the schema requires a value. */
   type: GraphQLOutputType;
@@ -79,6 +82,7 @@ export function convertTopicSchema(
   rootName: string,
   allocate: NameAllocator,
   scalars: ConversionScalars,
+  onEnum?: EnumListener,
 ): GraphQLOutputType {
   const refs = new Map<string, Converted>();
   const json = (note: string): Converted => ({ type: scalars.json, nonNull: true, note });
@@ -126,6 +130,7 @@ export function convertTopicSchema(
           description: describe(schema),
           values: Object.fromEntries(values.map((v) => [v, { value: v }])),
         });
+        onEnum?.(schema, enumType);
         return { type: enumType, nonNull };
       }
       if (values.every((v) => typeof v === 'string')) return { type: GraphQLString, nonNull };

@@ -52,6 +52,11 @@ export type Application = {
   name: Scalars['String']['output'];
 };
 
+export type BooleanFilter = {
+  eq?: InputMaybe<Scalars['Boolean']['input']>;
+  ne?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
 /** A reason data of one version may be rejected by consumers of another. */
 export type BreakingChange = {
   __typename?: 'BreakingChange';
@@ -155,6 +160,26 @@ export type EventEnvelope = {
   traceparent?: Maybe<Scalars['String']['output']>;
 };
 
+export type FloatFilter = {
+  eq?: InputMaybe<Scalars['Float']['input']>;
+  gt?: InputMaybe<Scalars['Float']['input']>;
+  gte?: InputMaybe<Scalars['Float']['input']>;
+  in?: InputMaybe<Array<Scalars['Float']['input']>>;
+  lt?: InputMaybe<Scalars['Float']['input']>;
+  lte?: InputMaybe<Scalars['Float']['input']>;
+  ne?: InputMaybe<Scalars['Float']['input']>;
+};
+
+export type IntFilter = {
+  eq?: InputMaybe<Scalars['Int']['input']>;
+  gt?: InputMaybe<Scalars['Int']['input']>;
+  gte?: InputMaybe<Scalars['Int']['input']>;
+  in?: InputMaybe<Array<Scalars['Int']['input']>>;
+  lt?: InputMaybe<Scalars['Int']['input']>;
+  lte?: InputMaybe<Scalars['Int']['input']>;
+  ne?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** Changes to the control plane, and publishing. */
 export type Mutation = {
   __typename?: 'Mutation';
@@ -249,6 +274,15 @@ export type OrderUpdatedCustomer = {
   name?: Maybe<Scalars['String']['output']>;
 };
 
+export type OrderUpdatedCustomerWhere = {
+  /** Every condition holds. */
+  and?: InputMaybe<Array<OrderUpdatedCustomerWhere>>;
+  id?: InputMaybe<StringFilter>;
+  name?: InputMaybe<StringFilter>;
+  /** At least one condition holds. */
+  or?: InputMaybe<Array<OrderUpdatedCustomerWhere>>;
+};
+
 /** An event of topic `order.updated` (schema version 2). */
 export type OrderUpdatedEvent = EventEnvelope & {
   __typename?: 'OrderUpdatedEvent';
@@ -276,6 +310,28 @@ export enum OrderUpdatedStatus {
   Paid = 'PAID',
   Shipped = 'SHIPPED'
 }
+
+export type OrderUpdatedStatusFilter = {
+  eq?: InputMaybe<OrderUpdatedStatus>;
+  in?: InputMaybe<Array<OrderUpdatedStatus>>;
+  ne?: InputMaybe<OrderUpdatedStatus>;
+};
+
+/** Only events whose data match every given condition are delivered (evaluated on the server). */
+export type OrderUpdatedWhere = {
+  /** Every condition holds. */
+  and?: InputMaybe<Array<OrderUpdatedWhere>>;
+  customer?: InputMaybe<OrderUpdatedCustomerWhere>;
+  note?: InputMaybe<StringFilter>;
+  /** At least one condition holds. */
+  or?: InputMaybe<Array<OrderUpdatedWhere>>;
+  orderId?: InputMaybe<StringFilter>;
+  paidAt?: InputMaybe<StringFilter>;
+  status?: InputMaybe<OrderUpdatedStatusFilter>;
+  /** The event’s subject. */
+  subject?: InputMaybe<StringFilter>;
+  total?: InputMaybe<FloatFilter>;
+};
 
 export type PublishInput = {
   /** Validated against the topic’s schema. */
@@ -458,6 +514,18 @@ export type SessionStatusEvent = EventEnvelope & {
   traceparent?: Maybe<Scalars['String']['output']>;
 };
 
+/** Only events whose data match every given condition are delivered (evaluated on the server). */
+export type SessionStatusWhere = {
+  /** Every condition holds. */
+  and?: InputMaybe<Array<SessionStatusWhere>>;
+  online?: InputMaybe<BooleanFilter>;
+  /** At least one condition holds. */
+  or?: InputMaybe<Array<SessionStatusWhere>>;
+  sessionId?: InputMaybe<StringFilter>;
+  /** The event’s subject. */
+  subject?: InputMaybe<StringFilter>;
+};
+
 export type SetTopicCompatibilityInput = {
   applicationId: Scalars['ID']['input'];
   compatibility: CompatibilityMode;
@@ -470,6 +538,12 @@ export type SetTopicRetentionInput = {
   environment: EnvironmentName;
   retention: RetentionInput;
   topic: Scalars['String']['input'];
+};
+
+export type StringFilter = {
+  eq?: InputMaybe<Scalars['String']['input']>;
+  in?: InputMaybe<Array<Scalars['String']['input']>>;
+  ne?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** Live events. Each registered topic adds a typed field (`order.updated` → `orderUpdated`) to the schema of its application and environment. */
@@ -494,12 +568,14 @@ export type SubscriptionEventsArgs = {
 /** Live events. Each registered topic adds a typed field (`order.updated` → `orderUpdated`) to the schema of its application and environment. */
 export type SubscriptionOrderUpdatedArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<OrderUpdatedWhere>;
 };
 
 
 /** Live events. Each registered topic adds a typed field (`order.updated` → `orderUpdated`) to the schema of its application and environment. */
 export type SubscriptionSessionStatusArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<SessionStatusWhere>;
 };
 
 /** A domain topic: a name, a JSON Schema for its data, and a typed Subscription field. */
