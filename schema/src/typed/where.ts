@@ -1,5 +1,5 @@
 import {
-  GraphQLEnumType,
+  type GraphQLEnumType,
   GraphQLInputObjectType,
   GraphQLList,
   GraphQLNonNull,
