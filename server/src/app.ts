@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
+import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { WebSocketServer } from 'ws';
 import { ENVIRONMENTS, RealtimeError, createPlatform, findApplication, type Config, type EnvironmentName, type Platform } from '@realtime/core';
@@ -97,7 +98,13 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR', http: { status: 500 } } });
       },
     },
-    plugins: [tenants.plugin, maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true }), useErrorCodes()],
+    plugins: [
+      tenants.plugin,
+      maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true }),
+      useErrorCodes(),
+      // GraphQL over SSE (graphql-sse protocol) on /graphql/stream: same schema, auth and limits.
+      useGraphQLSSE({ endpoint: '/graphql/stream' }),
+    ],
     context: (initial) => {
       const fromWs = (initial as { tenant?: Tenant }).tenant;
       const tenant = fromWs ?? tenants.forRequest(initial.request);
@@ -200,7 +207,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
       res.end(await metrics.registry.metrics());
       return;
     }
-    if (path === '/graphql') return handleGraphQL(req, res);
+    if (path === '/graphql' || path === '/graphql/stream') return handleGraphQL(req, res);
     if (path === '/schema.graphql' && req.method === 'GET') return exportSchema(req, res);
     json(res, 404, { error: 'not found', graphql: '/graphql', health: ['/healthz', '/readyz', '/metrics'] });
   }

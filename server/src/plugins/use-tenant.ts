@@ -19,7 +19,7 @@ export interface TenantResolver {
 }
 
 /**
- * Resolves the caller (API key or session cookie) before anything is parsed, and gives the request its
+ * Resolves the caller (API key or session cookie) before anything else runs, and gives the request its
  * application environment's schema, with that environment's typed topic fields. WebSocket subscriptions
  * pass `tenant` in the initial context of `getEnveloped`, so both transports select the schema here.
  */
@@ -34,16 +34,13 @@ export function createTenantResolver(platform: Platform): TenantResolver {
   };
 
   const plugin: Plugin = {
-    onRequestParse({ request }) {
-      return {
-        async onRequestParseDone() {
-          const principal = await resolvePrincipal(platform, {
-            apiKey: bearerToken(request.headers.get('authorization')),
-            cookieHeader: request.headers.get('cookie'),
-          });
-          byRequest.set(request, { principal, schema: await schemaFor(principal) });
-        },
-      };
+    // onRequest runs before anything else Yoga or its plugins do (graphql-sse included), once per request.
+    async onRequest({ request }) {
+      const principal = await resolvePrincipal(platform, {
+        apiKey: bearerToken(request.headers.get('authorization')),
+        cookieHeader: request.headers.get('cookie'),
+      });
+      byRequest.set(request, { principal, schema: await schemaFor(principal) });
     },
     onEnveloped({ context, setSchema }) {
       const initial = context as { tenant?: Tenant; request?: Request } | undefined;
