@@ -43,6 +43,11 @@ export interface Config {
   shutdownGraceMs: number;
   /** Log level: 'debug' | 'info' | 'warn' | 'error' | 'silent'. @default 'info' */
   logLevel: LogLevel;
+  /**
+   * 32-byte key (base64) that encrypts secrets at rest (JWT secrets). When unset, a key is generated once
+   * and kept in the database, which suits development only: production sets it.
+   */
+  secretKey: Buffer | undefined;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -96,5 +101,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlSeconds: integer(env, 'REALTIME_SESSION_TTL_SECONDS', 7 * 24 * 3600, 60),
     shutdownGraceMs: integer(env, 'REALTIME_SHUTDOWN_GRACE_MS', 10_000, 0),
     logLevel,
+    secretKey: secretKey(env.REALTIME_SECRET_KEY),
   };
+}
+
+function secretKey(raw: string | undefined): Buffer | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const key = Buffer.from(raw, 'base64');
+  if (key.length !== 32) throw new ConfigError('REALTIME_SECRET_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+  return key;
 }

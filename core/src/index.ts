@@ -28,6 +28,18 @@ export {
   type UserRole,
   type ApiKeyKind,
 } from './auth/principal.js';
+export {
+  verifyEndUserToken,
+  readEnvironmentAuth,
+  rotateJwtSecret,
+  setJwksUrl,
+  topicGranted,
+  claimBoundFilter,
+  type EndUser,
+  type EnvironmentAuth,
+  type ClaimFilter,
+} from './auth/end-user.js';
+export { createSecretBox, type SecretBox } from './auth/encryption.js';
 export { createUser, findUserById, authenticateUser, ensureOwner, type User } from './auth/users.js';
 export { createSession, resolveSession, deleteSession } from './auth/sessions.js';
 export { createApplication, findApplication, listApplications, isUuid, type Application } from './apps/applications.js';
@@ -46,6 +58,8 @@ export {
   registerSchemaVersion,
   setTopicCompatibility,
   setTopicRetention,
+  setTopicAccess,
+  type TopicAccess,
   checkTopicCompatibility,
   findTopic,
   listTopics,

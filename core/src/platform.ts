@@ -1,5 +1,6 @@
 import { createKeyCache, type KeyCache } from './apps/key-cache.js';
 import { ensureOwner } from './auth/users.js';
+import { createSecretBox, resolveSecretKey, type SecretBox } from './auth/encryption.js';
 import type { Config } from './config.js';
 import { createPool, ensureDatabase, migrate, type Pool } from './db/pool.js';
 import { createPublisher, type Publisher } from './events/publisher.js';
@@ -25,6 +26,8 @@ export interface Platform {
   readonly registry: RegistryCache;
   readonly keys: KeyCache;
   readonly publisher: Publisher;
+  /** Encrypts secrets at rest (JWT secrets) with REALTIME_SECRET_KEY. */
+  readonly secrets: SecretBox;
   /** Tells every instance (this one at once) about a change. */
   announce(message: ControlMessage): Promise<void>;
   /** Adds a handler for announcements (this instance's own included). */
@@ -40,17 +43,21 @@ export interface PlatformOptions {
   bootstrapOwner?: boolean;
   /** Called with the generated owner password, when one had to be generated. */
   onGeneratedPassword?: (email: string, password: string) => void;
+  /** Where start-up warnings go (a missing REALTIME_SECRET_KEY). @default stderr */
+  warn?: (message: string) => void;
 }
 
 /** Connects to PostgreSQL and Redis, failing fast with a message naming the URL when either is down. */
 export async function createPlatform(options: PlatformOptions): Promise<Platform> {
-  const { config, bootstrapOwner = true, onGeneratedPassword } = options;
+  const { config, bootstrapOwner = true, onGeneratedPassword, warn = (m: string) => process.stderr.write(`warning: ${m}\n`) } = options;
   await ensureDatabase(config.databaseUrl);
   const pool = await createPool(config.databaseUrl);
   let redis: Redis | undefined;
   let subscriberRedis: Redis | undefined;
+  let secrets: SecretBox;
   try {
     await migrate(pool);
+    secrets = createSecretBox(await resolveSecretKey(pool, config.secretKey, warn));
     if (bootstrapOwner) {
       const owner = await ensureOwner(pool, { email: config.adminEmail, password: config.adminPassword });
       if (owner.generatedPassword !== undefined) onGeneratedPassword?.(config.adminEmail, owner.generatedPassword);
@@ -90,6 +97,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     subscriber,
     registry,
     keys,
+    secrets,
     publisher: createPublisher({
       redis: commands,
       db: pool,

@@ -1,4 +1,4 @@
-import { resolveSession, type Platform, type Principal } from '@realtime/core';
+import { readEnvironmentAuth, resolveSession, verifyEndUserToken, type Platform, type Principal } from '@realtime/core';
 import { SESSION_COOKIE, readCookie } from './http/cookies.js';
 
 const ANONYMOUS: Principal = { kind: 'anonymous' };
@@ -10,9 +10,16 @@ const ANONYMOUS: Principal = { kind: 'anonymous' };
  */
 export async function resolvePrincipal(
   platform: Platform,
-  credentials: { apiKey?: string | undefined; cookieHeader?: string | null | undefined },
+  credentials: { apiKey?: string | undefined; cookieHeader?: string | null | undefined; token?: string | undefined },
 ): Promise<Principal> {
-  if (credentials.apiKey) return (await platform.keys.resolve(credentials.apiKey)) ?? ANONYMOUS;
+  if (credentials.apiKey) {
+    const key = await platform.keys.resolve(credentials.apiKey);
+    if (!key) return ANONYMOUS;
+    if (!credentials.token) return key;
+    // An end user's token rides with the application's key; an invalid one fails the whole connection.
+    const auth = await readEnvironmentAuth(platform.pool, platform.secrets, key);
+    return { ...key, endUser: await verifyEndUserToken(credentials.token, auth) };
+  }
   const sessionId = readCookie(credentials.cookieHeader, SESSION_COOKIE);
   if (sessionId) return (await resolveSession(platform.pool, sessionId)) ?? ANONYMOUS;
   return ANONYMOUS;

@@ -35,6 +35,8 @@ function fixtureTopics(path: string): Topic[] {
     compatibility: 'BACKWARD',
     retentionMaxEvents: 10_000,
     retentionMaxAgeSeconds: 86_400,
+    access: 'PUBLIC',
+    claimFilters: [],
     createdAt: new Date(0),
   }));
 }

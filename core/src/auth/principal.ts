@@ -1,5 +1,6 @@
 import { forbidden, unauthenticated } from '../errors.js';
 import type { EnvironmentName } from '../protocol.js';
+import type { EndUser } from './end-user.js';
 
 export type UserRole = 'OWNER' | 'ADMIN' | 'DEVELOPER' | 'VIEWER';
 export type ApiKeyKind = 'PUBLISHABLE' | 'SECRET';
@@ -7,7 +8,15 @@ export type ApiKeyKind = 'PUBLISHABLE' | 'SECRET';
 /** Who is calling: a signed-in console user, an API key, or nobody. */
 export type Principal =
   | { kind: 'user'; userId: string; email: string; role: UserRole; sessionHash: string }
-  | { kind: 'key'; keyId: string; keyKind: ApiKeyKind; applicationId: string; environment: EnvironmentName }
+  | {
+      kind: 'key';
+      keyId: string;
+      keyKind: ApiKeyKind;
+      applicationId: string;
+      environment: EnvironmentName;
+      /** The end user of a publishable key's connection, when it sent a valid token. */
+      endUser?: EndUser;
+    }
   | { kind: 'anonymous' };
 
 export type KeyPrincipal = Extract<Principal, { kind: 'key' }>;

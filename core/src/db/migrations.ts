@@ -91,4 +91,22 @@ export const MIGRATIONS: readonly Migration[] = [
         ADD COLUMN retention_max_age_seconds integer NOT NULL DEFAULT 86400 CHECK (retention_max_age_seconds > 0);
     `,
   },
+  {
+    id: 3,
+    name: 'end-user authorization: JWT settings per environment, topic access and claim-bound filters',
+    sql: `
+      ALTER TABLE environments
+        ADD COLUMN jwt_secret_encrypted text,
+        ADD COLUMN jwks_url text;
+      ALTER TABLE topics
+        ADD COLUMN access text NOT NULL DEFAULT 'PUBLIC' CHECK (access IN ('PUBLIC', 'PROTECTED')),
+        ADD COLUMN claim_filters jsonb NOT NULL DEFAULT '[]';
+      -- Holds the development encryption key when REALTIME_SECRET_KEY is not configured.
+      CREATE TABLE platform_secrets (
+        name text PRIMARY KEY,
+        value text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];

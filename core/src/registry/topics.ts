@@ -6,6 +6,7 @@ import type { Queryable } from '../db/queryable.js';
 import { RealtimeError, badInput } from '../errors.js';
 import type { EnvironmentName } from '../protocol.js';
 import { checkCompatibility, type BreakingChange, type CompatibilityMode } from './compatibility.js';
+import type { ClaimFilter } from '../auth/end-user.js';
 import { compileTopicSchema } from './json-schema.js';
 import { RESERVED_FIELD_NAMES, assertTopicName, topicFieldName } from './topic-names.js';
 
@@ -26,8 +27,14 @@ export interface Topic {
   retentionMaxEvents: number;
   /** …and none older than this. */
   retentionMaxAgeSeconds: number;
+  /** PUBLIC: any key of the environment subscribes. PROTECTED: publishable keys need an end-user token granting it. */
+  access: TopicAccess;
+  /** Rules binding what an end user receives to claims of their token (`customerId` = `sub`). */
+  claimFilters: ClaimFilter[];
   createdAt: Date;
 }
+
+export type TopicAccess = 'PUBLIC' | 'PROTECTED';
 
 export interface Retention {
   maxEvents?: number | null | undefined;
@@ -53,6 +60,8 @@ interface TopicRow {
   compatibility: CompatibilityMode;
   retention_max_events: number;
   retention_max_age_seconds: number;
+  access: TopicAccess;
+  claim_filters: ClaimFilter[];
 }
 
 const toTopic = (row: TopicRow): Topic => ({
@@ -67,6 +76,8 @@ const toTopic = (row: TopicRow): Topic => ({
   compatibility: row.compatibility,
   retentionMaxEvents: row.retention_max_events,
   retentionMaxAgeSeconds: row.retention_max_age_seconds,
+  access: row.access,
+  claimFilters: row.claim_filters,
   createdAt: row.created_at,
 });
 
@@ -127,10 +138,13 @@ export async function registerTopic(
     description?: string | null | undefined;
     compatibility?: CompatibilityMode | null | undefined;
     retention?: Retention | null | undefined;
+    access?: TopicAccess | null | undefined;
+    claimFilters?: readonly ClaimFilter[] | null | undefined;
   },
 ): Promise<{ topic: Topic; created: boolean }> {
   assertTopicName(input.name);
   const retention = checkRetention(input.retention);
+  const claimFilters = checkClaimFilters(input.claimFilters ?? []);
   const fieldName = topicFieldName(input.name);
   if (RESERVED_FIELD_NAMES.has(fieldName)) {
     throw badInput(`topic name "${input.name}" is reserved by the platform`, { field: 'name' });
@@ -165,8 +179,8 @@ export async function registerTopic(
     }
     const id = uuidv7();
     await client.query(
-      `INSERT INTO topics (id, application_id, environment, name, description, compatibility, retention_max_events, retention_max_age_seconds)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      `INSERT INTO topics (id, application_id, environment, name, description, compatibility, retention_max_events, retention_max_age_seconds, access, claim_filters)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
         id,
         input.applicationId,
@@ -176,6 +190,8 @@ export async function registerTopic(
         input.compatibility ?? 'BACKWARD',
         retention.maxEvents,
         retention.maxAgeSeconds,
+        input.access ?? 'PUBLIC',
+        JSON.stringify(claimFilters),
       ],
     );
     await client.query('INSERT INTO topic_schema_versions (topic_id, version, schema) VALUES ($1, 1, $2)', [
@@ -185,6 +201,31 @@ export async function registerTopic(
     await bumpRevision(client, input);
     const topic = await findTopic(client, input);
     return { topic: topic as Topic, created: true };
+  });
+}
+
+const CLAIM_PATH = /^[A-Za-z_$][\w$-]*(\.[A-Za-z_$][\w$-]*){0,7}$/;
+
+function checkClaimFilters(filters: readonly ClaimFilter[]): ClaimFilter[] {
+  if (filters.length > 8) throw badInput('at most 8 claim filters per topic', { field: 'claimFilters' });
+  return filters.map((f, i) => {
+    if (!CLAIM_PATH.test(f.path)) throw badInput(`claimFilters[${i}].path must be a dotted data path like "customer.id"`, { field: 'claimFilters' });
+    if (!/^[\w.:-]{1,64}$/.test(f.claim)) throw badInput(`claimFilters[${i}].claim must name a claim like "sub"`, { field: 'claimFilters' });
+    return { path: f.path, claim: f.claim };
+  });
+}
+
+/** Changes who may subscribe to a topic and the claim rules that bind end users' deliveries. */
+export async function setTopicAccess(
+  pool: Pool,
+  input: TopicScope & { access: TopicAccess; claimFilters?: readonly ClaimFilter[] | null | undefined },
+): Promise<Topic> {
+  return transaction(pool, async (client) => {
+    const topic = await lockedTopic(client, input);
+    const claimFilters = input.claimFilters == null ? topic.claimFilters : checkClaimFilters(input.claimFilters);
+    await client.query('UPDATE topics SET access = $2, claim_filters = $3 WHERE id = $1', [topic.id, input.access, JSON.stringify(claimFilters)]);
+    await bumpRevision(client, input);
+    return { ...topic, access: input.access, claimFilters };
   });
 }
 

@@ -2,7 +2,10 @@ import {
   RealtimeError,
   assertTopicName,
   badInput,
+  claimBoundFilter,
   createEventIterator,
+  forbidden,
+  topicGranted,
   historyGapError,
   isHistoryGap,
   openTopicStream,
@@ -37,14 +40,30 @@ export async function subscribeToTopics(
   }
   const scope = { applicationId: key.applicationId, environment: key.environment };
   const registered = await platform.registry.get(scope);
+  const claimFilters = new Map<string, (event: Readonly<EventEnvelope>) => boolean>();
   for (const name of names) {
     assertTopicName(name, 'topics');
-    if (!registered.byName.has(name)) {
+    const topic = registered.byName.get(name);
+    if (!topic) {
       throw new RealtimeError('NOT_FOUND', `topic "${name}" is not registered in this application's ${key.environment} environment`, {
         topic: name,
       });
     }
+    // Secret keys are trusted servers; publishable keys need an end-user token for protected topics.
+    if (key.keyKind === 'SECRET') continue;
+    if (topic.access === 'PROTECTED') {
+      if (!key.endUser) {
+        throw forbidden(`topic "${name}" is protected: connect with connectionParams.token, an end-user JWT whose "topics" claim grants it`);
+      }
+      if (!topicGranted(key.endUser.topics, name)) throw forbidden(`your token's "topics" claim does not grant "${name}"`);
+    }
+    const bound = key.endUser ? claimBoundFilter(topic.claimFilters, key.endUser, name) : undefined;
+    if (bound) claimFilters.set(name, bound);
   }
+  const claimFilter =
+    claimFilters.size === 0 ? undefined : (event: Readonly<EventEnvelope>): boolean => claimFilters.get(event.topic)?.(event) ?? true;
+  const where = options.filter;
+  const filter = claimFilter && where ? (e: Readonly<EventEnvelope>) => claimFilter(e) && where(e) : (claimFilter ?? where);
   if (options.after != null || names.length === 1) {
     if (names.length !== 1) {
       throw badInput('resuming with `after` takes exactly one topic (a cursor is a position in one topic’s history); open one subscription per topic', { field: 'after' });
@@ -56,13 +75,14 @@ export async function subscribeToTopics(
       keys: topicKeys(platform.config.redisKeyPrefix, scope, name),
       topic: name,
       after: options.after,
-      filter: options.filter,
+      filter,
       bufferSize: platform.config.subscriberBufferSize,
       onOverflow: context.onSlowConsumer,
     });
   }
   const channels = names.map((name) => topicKeys(platform.config.redisKeyPrefix, scope, name).channel);
   return createEventIterator({
+    ...(filter ? { filter } : {}),
     bufferSize: platform.config.subscriberBufferSize,
     ...(context.onSlowConsumer ? { onOverflow: context.onSlowConsumer } : {}),
     start: async (push) => {

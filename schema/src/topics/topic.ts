@@ -14,6 +14,9 @@ import {
   requireAdminOf,
   setTopicCompatibility,
   setTopicRetention,
+  setTopicAccess,
+  rotateJwtSecret,
+  setJwksUrl,
   unauthenticated,
   type BreakingChange,
   type EnvironmentName,
@@ -54,6 +57,25 @@ const RetentionInput = builder.inputType('RetentionInput', {
   }),
 });
 
+export const TopicAccessEnum = builder.enumType('TopicAccess', {
+  values: {
+    PUBLIC: { description: 'Any key of the environment subscribes.' },
+    PROTECTED: { description: 'Publishable keys also need an end-user token (connectionParams.token) whose `topics` claim grants the topic.' },
+  },
+});
+
+const ClaimFilterRef = builder.objectRef<{ path: string; claim: string }>('ClaimFilter').implement({
+  description: 'Deliver an event to an end user only where `data.<path>` equals the value of the token claim `<claim>`.',
+  fields: (t) => ({ path: t.exposeString('path'), claim: t.exposeString('claim') }),
+});
+
+const ClaimFilterInput = builder.inputType('ClaimFilterInput', {
+  fields: (t) => ({
+    path: t.string({ required: true, description: 'Dotted path into the event data, e.g. `customerId`.' }),
+    claim: t.string({ required: true, description: 'Token claim whose value it must equal, e.g. `sub`.' }),
+  }),
+});
+
 export const SchemaVersionRef = builder.objectRef<SchemaVersion>('SchemaVersion').implement({
   fields: (t) => ({
     version: t.exposeInt('version'),
@@ -77,6 +99,8 @@ export const TopicRef = builder.objectRef<Topic>('Topic').implement({
       type: RetentionRef,
       resolve: (topic) => ({ maxEvents: topic.retentionMaxEvents, maxAgeSeconds: topic.retentionMaxAgeSeconds }),
     }),
+    access: t.field({ type: TopicAccessEnum, resolve: (topic) => topic.access }),
+    claimFilters: t.field({ type: [ClaimFilterRef], resolve: (topic) => topic.claimFilters }),
     versions: t.field({
       type: [SchemaVersionRef],
       description: 'Every schema version, oldest first.',
@@ -247,6 +271,8 @@ const RegisterTopicInput = builder.inputType('RegisterTopicInput', {
     description: t.string(),
     compatibility: t.field({ type: CompatibilityModeEnum, description: 'Default BACKWARD.' }),
     retention: t.field({ type: RetentionInput }),
+    access: t.field({ type: TopicAccessEnum, description: 'Default PUBLIC.' }),
+    claimFilters: t.field({ type: [ClaimFilterInput] }),
   }),
 });
 
@@ -282,6 +308,8 @@ builder.mutationField('registerTopic', (t) =>
         description: input.description,
         compatibility: input.compatibility,
         retention: input.retention,
+        access: input.access,
+        claimFilters: input.claimFilters,
       });
       if (created) await context.platform.announce({ type: 'registry-changed', scope });
       return topic;
@@ -383,6 +411,66 @@ builder.mutationField('setTopicRetention', (t) =>
       const topic = await setTopicRetention(context.platform.pool, { ...scope, name: input.topic, retention: input.retention });
       await context.platform.announce({ type: 'registry-changed', scope });
       return topic;
+    },
+  }),
+);
+
+builder.mutationField('setTopicAccess', (t) =>
+  t.field({
+    type: TopicRef,
+    description: 'Makes a topic PUBLIC or PROTECTED and sets the claim rules that bind end users’ deliveries (omitted: kept).',
+    args: {
+      input: t.arg({
+        type: builder.inputType('SetTopicAccessInput', {
+          fields: (f) => ({
+            applicationId: f.id({ required: true }),
+            environment: f.field({ type: EnvironmentNameEnum, required: true }),
+            topic: f.string({ required: true }),
+            access: f.field({ type: TopicAccessEnum, required: true }),
+            claimFilters: f.field({ type: [ClaimFilterInput] }),
+          }),
+        }),
+        required: true,
+      }),
+    },
+    resolve: async (_root, { input }, context) => {
+      const scope = { applicationId: String(input.applicationId), environment: input.environment };
+      await requireAdmin(context, scope.applicationId, scope.environment);
+      const topic = await setTopicAccess(context.platform.pool, { ...scope, name: input.topic, access: input.access, claimFilters: input.claimFilters });
+      await context.platform.announce({ type: 'registry-changed', scope });
+      return topic;
+    },
+  }),
+);
+
+builder.mutationField('rotateJwtSecret', (t) =>
+  t.field({
+    type: builder.objectRef<{ secret: string }>('JwtSecretPayload').implement({
+      fields: (f) => ({ secret: f.exposeString('secret', { description: 'Sign end-user tokens (HS256) with it. Shown once; stored encrypted.' }) }),
+    }),
+    description: 'Creates or replaces the HS256 secret that verifies end-user tokens of one environment. Tokens signed with the old secret stop working.',
+    args: { applicationId: t.arg.id({ required: true }), environment: t.arg({ type: EnvironmentNameEnum, required: true }) },
+    resolve: async (_root, args, context) => {
+      const scope = { applicationId: String(args.applicationId), environment: args.environment };
+      await requireAdmin(context, scope.applicationId, scope.environment);
+      return { secret: await rotateJwtSecret(context.platform.pool, context.platform.secrets, scope) };
+    },
+  }),
+);
+
+builder.mutationField('setJwksUrl', (t) =>
+  t.boolean({
+    description: 'Sets (or clears with null) the JWKS URL whose keys verify RS256 and EdDSA end-user tokens of one environment.',
+    args: {
+      applicationId: t.arg.id({ required: true }),
+      environment: t.arg({ type: EnvironmentNameEnum, required: true }),
+      jwksUrl: t.arg.string(),
+    },
+    resolve: async (_root, args, context) => {
+      const scope = { applicationId: String(args.applicationId), environment: args.environment };
+      await requireAdmin(context, scope.applicationId, scope.environment);
+      await setJwksUrl(context.platform.pool, scope, args.jwksUrl ?? null);
+      return true;
     },
   }),
 );

@@ -1,6 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Platform, Principal } from '@realtime/core';
+import { RealtimeError, type Platform, type Principal } from '@realtime/core';
 import { createSchemaCache, baseSchema } from '@realtime/schema';
 import { bearerToken, resolvePrincipal } from '../principal.js';
 
@@ -26,6 +26,7 @@ export interface TenantResolver {
 export function createTenantResolver(platform: Platform): TenantResolver {
   const schemaForTopics = createSchemaCache(baseSchema());
   const byRequest = new WeakMap<Request, Tenant>();
+  const rejected = new WeakMap<Request, RealtimeError>();
 
   const schemaFor = async (principal: Principal): Promise<GraphQLSchema> => {
     if (principal.kind !== 'key') return baseSchema();
@@ -36,11 +37,30 @@ export function createTenantResolver(platform: Platform): TenantResolver {
   const plugin: Plugin = {
     // onRequest runs before anything else Yoga or its plugins do (graphql-sse included), once per request.
     async onRequest({ request }) {
-      const principal = await resolvePrincipal(platform, {
-        apiKey: bearerToken(request.headers.get('authorization')),
-        cookieHeader: request.headers.get('cookie'),
-      });
+      let principal: Principal;
+      try {
+        principal = await resolvePrincipal(platform, {
+          apiKey: bearerToken(request.headers.get('authorization')),
+          cookieHeader: request.headers.get('cookie'),
+          token: request.headers.get('x-realtime-token') ?? undefined,
+        });
+      } catch (error) {
+        // An invalid end-user token: answer like any other GraphQL error, with its code.
+        if (!(error instanceof RealtimeError)) throw error;
+        principal = { kind: 'anonymous' };
+        rejected.set(request, error);
+      }
       byRequest.set(request, { principal, schema: await schemaFor(principal) });
+    },
+    onExecute({ args }) {
+      const request = (args.contextValue as { request?: Request } | undefined)?.request;
+      const error = request ? rejected.get(request) : undefined;
+      if (error) throw error;
+    },
+    onSubscribe({ args }) {
+      const request = (args.contextValue as { request?: Request } | undefined)?.request;
+      const error = request ? rejected.get(request) : undefined;
+      if (error) throw error;
     },
     onEnveloped({ context, setSchema }) {
       const initial = context as { tenant?: Tenant; request?: Request } | undefined;

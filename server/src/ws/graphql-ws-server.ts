@@ -3,7 +3,7 @@ import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { YogaServerInstance } from 'graphql-yoga';
-import { CLOSE_CODES, RealtimeError, type Platform, type Principal } from '@realtime/core';
+import { CLOSE_CODES, RealtimeError, readEnvironmentAuth, verifyEndUserToken, type Platform, type Principal } from '@realtime/core';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { classify, classifyResult } from '../plugins/use-error-codes.js';
@@ -12,6 +12,8 @@ import { resolvePrincipal } from '../principal.js';
 
 type ConnectionExtra = {
   principal?: Principal;
+  /** Closes the socket with 4403 when the end user's token expires, unless a fresh token arrives first. */
+  expiry?: NodeJS.Timeout;
 };
 
 interface Enveloped {
@@ -44,6 +46,16 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
    * connection with 4008 so the client reconnects and resumes with its cursors; memory stays bounded. The
    * close frame may never be read either, so the socket is cut soon after.
    */
+  const scheduleExpiry = (extra: ConnectionExtra & { socket: WebSocket }): void => {
+    clearTimeout(extra.expiry);
+    const principal = extra.principal;
+    const expiresAt = principal?.kind === 'key' ? principal.endUser?.expiresAt : null;
+    if (expiresAt == null) return;
+    const delay = Math.max(0, expiresAt * 1000 - Date.now());
+    extra.expiry = setTimeout(() => extra.socket.close(CLOSE_CODES.FORBIDDEN, 'Forbidden: the token expired'), delay);
+    extra.expiry.unref();
+  };
+
   const closeSlowConsumer = (socket: WebSocket): void => {
     if (socket.readyState !== socket.OPEN) return;
     logger.warn('closing slow consumer', { bufferedBytes: socket.bufferedAmount });
@@ -67,8 +79,16 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const apiKey = typeof params.apiKey === 'string' ? params.apiKey : undefined;
+        const token = typeof params.token === 'string' ? params.token : undefined;
         const request = ctx.extra.request as IncomingMessage;
-        const principal = await resolvePrincipal(platform, { apiKey, cookieHeader: request.headers.cookie });
+        let principal: Principal;
+        try {
+          principal = await resolvePrincipal(platform, { apiKey, cookieHeader: request.headers.cookie, token });
+        } catch (error) {
+          if (!(error instanceof RealtimeError)) throw error;
+          ctx.extra.socket.close(CLOSE_CODES.UNAUTHORIZED, `Unauthorized: ${error.message}`.slice(0, 120));
+          return false;
+        }
         if (principal.kind === 'anonymous') {
           ctx.extra.socket.close(
             CLOSE_CODES.UNAUTHORIZED,
@@ -77,6 +97,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
           return false;
         }
         ctx.extra.principal = principal;
+        scheduleExpiry(ctx.extra);
         if (principal.kind === 'key') {
           let sockets = socketsByKey.get(principal.keyId);
           if (!sockets) socketsByKey.set(principal.keyId, (sockets = new Set()));
@@ -88,7 +109,21 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
       onDisconnect: () => {
         metrics.wsConnections.dec();
       },
+      onPing: async (ctx, payload) => {
+        // Token refresh: `{ type: 'ping', payload: { token } }` replaces the end user's token before it expires.
+        const principal = ctx.extra.principal;
+        const token = payload?.token;
+        if (typeof token !== 'string' || principal?.kind !== 'key') return;
+        try {
+          const auth = await readEnvironmentAuth(platform.pool, platform.secrets, principal);
+          ctx.extra.principal = { ...principal, endUser: await verifyEndUserToken(token, auth) };
+          scheduleExpiry(ctx.extra);
+        } catch (error) {
+          ctx.extra.socket.close(CLOSE_CODES.FORBIDDEN, `Forbidden: ${(error as Error).message}`.slice(0, 120));
+        }
+      },
       onClose: (ctx) => {
+        clearTimeout(ctx.extra.expiry);
         const principal = ctx.extra.principal;
         if (principal?.kind !== 'key') return;
         const sockets = socketsByKey.get(principal.keyId);

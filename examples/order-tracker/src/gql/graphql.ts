@@ -71,6 +71,20 @@ export type BreakingChange = {
   version: Scalars['Int']['output'];
 };
 
+/** Deliver an event to an end user only where `data.<path>` equals the value of the token claim `<claim>`. */
+export type ClaimFilter = {
+  __typename?: 'ClaimFilter';
+  claim: Scalars['String']['output'];
+  path: Scalars['String']['output'];
+};
+
+export type ClaimFilterInput = {
+  /** Token claim whose value it must equal, e.g. `sub`. */
+  claim: Scalars['String']['input'];
+  /** Dotted path into the event data, e.g. `customerId`. */
+  path: Scalars['String']['input'];
+};
+
 /** How a new schema version must relate to earlier ones (Confluent Schema Registry’s modes). BACKWARD: consumers on the new schema read data written with the latest version; FORWARD: consumers on the latest version read data written with the new one; FULL: both. *_TRANSITIVE: against every earlier version. NONE: no check. */
 export enum CompatibilityMode {
   Backward = 'BACKWARD',
@@ -180,6 +194,12 @@ export type IntFilter = {
   ne?: InputMaybe<Scalars['Int']['input']>;
 };
 
+export type JwtSecretPayload = {
+  __typename?: 'JwtSecretPayload';
+  /** Sign end-user tokens (HS256) with it. Shown once; stored encrypted. */
+  secret: Scalars['String']['output'];
+};
+
 /** Changes to the control plane, and publishing. */
 export type Mutation = {
   __typename?: 'Mutation';
@@ -194,6 +214,12 @@ export type Mutation = {
   registerTopic: Topic;
   /** Revokes a key at once on every instance. Idempotent. */
   revokeApiKey: ApiKey;
+  /** Creates or replaces the HS256 secret that verifies end-user tokens of one environment. Tokens signed with the old secret stop working. */
+  rotateJwtSecret: JwtSecretPayload;
+  /** Sets (or clears with null) the JWKS URL whose keys verify RS256 and EdDSA end-user tokens of one environment. */
+  setJwksUrl: Scalars['Boolean']['output'];
+  /** Makes a topic PUBLIC or PROTECTED and sets the claim rules that bind end users’ deliveries (omitted: kept). */
+  setTopicAccess: Topic;
   setTopicCompatibility: Topic;
   setTopicRetention: Topic;
   /** Checks the credentials and sets an httpOnly session cookie (`rt_session`). */
@@ -236,6 +262,27 @@ export type MutationRegisterTopicArgs = {
 /** Changes to the control plane, and publishing. */
 export type MutationRevokeApiKeyArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationRotateJwtSecretArgs = {
+  applicationId: Scalars['ID']['input'];
+  environment: EnvironmentName;
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationSetJwksUrlArgs = {
+  applicationId: Scalars['ID']['input'];
+  environment: EnvironmentName;
+  jwksUrl?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationSetTopicAccessArgs = {
+  input: SetTopicAccessInput;
 };
 
 
@@ -423,7 +470,10 @@ export type RegisterSchemaVersionPayload = {
 };
 
 export type RegisterTopicInput = {
+  /** Default PUBLIC. */
+  access?: InputMaybe<TopicAccess>;
   applicationId: Scalars['ID']['input'];
+  claimFilters?: InputMaybe<Array<ClaimFilterInput>>;
   /** Default BACKWARD. */
   compatibility?: InputMaybe<CompatibilityMode>;
   description?: InputMaybe<Scalars['String']['input']>;
@@ -526,6 +576,14 @@ export type SessionStatusWhere = {
   subject?: InputMaybe<StringFilter>;
 };
 
+export type SetTopicAccessInput = {
+  access: TopicAccess;
+  applicationId: Scalars['ID']['input'];
+  claimFilters?: InputMaybe<Array<ClaimFilterInput>>;
+  environment: EnvironmentName;
+  topic: Scalars['String']['input'];
+};
+
 export type SetTopicCompatibilityInput = {
   applicationId: Scalars['ID']['input'];
   compatibility: CompatibilityMode;
@@ -581,6 +639,8 @@ export type SubscriptionSessionStatusArgs = {
 /** A domain topic: a name, a JSON Schema for its data, and a typed Subscription field. */
 export type Topic = {
   __typename?: 'Topic';
+  access: TopicAccess;
+  claimFilters: Array<ClaimFilter>;
   compatibility: CompatibilityMode;
   createdAt: Scalars['DateTime']['output'];
   description?: Maybe<Scalars['String']['output']>;
@@ -597,6 +657,13 @@ export type Topic = {
   /** Every schema version, oldest first. */
   versions: Array<SchemaVersion>;
 };
+
+export enum TopicAccess {
+  /** Publishable keys also need an end-user token (connectionParams.token) whose `topics` claim grants the topic. */
+  Protected = 'PROTECTED',
+  /** Any key of the environment subscribes. */
+  Public = 'PUBLIC'
+}
 
 export type TopicSchemaInput = {
   applicationId: Scalars['ID']['input'];
