@@ -26,6 +26,10 @@ export interface Config {
   maxWsMessageBytes: number;
   /** Deepest accepted GraphQL selection, identical over HTTP and WebSocket. @default 12 */
   maxQueryDepth: number;
+  /** Highest accepted query cost (graphql-armor's cost model: objects 2, scalars 1, deeper levels weigh more). @default 5000 */
+  maxQueryCost: number;
+  /** Publishes one API key may make per second, across all instances; past it RATE_LIMITED. @default 1000 */
+  publishRatePerKey: number;
   /** Most subscriptions one WebSocket connection may hold open. @default 100 */
   maxSubscriptionsPerConnection: number;
   /** Events buffered for one subscriber before it is closed as a slow consumer. @default 1000 */
@@ -94,6 +98,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxRequestBytes: integer(env, 'REALTIME_MAX_REQUEST_BYTES', 1024 * 1024, 1024),
     maxWsMessageBytes: integer(env, 'REALTIME_MAX_WS_MESSAGE_BYTES', 64 * 1024, 1024),
     maxQueryDepth: integer(env, 'REALTIME_MAX_QUERY_DEPTH', 12, 1),
+    maxQueryCost: integer(env, 'REALTIME_MAX_QUERY_COST', 5000, 1),
+    publishRatePerKey: integer(env, 'REALTIME_PUBLISH_RATE_PER_KEY', 1000, 1),
     maxSubscriptionsPerConnection: integer(env, 'REALTIME_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1),
     subscriberBufferSize: integer(env, 'REALTIME_SUBSCRIBER_BUFFER', 1000, 1),
     maxSocketBufferBytes: integer(env, 'REALTIME_MAX_SOCKET_BUFFER_BYTES', 4 * 1024 * 1024, 1024),

@@ -104,6 +104,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
       registry,
       keyPrefix: config.redisKeyPrefix,
       maxPayloadBytes: config.maxPayloadBytes,
+      ratePerKey: config.publishRatePerKey,
     }),
     async announce(message) {
       dispatch(message);

@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   CONFLICT: { status: 409, closeCode: null, meaning: 'The request conflicts with existing state (a topic of that name with another schema).' },
   SCHEMA_INCOMPATIBLE: { status: 409, closeCode: null, meaning: "A new schema version breaks the topic's compatibility mode; extensions.breakingChanges lists every change." },
   PAYLOAD_TOO_LARGE: { status: 413, closeCode: 1009, meaning: 'The event data, request body or WebSocket message is larger than the configured limit.' },
+  QUERY_TOO_COSTLY: { status: 400, closeCode: null, meaning: 'The GraphQL selection costs more than the configured limit (REALTIME_MAX_QUERY_COST).' },
+  RATE_LIMITED: { status: 429, closeCode: null, meaning: 'The API key made more requests per second than allowed; retry after extensions.retryAfterMs.' },
   QUERY_TOO_DEEP: { status: 400, closeCode: null, meaning: 'The GraphQL selection is nested deeper than the configured limit.' },
   TOO_MANY_SUBSCRIPTIONS: { status: 429, closeCode: null, meaning: 'The connection already holds the maximum number of subscriptions.' },
   HISTORY_GAP: { status: 410, closeCode: null, meaning: 'A resume could not be exact: events between the cursor and extensions.oldestCursor are gone (trimmed, or the history was lost); delivery continues from the oldest kept event.' },

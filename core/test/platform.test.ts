@@ -137,6 +137,22 @@ describe('platform (real PostgreSQL and Redis)', () => {
       await expect(platform.publisher.publish(key, { topic: 'order.updated', data: { status: 'NEW' }, idempotencyKey: 'has space' })).rejects.toThrow(/idempotencyKey/);
     });
 
+    it('should refuse publishes past the per-key rate with RATE_LIMITED', async () => {
+      const { createPublisher } = await import('@realtime/core');
+      const limited = createPublisher({ redis: platform.redis, db: platform.pool, registry: platform.registry, keyPrefix: config.redisKeyPrefix, ratePerKey: 5 });
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, () => limited.publish(key, { topic: 'order.updated', data: { status: 'NEW' } })),
+      );
+      // 20 publishes within at most two one-second windows: at most 10 pass.
+      const refused = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as { code: string; extensions: { retryAfterMs: number } });
+      expect(refused.length).toBeGreaterThanOrEqual(10);
+      for (const error of refused) {
+        expect(error.code).toBe('RATE_LIMITED');
+        expect(error.extensions.retryAfterMs).toBeGreaterThan(0);
+        expect(error.extensions.retryAfterMs).toBeLessThanOrEqual(1000);
+      }
+    });
+
     it('should store nothing for a refused event', async () => {
       const before = await platform.redis.xlen(keys().history);
       await expect(platform.publisher.publish(key, { topic: 'order.updated', data: { status: 'LOST' } })).rejects.toThrow(/\/status/);

@@ -4,6 +4,7 @@ import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { WebSocketServer } from 'ws';
 import { ENVIRONMENTS, RealtimeError, createPlatform, findApplication, type Config, type EnvironmentName, type Platform } from '@realtime/core';
 import { baseSchema, printApplicationSchema, type GraphQLContext } from '@realtime/schema';
@@ -101,6 +102,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     plugins: [
       tenants.plugin,
       maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true }),
+      costLimitPlugin({ maxCost: config.maxQueryCost, exposeLimits: true }),
       useErrorCodes(),
       // GraphQL over SSE (graphql-sse protocol) on /graphql/stream: same schema, auth and limits.
       useGraphQLSSE({ endpoint: '/graphql/stream' }),

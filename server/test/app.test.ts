@@ -210,3 +210,27 @@ describe('a backing service going away', () => {
     }
   });
 });
+
+describe('query cost limit', () => {
+  it('should refuse a query costlier than the limit with QUERY_TOO_COSTLY over HTTP and WebSocket', async () => {
+    const config = testConfig({ REALTIME_MAX_QUERY_COST: '40' });
+    const app = await buildApp({ config });
+    const url = await app.start();
+    try {
+      const ctx = await setUp(url);
+      const costly = `{ applications { id name createdAt environments { name topics { id name fieldName schemaVersion } } apiKeys { id hint kind name createdAt revokedAt } } }`;
+      const http = await gql(url, costly, {}, { cookie: ctx.cookie });
+      expect(errorCode(http)).toBe('QUERY_TOO_COSTLY');
+      const socket = connectWs(url, { apiKey: ctx.pk });
+      const ended = (await subscribe(socket, costly).ended) as { error: { extensions?: { code?: string } }[] };
+      expect(ended.error[0]?.extensions?.code).toBe('QUERY_TOO_COSTLY');
+      await socket.dispose();
+      // An ordinary subscription stays well under it.
+      const cheap = await gql(url, `{ me { id email } }`, {}, { cookie: ctx.cookie });
+      expect(cheap.errors).toBeUndefined();
+    } finally {
+      await app.stop();
+      await cleanupConfig(config);
+    }
+  });
+});

@@ -4,7 +4,7 @@ import { RealtimeError, badInput } from '../errors.js';
 import { assertSafeJson } from '../json.js';
 import { formatCursor, type EventEnvelope } from '../protocol.js';
 import { PUBLISH_SCRIPT } from '../redis/publish-script.js';
-import { idempotencyKey, topicKeys } from '../redis/keys.js';
+import { idempotencyKey, rateKey, topicKeys } from '../redis/keys.js';
 import { decodeMessage } from '../redis/subscriber.js';
 import { assertMatchesSchema } from '../registry/json-schema.js';
 import type { RegistryCache } from '../registry/registry-cache.js';
@@ -46,6 +46,8 @@ export interface PublisherOptions {
   maxPayloadBytes?: number;
   /** How long an idempotency key is remembered, in seconds. @default 300 (5 minutes) */
   idempotencyWindowSeconds?: number;
+  /** Publishes per second one key may make, across instances (fixed one-second windows). @default 1000 */
+  ratePerKey?: number;
 }
 
 const MAX_SUBJECT_LENGTH = 256;
@@ -64,7 +66,21 @@ type PublishCommand = (
 ) => Promise<[string, string, number] | ['duplicate', string]>;
 
 export function createPublisher(options: PublisherOptions): Publisher {
-  const { redis, db, registry, keyPrefix, maxPayloadBytes = 256 * 1024, idempotencyWindowSeconds = 300 } = options;
+  const { redis, db, registry, keyPrefix, maxPayloadBytes = 256 * 1024, idempotencyWindowSeconds = 300, ratePerKey = 1000 } = options;
+
+  /** Counts the publish against the key's current second; refuses past the limit (the count is not undone). */
+  async function checkRate(principal: KeyPrincipal): Promise<void> {
+    const now = Date.now();
+    const second = Math.floor(now / 1000);
+    const key = rateKey(keyPrefix, principal, principal.keyId, second);
+    const [[, count]] = (await redis.multi().incr(key).expire(key, 2).exec()) as [[Error | null, number]];
+    if (count > ratePerKey) {
+      throw new RealtimeError('RATE_LIMITED', `this key may publish ${ratePerKey} events per second; retry shortly`, {
+        limit: ratePerKey,
+        retryAfterMs: (second + 1) * 1000 - now,
+      });
+    }
+  }
   if (!('realtimePublish' in redis)) {
     redis.defineCommand('realtimePublish', { numberOfKeys: 4, lua: PUBLISH_SCRIPT });
   }
@@ -73,6 +89,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   return {
     async publish(principal, input) {
       assertTopicName(input.topic, 'topic');
+      await checkRate(principal);
       const scope = { applicationId: principal.applicationId, environment: principal.environment };
       const topic = (await registry.get(scope)).byName.get(input.topic);
       if (!topic) {

@@ -36,3 +36,7 @@ export const registryChannel = (prefix: string): string => `${prefix}:registry`;
 /** Where a producer's idempotency key remembers the event it published (per application environment). */
 export const idempotencyKey = (prefix: string, scope: Scope, key: string): string =>
   `${prefix}:${scope.applicationId}:${scope.environment}:idem:${key}`;
+
+/** A key's publish counter for one second (fixed window), shared by every instance. */
+export const rateKey = (prefix: string, scope: Scope, keyId: string, second: number): string =>
+  `${prefix}:${scope.applicationId}:${scope.environment}:rate:${keyId}:${second}`;

@@ -14,6 +14,7 @@ export function classify(error: GraphQLError, graphqlCode?: string): GraphQLErro
   if (isCatalogued(extensions.code)) return error;
   let code: ErrorCode = 'BAD_USER_INPUT';
   if (/depth/i.test(error.message) && /limit|exceed/i.test(error.message)) code = 'QUERY_TOO_DEEP';
+  if (/cost/i.test(error.message) && /limit|exceed/i.test(error.message)) code = 'QUERY_TOO_COSTLY';
   const status = (extensions.http as { status?: number } | undefined)?.status;
   if (status === 413) code = 'PAYLOAD_TOO_LARGE';
   if (status !== undefined && status >= 500) code = 'INTERNAL_SERVER_ERROR';
