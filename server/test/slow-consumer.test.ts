@@ -21,7 +21,8 @@ const rssMb = (pid: number): number => {
 };
 
 describe('slow consumer', () => {
-  const env = testEnv({ REALTIME_MAX_SOCKET_BUFFER_BYTES: String(8 * 1024 * 1024), LOG_LEVEL: 'warn' });
+  // The flood publishes far faster than the default per-key rate limit allows.
+  const env = testEnv({ REALTIME_MAX_SOCKET_BUFFER_BYTES: String(8 * 1024 * 1024), REALTIME_PUBLISH_RATE_PER_KEY: '1000000', LOG_LEVEL: 'warn' });
   const config = loadConfig(env);
   let server: ChildProcess;
   let url: string;
