@@ -30,6 +30,8 @@ export interface Config {
   maxQueryCost: number;
   /** Publishes one API key may make per second, across all instances; past it RATE_LIMITED. @default 1000 */
   publishRatePerKey: number;
+  /** How long a presence entry lives without a heartbeat (heartbeats and sweeps run every third of it). @default 30000 */
+  presenceTtlMs: number;
   /** Most subscriptions one WebSocket connection may hold open. @default 100 */
   maxSubscriptionsPerConnection: number;
   /** Events buffered for one subscriber before it is closed as a slow consumer. @default 1000 */
@@ -100,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxQueryDepth: integer(env, 'REALTIME_MAX_QUERY_DEPTH', 12, 1),
     maxQueryCost: integer(env, 'REALTIME_MAX_QUERY_COST', 5000, 1),
     publishRatePerKey: integer(env, 'REALTIME_PUBLISH_RATE_PER_KEY', 1000, 1),
+    presenceTtlMs: integer(env, 'REALTIME_PRESENCE_TTL_MS', 30_000, 300),
     maxSubscriptionsPerConnection: integer(env, 'REALTIME_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1),
     subscriberBufferSize: integer(env, 'REALTIME_SUBSCRIBER_BUFFER', 1000, 1),
     maxSocketBufferBytes: integer(env, 'REALTIME_MAX_SOCKET_BUFFER_BYTES', 4 * 1024 * 1024, 1024),

@@ -84,7 +84,7 @@ export {
 export { createRegistryCache, type RegistryCache, type TopicSet } from './registry/registry-cache.js';
 export { diffSchemas, type SchemaDiffEntry } from './registry/schema-diff.js';
 export { connectRedis, type Redis } from './redis/connection.js';
-export { topicKeys, registryChannel, type Scope, type TopicKeys } from './redis/keys.js';
+export { topicKeys, registryChannel, broadcastChannel, type Scope, type TopicKeys } from './redis/keys.js';
 export { createSubscriber, decodeMessage, type Subscriber, type EventListener } from './redis/subscriber.js';
 export { createEventIterator, type EventIteratorOptions } from './redis/event-iterator.js';
 export { readHistory, readHistoryState, type HistoryState } from './redis/history.js';
@@ -100,3 +100,4 @@ export {
 export { buildEnvelope, normalizeTraceparent, type EnvelopeInput } from './events/envelope.js';
 export { createPublisher, type Publisher, type PublishInput } from './events/publisher.js';
 export { createPlatform, type Platform, type PlatformOptions, type ControlMessage } from './platform.js';
+export { createPresence, presenceKeys, type Presence, type PresenceMember, type PresenceChange, type PresenceKeys } from './presence/presence.js';

@@ -8,6 +8,7 @@ import { closeRedis, connectRedis, type Redis } from './redis/connection.js';
 import { registryChannel, type Scope } from './redis/keys.js';
 import { createSubscriber, type Subscriber } from './redis/subscriber.js';
 import { createRegistryCache, type RegistryCache } from './registry/registry-cache.js';
+import { createPresence, type Presence } from './presence/presence.js';
 
 /** Announcements every instance hears on the control channel. */
 export type ControlMessage =
@@ -28,6 +29,8 @@ export interface Platform {
   readonly publisher: Publisher;
   /** Encrypts secrets at rest (JWT secrets) with REALTIME_SECRET_KEY. */
   readonly secrets: SecretBox;
+  /** Who is connected to which topic, kept alive by heartbeats. */
+  readonly presence: Presence;
   /** Tells every instance (this one at once) about a change. */
   announce(message: ControlMessage): Promise<void>;
   /** Adds a handler for announcements (this instance's own included). */
@@ -73,6 +76,12 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const commands = redis;
   const subscriber = createSubscriber(subscriberRedis);
   const registry = createRegistryCache({ db: pool });
+  const presence = createPresence({
+    redis: commands,
+    subscriber,
+    ttlMs: config.presenceTtlMs,
+    heartbeatMs: Math.max(100, Math.floor(config.presenceTtlMs / 3)),
+  });
   const keys = createKeyCache({ db: pool });
   const handlers = new Set<(message: ControlMessage) => void>();
   const channel = registryChannel(config.redisKeyPrefix);
@@ -98,6 +107,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     registry,
     keys,
     secrets,
+    presence,
     publisher: createPublisher({
       redis: commands,
       db: pool,
@@ -124,6 +134,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
       return { postgres, redis: redisOk };
     },
     async close() {
+      await presence.close().catch(() => undefined);
       await subscriber.close();
       await closeRedis(commands);
       await pool.end();

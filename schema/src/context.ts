@@ -17,4 +17,9 @@ export interface GraphQLContext {
    * the connection with 4008; elsewhere the subscription just ends with SLOW_CONSUMER.
    */
   onSlowConsumer?: () => void;
+  /**
+   * The WebSocket connection's broadcast allowance: true when one more client message may go out now.
+   * Absent over HTTP, where `broadcast` is refused (client messages come from live connections).
+   */
+  takeBroadcastToken?: () => boolean;
 }

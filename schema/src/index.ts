@@ -10,6 +10,7 @@ import './events/event.js';
 import './events/filters.js';
 import './events/publish.js';
 import './events/events-field.js';
+import './presence/presence.js';
 
 import { buildApplicationSchema } from './typed/application-schema.js';
 import type { Topic } from '@realtime/core';

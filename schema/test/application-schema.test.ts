@@ -5,7 +5,7 @@ import { baseSchema, buildApplicationSchema, createSchemaCache } from '@realtime
 
 const topic = (name: string, schema: Record<string, unknown>, extra: Partial<Topic> = {}): Topic => ({
   id: `id-${name}`, applicationId: 'app', environment: 'DEV', name, fieldName: topicFieldName(name),
-  description: null, schemaVersion: 1, schema, compatibility: 'BACKWARD', retentionMaxEvents: 10_000, retentionMaxAgeSeconds: 86_400, access: 'PUBLIC', claimFilters: [],
+  description: null, schemaVersion: 1, schema, compatibility: 'BACKWARD', retentionMaxEvents: 10_000, retentionMaxAgeSeconds: 86_400, access: 'PUBLIC', claimFilters: [], clientMessages: false,
   createdAt: new Date(0), ...extra,
 });
 

@@ -111,8 +111,9 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
       const fromWs = (initial as { tenant?: Tenant }).tenant;
       const tenant = fromWs ?? tenants.forRequest(initial.request);
       const context: GraphQLContext = { platform, principal: tenant?.principal ?? { kind: 'anonymous' } };
-      const onSlowConsumer = (initial as { onSlowConsumer?: () => void }).onSlowConsumer;
+      const { onSlowConsumer, takeBroadcastToken } = initial as { onSlowConsumer?: () => void; takeBroadcastToken?: () => boolean };
       if (onSlowConsumer) context.onSlowConsumer = onSlowConsumer;
+      if (takeBroadcastToken) context.takeBroadcastToken = takeBroadcastToken;
       if (!fromWs && initial.cookies) {
         const { cookies, secure } = initial;
         context.sessionCookie = {

@@ -37,6 +37,7 @@ function fixtureTopics(path: string): Topic[] {
     retentionMaxAgeSeconds: 86_400,
     access: 'PUBLIC',
     claimFilters: [],
+    clientMessages: false,
     createdAt: new Date(0),
   }));
 }

@@ -109,4 +109,9 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 4,
+    name: 'topics may allow client broadcasts',
+    sql: `ALTER TABLE topics ADD COLUMN client_messages boolean NOT NULL DEFAULT false;`,
+  },
 ];

@@ -1,17 +1,16 @@
 import { RealtimeError } from '../errors.js';
 import type { EventEnvelope } from '../protocol.js';
-import type { EventListener } from './subscriber.js';
 
-export interface EventIteratorOptions {
+export interface EventIteratorOptions<T = Readonly<EventEnvelope>> {
   /**
    * Starts delivery: called once with the push function; resolves to the function that stops it.
    * The iterator calls the stop function exactly once, when it ends for any reason.
    */
-  start: (push: EventListener) => Promise<() => void>;
+  start: (push: (item: T) => void) => Promise<() => void>;
   /** Events kept for a consumer that is not reading; past it the iterator fails with SLOW_CONSUMER. @default 1000 */
   bufferSize?: number;
   /** Drops events before they are buffered (and so before any serialization). */
-  filter?: (event: Readonly<EventEnvelope>) => boolean;
+  filter?: (item: T) => boolean;
   /** Called once when the buffer overflows (the transport may close the whole connection). */
   onOverflow?: () => void;
 }
@@ -21,10 +20,10 @@ export interface EventIteratorOptions {
  * Memory per subscriber is bounded by `bufferSize`; a consumer that falls further behind gets a
  * SLOW_CONSUMER error (and may resubscribe) instead of growing the server's memory.
  */
-export async function createEventIterator(options: EventIteratorOptions): Promise<AsyncIterableIterator<Readonly<EventEnvelope>>> {
+export async function createEventIterator<T = Readonly<EventEnvelope>>(options: EventIteratorOptions<T>): Promise<AsyncIterableIterator<T>> {
   const { start, bufferSize = 1000, filter, onOverflow } = options;
-  const buffer: Readonly<EventEnvelope>[] = [];
-  let waiting: ((result: IteratorResult<Readonly<EventEnvelope>>) => void) | undefined;
+  const buffer: T[] = [];
+  let waiting: ((result: IteratorResult<T>) => void) | undefined;
   let failure: RealtimeError | undefined;
   let done = false;
   let stop: (() => void) | undefined;
@@ -45,7 +44,7 @@ export async function createEventIterator(options: EventIteratorOptions): Promis
     resolve?.({ value: undefined, done: true });
   };
 
-  const push: EventListener = (event) => {
+  const push = (event: T): void => {
     if (done || failure) return;
     if (filter && !filter(event)) return;
     if (waiting) {
@@ -69,10 +68,9 @@ export async function createEventIterator(options: EventIteratorOptions): Promis
 
   stop = await start(push);
 
-  const iterator: AsyncIterableIterator<Readonly<EventEnvelope>> = {
+  const iterator: AsyncIterableIterator<T> = {
     next() {
-      const next = buffer.shift();
-      if (next) return Promise.resolve({ value: next, done: false });
+      if (buffer.length > 0) return Promise.resolve({ value: buffer.shift() as T, done: false });
       if (failure && !done) {
         // Reported once; after that the iterator is simply done.
         const error = failure;

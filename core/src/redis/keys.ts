@@ -40,3 +40,7 @@ export const idempotencyKey = (prefix: string, scope: Scope, key: string): strin
 /** A key's publish counter for one second (fixed window), shared by every instance. */
 export const rateKey = (prefix: string, scope: Scope, keyId: string, second: number): string =>
   `${prefix}:${scope.applicationId}:${scope.environment}:rate:${keyId}:${second}`;
+
+/** The Pub/Sub channel of a topic's ephemeral client broadcasts (never stored). */
+export const broadcastChannel = (prefix: string, scope: Scope, topic: string): string =>
+  `${prefix}:${scope.applicationId}:${scope.environment}:bc:${topic}`;

@@ -12,6 +12,8 @@ export type EventListener = (event: Readonly<EventEnvelope>) => void;
 export interface Subscriber {
   /** Adds a listener; resolves once Redis confirms the subscription. The returned function removes it. */
   listen(channel: string, listener: EventListener): Promise<() => void>;
+  /** Like listen, for channels of plain-text messages (presence, broadcasts): handed over undecoded. */
+  raw(channel: string, listener: (message: string) => void): Promise<() => void>;
   /**
    * Subscribes to a channel of plain-text control messages (registry changes, key revocations);
    * resolves once Redis confirms. Control channels are not reference-counted and stay until close.
@@ -27,7 +29,9 @@ export interface Subscriber {
 }
 
 interface Channel {
-  listeners: Set<EventListener>;
+  /** Envelope channels decode once per message; raw channels pass the text. */
+  raw: boolean;
+  listeners: Set<(value: never) => void>;
   /** Settles when the SUBSCRIBE (or the UNSUBSCRIBE in flight) has been answered. */
   ready: Promise<void>;
   subscribed: boolean;
@@ -54,6 +58,10 @@ export function createSubscriber(redis: Redis): Subscriber {
     }
     const channel = channels.get(channelName);
     if (!channel || channel.listeners.size === 0) return;
+    if (channel.raw) {
+      for (const listener of channel.listeners) (listener as (m: string) => void)(message);
+      return;
+    }
     let event: EventEnvelope;
     try {
       event = Object.freeze(decodeMessage(message));
@@ -61,10 +69,10 @@ export function createSubscriber(redis: Redis): Subscriber {
       decodeErrorCount += 1;
       return;
     }
-    for (const listener of channel.listeners) listener(event);
+    for (const listener of channel.listeners) (listener as EventListener)(event);
   });
 
-  async function release(name: string, channel: Channel, listener: EventListener): Promise<void> {
+  async function release(name: string, channel: Channel, listener: (value: never) => void): Promise<void> {
     if (!channel.listeners.delete(listener) || channel.listeners.size > 0) return;
     // Last listener left: unsubscribe after any pending SUBSCRIBE, unless someone joined meanwhile.
     channel.ready = channel.ready.then(async () => {
@@ -76,35 +84,38 @@ export function createSubscriber(redis: Redis): Subscriber {
     await channel.ready.catch(() => undefined);
   }
 
+  async function add(name: string, listener: (value: never) => void, raw: boolean): Promise<() => void> {
+    let channel = channels.get(name);
+    if (!channel) {
+      channel = { raw, listeners: new Set(), ready: Promise.resolve(), subscribed: false };
+      channels.set(name, channel);
+    }
+    channel.listeners.add(listener);
+    const current = channel;
+    current.ready = current.ready.then(async () => {
+      if (current.subscribed || current.listeners.size === 0) return;
+      await redis.subscribe(name);
+      current.subscribed = true;
+      if (channels.get(name) !== current) channels.set(name, current);
+    });
+    try {
+      await current.ready;
+    } catch (error) {
+      current.listeners.delete(listener);
+      current.ready = Promise.resolve();
+      throw error;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      void release(name, current, listener);
+    };
+  }
+
   return {
-    async listen(name, listener) {
-      let channel = channels.get(name);
-      if (!channel) {
-        channel = { listeners: new Set(), ready: Promise.resolve(), subscribed: false };
-        channels.set(name, channel);
-      }
-      channel.listeners.add(listener);
-      const current = channel;
-      current.ready = current.ready.then(async () => {
-        if (current.subscribed || current.listeners.size === 0) return;
-        await redis.subscribe(name);
-        current.subscribed = true;
-        if (channels.get(name) !== current) channels.set(name, current);
-      });
-      try {
-        await current.ready;
-      } catch (error) {
-        current.listeners.delete(listener);
-        current.ready = Promise.resolve();
-        throw error;
-      }
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        void release(name, current, listener);
-      };
-    },
+    listen: (name, listener) => add(name, listener as (value: never) => void, false),
+    raw: (name, listener) => add(name, listener as (value: never) => void, true),
     async control(name, handler) {
       controls.set(name, handler);
       await redis.subscribe(name);

@@ -31,6 +31,8 @@ export interface Topic {
   access: TopicAccess;
   /** Rules binding what an end user receives to claims of their token (`customerId` = `sub`). */
   claimFilters: ClaimFilter[];
+  /** Whether connected clients may `broadcast` ephemeral messages on the topic. */
+  clientMessages: boolean;
   createdAt: Date;
 }
 
@@ -62,6 +64,7 @@ interface TopicRow {
   retention_max_age_seconds: number;
   access: TopicAccess;
   claim_filters: ClaimFilter[];
+  client_messages: boolean;
 }
 
 const toTopic = (row: TopicRow): Topic => ({
@@ -78,6 +81,7 @@ const toTopic = (row: TopicRow): Topic => ({
   retentionMaxAgeSeconds: row.retention_max_age_seconds,
   access: row.access,
   claimFilters: row.claim_filters,
+  clientMessages: row.client_messages,
   createdAt: row.created_at,
 });
 
@@ -140,6 +144,7 @@ export async function registerTopic(
     retention?: Retention | null | undefined;
     access?: TopicAccess | null | undefined;
     claimFilters?: readonly ClaimFilter[] | null | undefined;
+    clientMessages?: boolean | null | undefined;
   },
 ): Promise<{ topic: Topic; created: boolean }> {
   assertTopicName(input.name);
@@ -179,8 +184,8 @@ export async function registerTopic(
     }
     const id = uuidv7();
     await client.query(
-      `INSERT INTO topics (id, application_id, environment, name, description, compatibility, retention_max_events, retention_max_age_seconds, access, claim_filters)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      `INSERT INTO topics (id, application_id, environment, name, description, compatibility, retention_max_events, retention_max_age_seconds, access, claim_filters, client_messages)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [
         id,
         input.applicationId,
@@ -192,6 +197,7 @@ export async function registerTopic(
         retention.maxAgeSeconds,
         input.access ?? 'PUBLIC',
         JSON.stringify(claimFilters),
+        input.clientMessages ?? false,
       ],
     );
     await client.query('INSERT INTO topic_schema_versions (topic_id, version, schema) VALUES ($1, 1, $2)', [
@@ -218,14 +224,24 @@ function checkClaimFilters(filters: readonly ClaimFilter[]): ClaimFilter[] {
 /** Changes who may subscribe to a topic and the claim rules that bind end users' deliveries. */
 export async function setTopicAccess(
   pool: Pool,
-  input: TopicScope & { access: TopicAccess; claimFilters?: readonly ClaimFilter[] | null | undefined },
+  input: TopicScope & {
+    access: TopicAccess;
+    claimFilters?: readonly ClaimFilter[] | null | undefined;
+    clientMessages?: boolean | null | undefined;
+  },
 ): Promise<Topic> {
   return transaction(pool, async (client) => {
     const topic = await lockedTopic(client, input);
     const claimFilters = input.claimFilters == null ? topic.claimFilters : checkClaimFilters(input.claimFilters);
-    await client.query('UPDATE topics SET access = $2, claim_filters = $3 WHERE id = $1', [topic.id, input.access, JSON.stringify(claimFilters)]);
+    const clientMessages = input.clientMessages ?? topic.clientMessages;
+    await client.query('UPDATE topics SET access = $2, claim_filters = $3, client_messages = $4 WHERE id = $1', [
+      topic.id,
+      input.access,
+      JSON.stringify(claimFilters),
+      clientMessages,
+    ]);
     await bumpRevision(client, input);
-    return { ...topic, access: input.access, claimFilters };
+    return { ...topic, access: input.access, claimFilters, clientMessages };
   });
 }
 

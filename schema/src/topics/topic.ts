@@ -100,6 +100,7 @@ export const TopicRef = builder.objectRef<Topic>('Topic').implement({
       resolve: (topic) => ({ maxEvents: topic.retentionMaxEvents, maxAgeSeconds: topic.retentionMaxAgeSeconds }),
     }),
     access: t.field({ type: TopicAccessEnum, resolve: (topic) => topic.access }),
+    clientMessages: t.exposeBoolean('clientMessages', { description: 'Whether clients may `broadcast` on it.' }),
     claimFilters: t.field({ type: [ClaimFilterRef], resolve: (topic) => topic.claimFilters }),
     versions: t.field({
       type: [SchemaVersionRef],
@@ -273,6 +274,7 @@ const RegisterTopicInput = builder.inputType('RegisterTopicInput', {
     retention: t.field({ type: RetentionInput }),
     access: t.field({ type: TopicAccessEnum, description: 'Default PUBLIC.' }),
     claimFilters: t.field({ type: [ClaimFilterInput] }),
+    clientMessages: t.boolean({ description: 'Allow clients to `broadcast` ephemeral messages. Default false.' }),
   }),
 });
 
@@ -310,6 +312,7 @@ builder.mutationField('registerTopic', (t) =>
         retention: input.retention,
         access: input.access,
         claimFilters: input.claimFilters,
+        clientMessages: input.clientMessages,
       });
       if (created) await context.platform.announce({ type: 'registry-changed', scope });
       return topic;
@@ -428,6 +431,7 @@ builder.mutationField('setTopicAccess', (t) =>
             topic: f.string({ required: true }),
             access: f.field({ type: TopicAccessEnum, required: true }),
             claimFilters: f.field({ type: [ClaimFilterInput] }),
+            clientMessages: f.boolean(),
           }),
         }),
         required: true,
@@ -436,7 +440,13 @@ builder.mutationField('setTopicAccess', (t) =>
     resolve: async (_root, { input }, context) => {
       const scope = { applicationId: String(input.applicationId), environment: input.environment };
       await requireAdmin(context, scope.applicationId, scope.environment);
-      const topic = await setTopicAccess(context.platform.pool, { ...scope, name: input.topic, access: input.access, claimFilters: input.claimFilters });
+      const topic = await setTopicAccess(context.platform.pool, {
+        ...scope,
+        name: input.topic,
+        access: input.access,
+        claimFilters: input.claimFilters,
+        clientMessages: input.clientMessages,
+      });
       await context.platform.announce({ type: 'registry-changed', scope });
       return topic;
     },

@@ -12,6 +12,8 @@ import { resolvePrincipal } from '../principal.js';
 
 type ConnectionExtra = {
   principal?: Principal;
+  /** Broadcast allowance: a token bucket of BROADCASTS_PER_SECOND, refilled continuously. */
+  broadcast?: { tokens: number; at: number };
   /** Closes the socket with 4403 when the end user's token expires, unless a fresh token arrives first. */
   expiry?: NodeJS.Timeout;
 };
@@ -20,6 +22,9 @@ interface Enveloped {
   execute: (args: ExecutionArgs) => unknown;
   subscribe: (args: ExecutionArgs) => unknown;
 }
+
+/** Client broadcasts one connection may send per second (bursts up to the same number). */
+const BROADCASTS_PER_SECOND = 20;
 
 export interface GraphQLWsOptions {
   platform: Platform;
@@ -54,6 +59,16 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
     const delay = Math.max(0, expiresAt * 1000 - Date.now());
     extra.expiry = setTimeout(() => extra.socket.close(CLOSE_CODES.FORBIDDEN, 'Forbidden: the token expired'), delay);
     extra.expiry.unref();
+  };
+
+  const takeBroadcastToken = (extra: ConnectionExtra): boolean => {
+    const now = Date.now();
+    const bucket = (extra.broadcast ??= { tokens: BROADCASTS_PER_SECOND, at: now });
+    bucket.tokens = Math.min(BROADCASTS_PER_SECOND, bucket.tokens + ((now - bucket.at) / 1000) * BROADCASTS_PER_SECOND);
+    bucket.at = now;
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
   };
 
   const closeSlowConsumer = (socket: WebSocket): void => {
@@ -143,11 +158,12 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
         const principal = ctx.extra.principal as Principal;
         const tenant = { principal, schema: await tenants.schemaFor(principal) };
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          request: ctx.extra.request,
+          req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
           tenant,
           onSlowConsumer: () => closeSlowConsumer(ctx.extra.socket),
+          takeBroadcastToken: () => takeBroadcastToken(ctx.extra),
         });
         let document;
         try {

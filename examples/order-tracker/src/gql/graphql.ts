@@ -71,6 +71,16 @@ export type BreakingChange = {
   version: Scalars['Int']['output'];
 };
 
+/** An ephemeral client message: delivered to connected subscribers, never stored or replayed. */
+export type Broadcast = {
+  __typename?: 'Broadcast';
+  data: Scalars['JSON']['output'];
+  /** The sender’s `sub`, when it had an end-user token. */
+  from?: Maybe<Scalars['String']['output']>;
+  time: Scalars['DateTime']['output'];
+  topic: Scalars['String']['output'];
+};
+
 /** Deliver an event to an end user only where `data.<path>` equals the value of the token claim `<claim>`. */
 export type ClaimFilter = {
   __typename?: 'ClaimFilter';
@@ -203,6 +213,8 @@ export type JwtSecretPayload = {
 /** Changes to the control plane, and publishing. */
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Sends an ephemeral message (≤ 16 KiB JSON) to the `broadcasts` subscribers of a topic that allows client messages. Only over the WebSocket connection, rate limited per connection. */
+  broadcast: Scalars['Boolean']['output'];
   createApiKey: CreateApiKeyPayload;
   /** Creates an application with the environments DEV, STAGING and PROD. Console users only. */
   createApplication: Application;
@@ -226,6 +238,13 @@ export type Mutation = {
   signIn: User;
   /** Ends the current session (server-side) and clears its cookie. True when a session ended. */
   signOut: Scalars['Boolean']['output'];
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationBroadcastArgs = {
+  data: Scalars['JSON']['input'];
+  topic: Scalars['String']['input'];
 };
 
 
@@ -380,6 +399,30 @@ export type OrderUpdatedWhere = {
   total?: InputMaybe<FloatFilter>;
 };
 
+/** SNAPSHOT first, then JOIN and LEAVE changes. A change may repeat what the snapshot already showed: apply them idempotently. */
+export type PresenceEvent = {
+  __typename?: 'PresenceEvent';
+  /** All members (SNAPSHOT) or the one that changed. */
+  members: Array<PresenceMember>;
+  type: PresenceEventType;
+};
+
+export enum PresenceEventType {
+  /** A member’s first connection arrived. */
+  Join = 'JOIN',
+  /** A member’s last connection left, or stopped sending heartbeats (its server died). */
+  Leave = 'LEAVE',
+  /** First message: everyone present now. */
+  Snapshot = 'SNAPSHOT'
+}
+
+/** A member present on a topic: an end user, by the `sub` of their token, with their `presence` claim as data. */
+export type PresenceMember = {
+  __typename?: 'PresenceMember';
+  data?: Maybe<Scalars['JSON']['output']>;
+  id: Scalars['String']['output'];
+};
+
 export type PublishInput = {
   /** Validated against the topic’s schema. */
   data: Scalars['JSON']['input'];
@@ -474,6 +517,8 @@ export type RegisterTopicInput = {
   access?: InputMaybe<TopicAccess>;
   applicationId: Scalars['ID']['input'];
   claimFilters?: InputMaybe<Array<ClaimFilterInput>>;
+  /** Allow clients to `broadcast` ephemeral messages. Default false. */
+  clientMessages?: InputMaybe<Scalars['Boolean']['input']>;
   /** Default BACKWARD. */
   compatibility?: InputMaybe<CompatibilityMode>;
   description?: InputMaybe<Scalars['String']['input']>;
@@ -580,6 +625,7 @@ export type SetTopicAccessInput = {
   access: TopicAccess;
   applicationId: Scalars['ID']['input'];
   claimFilters?: InputMaybe<Array<ClaimFilterInput>>;
+  clientMessages?: InputMaybe<Scalars['Boolean']['input']>;
   environment: EnvironmentName;
   topic: Scalars['String']['input'];
 };
@@ -607,12 +653,22 @@ export type StringFilter = {
 /** Live events. Each registered topic adds a typed field (`order.updated` → `orderUpdated`) to the schema of its application and environment. */
 export type Subscription = {
   __typename?: 'Subscription';
+  /** Client messages sent with `broadcast` on a topic that allows them. */
+  broadcasts: Broadcast;
   /** Events of one or more topics of the key’s application and environment, data untyped. Needs an API key (connectionParams.apiKey). */
   events: Event;
   /** An order changed state. */
   orderUpdated: OrderUpdatedEvent;
+  /** Who is on a topic. A connection with an end-user token joins as its `sub` (data: its `presence` claim) for as long as this subscription lasts; others only watch. Entries expire without heartbeats, so members of a crashed server leave within about 40 s. */
+  presence: PresenceEvent;
   /** Events of topic `session.status`. */
   sessionStatus: SessionStatusEvent;
+};
+
+
+/** Live events. Each registered topic adds a typed field (`order.updated` → `orderUpdated`) to the schema of its application and environment. */
+export type SubscriptionBroadcastsArgs = {
+  topic: Scalars['String']['input'];
 };
 
 
@@ -631,6 +687,12 @@ export type SubscriptionOrderUpdatedArgs = {
 
 
 /** Live events. Each registered topic adds a typed field (`order.updated` → `orderUpdated`) to the schema of its application and environment. */
+export type SubscriptionPresenceArgs = {
+  topic: Scalars['String']['input'];
+};
+
+
+/** Live events. Each registered topic adds a typed field (`order.updated` → `orderUpdated`) to the schema of its application and environment. */
 export type SubscriptionSessionStatusArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   where?: InputMaybe<SessionStatusWhere>;
@@ -641,6 +703,8 @@ export type Topic = {
   __typename?: 'Topic';
   access: TopicAccess;
   claimFilters: Array<ClaimFilter>;
+  /** Whether clients may `broadcast` on it. */
+  clientMessages: Scalars['Boolean']['output'];
   compatibility: CompatibilityMode;
   createdAt: Scalars['DateTime']['output'];
   description?: Maybe<Scalars['String']['output']>;
