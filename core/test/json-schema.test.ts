@@ -45,4 +45,24 @@ describe('topic schemas', () => {
     expect(() => compileTopicSchema({ type: 'string' })).toThrow(/root needs "type": "object"/);
     expect(() => compileTopicSchema([])).toThrow(/JSON Schema object/);
   });
+
+  it('should refuse integers beyond 32 bits at publish unless the schema declares a larger bound', () => {
+    const validate = compileTopicSchema({
+      type: 'object',
+      properties: { n: { type: 'integer' }, big: { type: 'integer', maximum: 2 ** 40 }, maybe: { type: ['integer', 'null'] } },
+    });
+    const violationsOf = (data: unknown): string[] => {
+      try {
+        assertMatchesSchema(validate, data, 't');
+        return [];
+      } catch (error) {
+        return ((error as RealtimeError).extensions.violations as { path: string; message: string }[]).map((v) => `${v.path} ${v.message}`);
+      }
+    };
+    expect(violationsOf({ n: 2 ** 31 - 1, big: 2 ** 35, maybe: null })).toEqual([]);
+    expect(violationsOf({ n: 2 ** 31, maybe: -(2 ** 33) })).toEqual([
+      '/n must be <= 2147483647 (integers are delivered as GraphQL Int; declare a larger maximum in the schema for bigger numbers)',
+      '/maybe must be >= -2147483648 (integers are delivered as GraphQL Int; declare a larger maximum in the schema for bigger numbers)',
+    ]);
+  });
 });

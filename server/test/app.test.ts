@@ -116,6 +116,21 @@ describe('API role (in-process)', () => {
       expect(ended.error[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', graphqlCode: 'GRAPHQL_VALIDATION_FAILED' });
     });
 
+    it('should close a socket that sends more than the WebSocket message limit (1009) or never initialises (4408)', async () => {
+      const { default: WebSocket } = await import('ws');
+      const open = async (): Promise<{ socket: InstanceType<typeof WebSocket>; closed: Promise<number> }> => {
+        const socket = new WebSocket(`${url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+        const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+        await new Promise((resolve) => socket.once('open', resolve));
+        return { socket, closed };
+      };
+      const big = await open();
+      big.socket.send(JSON.stringify({ type: 'connection_init', payload: { apiKey: ctx.pk, pad: 'x'.repeat(config.maxWsMessageBytes) } }));
+      expect(await big.closed).toBe(1009);
+      const silent = await open(); // sends nothing: closed after REALTIME_CONNECTION_INIT_TIMEOUT_MS (3 s)
+      expect(await silent.closed).toBe(4408);
+    });
+
     it('should give an API key its environment’s typed schema over HTTP too', async () => {
       const typed = await gql<{ __type: { name: string } | null }>(url, `{ __type(name: "TickEvent") { name } }`, {}, { key: ctx.pk });
       expect(typed.data?.__type?.name).toBe('TickEvent');

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { createClient as createSseClient } from 'graphql-sse';
 import { buildApp, type App } from '@realtime/server';
 import { connectWs, errorCode, gql, subscribe, type WsConnection } from '../../test/support/clients.js';
 import { TEST_ADMIN, cleanupConfig, eventually, testConfig } from '../../test/support/services.js';
@@ -100,6 +101,36 @@ describe('end-user tokens', () => {
     forAlice.stop();
     forBob.stop();
     all.stop();
+  });
+
+  it('should authorize end users over SSE with the x-realtime-token header', async () => {
+    const sse = createSseClient({
+      url: `${url}/graphql/stream`,
+      headers: { authorization: `Bearer ${pk}`, 'x-realtime-token': await hs256({ sub: 'alice', topics: ['order.*'] }) },
+      singleConnection: false,
+      retryAttempts: 0,
+    });
+    const got: number[] = [];
+    const stop = sse.subscribe<Order>({ query: ORDERS }, { next: (r) => got.push(r.data?.orderUpdated.data.n ?? -1), error: () => undefined, complete: () => undefined });
+    await eventually(() => server.platform.subscriber.listenerCount() >= 1, 10_000, 'sse subscription');
+    await publishOrder('bob', 10);
+    await publishOrder('alice', 11);
+    await eventually(() => got.length >= 1, 10_000, 'sse delivery');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got).toEqual([11]);
+    stop();
+    sse.dispose();
+    const forged = await new SignJWT({ sub: 'eve', topics: ['**'] }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('nope'));
+    const refused = await gql(url, '{ topics(applicationId: "x", environment: DEV) { name } }', {}, { key: pk });
+    expect(errorCode(refused)).toBe('FORBIDDEN');
+    const response = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${pk}`, 'x-realtime-token': forged },
+      body: JSON.stringify({ query: '{ me { id } }' }),
+    });
+    const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+    expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    await eventually(() => server.platform.subscriber.listenerCount() === 0, 10_000, 'released');
   });
 
   it('should refuse a connection whose token is forged or expired with 4401', async () => {

@@ -15,6 +15,36 @@ function createAjv(): Ajv2020 {
 
 const ajv = createAjv();
 
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+const BOUNDS = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'] as const;
+
+/**
+ * A copy of the schema for validation in which every `integer` whose declared bounds fit 32 bits (or that
+ * declares none) is also limited to 32 bits: such integers are delivered as GraphQL `Int`, so a larger
+ * value must be refused at publish rather than fail at delivery. Declare a bound beyond 32 bits to get
+ * `Float` and 53-bit integers.
+ */
+function withGraphQLIntBounds(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withGraphQLIntBounds);
+  if (typeof node !== 'object' || node === null) return node;
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    // `const`, `enum`, `default` and `examples` hold data, not schemas.
+    copy[key] = ['const', 'enum', 'default', 'examples'].includes(key) ? value : withGraphQLIntBounds(value);
+  }
+  const isInteger = copy.type === 'integer' || (Array.isArray(copy.type) && copy.type.includes('integer'));
+  if (isInteger) {
+    const bounds = BOUNDS.map((k) => copy[k]).filter((v): v is number => typeof v === 'number');
+    if (bounds.every((b) => b >= INT32_MIN && b <= INT32_MAX)) {
+      // Declared bounds already fit; add the missing side(s) only.
+      if (copy.minimum === undefined && copy.exclusiveMinimum === undefined) copy.minimum = INT32_MIN;
+      if (copy.maximum === undefined && copy.exclusiveMaximum === undefined) copy.maximum = INT32_MAX;
+    }
+  }
+  return copy;
+}
+
 /** Compiles a topic schema, or throws BAD_USER_INPUT saying why it is not an acceptable JSON Schema. */
 export function compileTopicSchema(schema: unknown): ValidateFunction {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
@@ -28,7 +58,8 @@ export function compileTopicSchema(schema: unknown): ValidateFunction {
     throw badInput('schema may not set "$id"; the registry names schemas itself', { field: 'schema' });
   }
   try {
-    return ajv.compile(schema);
+    ajv.compile(schema); // the schema as registered must be valid on its own
+    return ajv.compile(withGraphQLIntBounds(schema) as Record<string, unknown>);
   } catch (error) {
     throw badInput(`schema is not a valid JSON Schema (draft 2020-12, strict): ${(error as Error).message}`, {
       field: 'schema',
@@ -56,8 +87,14 @@ function describe(error: ErrorObject): SchemaViolation {
         path: error.instancePath || '/',
         message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
       };
-    default:
-      return { path: error.instancePath || '/', message: error.message ?? 'is invalid' };
+    default: {
+      const int32 = (error.keyword === 'maximum' || error.keyword === 'minimum') && Math.abs(Number(params.limit)) >= INT32_MAX;
+      const message = error.message ?? 'is invalid';
+      return {
+        path: error.instancePath || '/',
+        message: int32 ? `${message} (integers are delivered as GraphQL Int; declare a larger maximum in the schema for bigger numbers)` : message,
+      };
+    }
   }
 }
 

@@ -325,6 +325,8 @@ export async function checkTopicCompatibility(db: Queryable, scope: TopicScope, 
   compileTopicSchema(schema);
   const topic = await findTopic(db, scope);
   if (!topic) throw new RealtimeError('NOT_FOUND', `topic "${scope.name}" is not registered in ${scope.environment}`, { topic: scope.name });
+  // What registration would do: a schema identical to the latest is accepted as it is.
+  if (canonical(topic.schema) === canonical(schema)) return { compatible: true, breakingChanges: [] };
   const versions = await listSchemaVersions(db, topic.id);
   return checkCompatibility(topic.compatibility, schema, versions);
 }
@@ -370,15 +372,20 @@ export async function setTopicCompatibility(pool: Pool, input: TopicScope & { co
   return transaction(pool, async (client) => {
     const topic = await lockedTopic(client, input);
     await client.query('UPDATE topics SET compatibility = $2 WHERE id = $1', [topic.id, input.compatibility]);
+    await bumpRevision(client, input);
     return { ...topic, compatibility: input.compatibility };
   });
 }
 
 /** Changes how much history a topic keeps. */
 export async function setTopicRetention(pool: Pool, input: TopicScope & { retention: Retention }): Promise<Topic> {
-  const retention = checkRetention(input.retention);
   return transaction(pool, async (client) => {
     const topic = await lockedTopic(client, input);
+    // Omitted fields keep their current values.
+    const retention = checkRetention({
+      maxEvents: input.retention.maxEvents ?? topic.retentionMaxEvents,
+      maxAgeSeconds: input.retention.maxAgeSeconds ?? topic.retentionMaxAgeSeconds,
+    });
     await client.query('UPDATE topics SET retention_max_events = $2, retention_max_age_seconds = $3 WHERE id = $1', [
       topic.id,
       retention.maxEvents,

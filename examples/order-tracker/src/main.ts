@@ -6,6 +6,7 @@
 import type { ResultOf } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { OrderUpdates } from './operations.js';
 import { OrderUpdatedStatus } from './gql/graphql.js';
 
@@ -18,7 +19,8 @@ export function describeUpdate(update: OrderUpdate): string {
 }
 
 export function follow(url: string, apiKey: string, onUpdate: (update: OrderUpdate) => void): () => void {
-  const client = createClient({ url, connectionParams: { apiKey } });
+  // Node 20 has no global WebSocket; browsers may omit webSocketImpl.
+  const client = createClient({ url, connectionParams: { apiKey }, webSocketImpl: WebSocket });
   const stop = client.subscribe<ResultOf<typeof OrderUpdates>>(
     { query: print(OrderUpdates) },
     {

@@ -387,7 +387,9 @@ builder.mutationField('setTopicCompatibility', (t) =>
     resolve: async (_root, { input }, context) => {
       const scope = { applicationId: String(input.applicationId), environment: input.environment };
       await requireAdmin(context, scope.applicationId, scope.environment);
-      return setTopicCompatibility(context.platform.pool, { ...scope, name: input.topic, compatibility: input.compatibility });
+      const topic = await setTopicCompatibility(context.platform.pool, { ...scope, name: input.topic, compatibility: input.compatibility });
+      await context.platform.announce({ type: 'registry-changed', scope });
+      return topic;
     },
   }),
 );
