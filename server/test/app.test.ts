@@ -3,19 +3,15 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '@realtime/server';
 import { connectWs, errorCode, gql, subscribe, type WsConnection } from '../../test/support/clients.js';
-import { TEST_ADMIN, cleanupConfig, eventually, testConfig } from '../../test/support/services.js';
+import { ownerWithApplication } from '../../test/support/fixtures.js';
+import { cleanupConfig, eventually, testConfig } from '../../test/support/services.js';
 
 const SCHEMA = { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] };
 
 async function setUp(url: string): Promise<{ cookie: string; app: string; pk: string; sk: string }> {
-  const signIn = await gql(url, `mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { id } }`, TEST_ADMIN);
-  const cookie = signIn.setCookie[0]!.split(';')[0]!;
-  const created = await gql<{ createApplication: { id: string } }>(url, `mutation { createApplication(input: { name: "A" }) { id } }`, {}, { cookie });
-  const app = created.data!.createApplication.id;
-  const key = async (kind: string): Promise<string> =>
-    (await gql<{ createApiKey: { secret: string } }>(url, `mutation($app: ID!, $kind: ApiKeyKind!) { createApiKey(input: { applicationId: $app, environment: DEV, kind: $kind }) { secret } }`, { app, kind }, { cookie })).data!.createApiKey.secret;
-  await gql(url, `mutation($app: ID!, $schema: JSON!) { registerTopic(input: { applicationId: $app, environment: DEV, name: "tick", schema: $schema }) { id } }`, { app, schema: SCHEMA }, { cookie });
-  return { cookie, app, pk: await key('PUBLISHABLE'), sk: await key('SECRET') };
+  const owner = await ownerWithApplication(url, 'A');
+  await gql(url, `mutation($app: ID!, $schema: JSON!) { registerTopic(input: { applicationId: $app, environment: DEV, name: "tick", schema: $schema }) { id } }`, { app: owner.app, schema: SCHEMA }, { cookie: owner.cookie });
+  return owner;
 }
 
 describe('API role (in-process)', () => {

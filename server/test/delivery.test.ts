@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { buildApp, type App } from '@realtime/server';
 import { connectWs, gql, subscribe, type WsConnection } from '../../test/support/clients.js';
-import { TEST_ADMIN, cleanupConfig, eventually, startPrivateRedis, testConfig, type PrivateRedis } from '../../test/support/services.js';
+import { ownerWithApplication } from '../../test/support/fixtures.js';
+import { cleanupConfig, eventually, startPrivateRedis, testConfig, type PrivateRedis } from '../../test/support/services.js';
 
 interface Setup {
   cookie: string;
@@ -13,14 +14,10 @@ interface Setup {
 }
 
 async function setUp(url: string, retention?: { maxEvents: number }): Promise<Setup> {
-  const signIn = await gql(url, `mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { id } }`, TEST_ADMIN);
-  const cookie = signIn.setCookie[0]!.split(';')[0]!;
-  const app = (await gql<{ createApplication: { id: string } }>(url, `mutation { createApplication(input: { name: "D" }) { id } }`, {}, { cookie })).data!.createApplication.id;
-  const key = async (kind: string): Promise<string> =>
-    (await gql<{ createApiKey: { secret: string } }>(url, `mutation($app: ID!, $kind: ApiKeyKind!) { createApiKey(input: { applicationId: $app, environment: DEV, kind: $kind }) { secret } }`, { app, kind }, { cookie })).data!.createApiKey.secret;
-  const registered = await gql(url, `mutation($app: ID!, $retention: RetentionInput) { registerTopic(input: { applicationId: $app, environment: DEV, name: "tick", retention: $retention, schema: { type: "object", properties: { n: { type: "integer" } }, required: ["n"] } }) { id } }`, { app, retention }, { cookie });
+  const owner = await ownerWithApplication(url, 'D');
+  const registered = await gql(url, `mutation($app: ID!, $retention: RetentionInput) { registerTopic(input: { applicationId: $app, environment: DEV, name: "tick", retention: $retention, schema: { type: "object", properties: { n: { type: "integer" } }, required: ["n"] } }) { id } }`, { app: owner.app, retention }, { cookie: owner.cookie });
   expect(registered.errors).toBeUndefined();
-  return { cookie, app, pk: await key('PUBLISHABLE'), sk: await key('SECRET') };
+  return owner;
 }
 
 const publish = async (url: string, sk: string, n: number): Promise<{ id: string; cursor: string }> => {

@@ -10,8 +10,9 @@ import WebSocket from 'ws';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { createClient as createSseClient } from 'graphql-sse';
 import { buildApp, type App } from '@realtime/server';
+import { signInOwner, createApplication, createKey } from '../../test/support/fixtures.js';
 import { connectWs, errorCode, gql, subscribe, type WsConnection } from '../../test/support/clients.js';
-import { TEST_ADMIN, cleanupConfig, eventually, testConfig } from '../../test/support/services.js';
+import { cleanupConfig, eventually, testConfig } from '../../test/support/services.js';
 
 type Order = { orderUpdated: { data: { customerId: string; n: number } } };
 const ORDERS = 'subscription { orderUpdated { data { customerId n } } }';
@@ -38,11 +39,9 @@ describe('end-user tokens', () => {
   beforeAll(async () => {
     server = await buildApp({ config });
     url = await server.start();
-    const signIn = await gql(url, `mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { id } }`, TEST_ADMIN);
-    cookie = signIn.setCookie[0]!.split(';')[0]!;
-    app = (await gql<{ createApplication: { id: string } }>(url, `mutation { createApplication(input: { name: "Shop" }) { id } }`, {}, { cookie })).data!.createApplication.id;
-    const key = async (kind: string): Promise<string> =>
-      (await gql<{ createApiKey: { secret: string } }>(url, `mutation($app: ID!, $kind: ApiKeyKind!) { createApiKey(input: { applicationId: $app, environment: DEV, kind: $kind }) { secret } }`, { app, kind }, { cookie })).data!.createApiKey.secret;
+    cookie = await signInOwner(url);
+    app = await createApplication(url, cookie, 'Shop');
+    const key = (kind: 'PUBLISHABLE' | 'SECRET'): Promise<string> => createKey(url, cookie, app, kind);
     pk = await key('PUBLISHABLE');
     sk = await key('SECRET');
     const protectedTopic = await gql(url, `mutation($app: ID!) { registerTopic(input: { applicationId: $app, environment: DEV, name: "order.updated", access: PROTECTED,

@@ -5,8 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient as createSseClient } from 'graphql-sse';
 import { buildApp, type App } from '@realtime/server';
+import { signInOwner } from '../../test/support/fixtures.js';
 import { connectWs, errorCode, gql, subscribe, type WsConnection } from '../../test/support/clients.js';
-import { TEST_ADMIN, cleanupConfig, eventually, testConfig } from '../../test/support/services.js';
+import { cleanupConfig, eventually, testConfig } from '../../test/support/services.js';
 
 interface Tenant {
   label: string;
@@ -32,8 +33,7 @@ describe('tenant isolation across transports', () => {
   beforeAll(async () => {
     server = await buildApp({ config });
     url = await server.start();
-    const signIn = await gql(url, `mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { id } }`, TEST_ADMIN);
-    cookie = signIn.setCookie[0]!.split(';')[0]!;
+    cookie = await signInOwner(url);
     const createApp = async (name: string): Promise<string> =>
       (await gql<{ createApplication: { id: string } }>(url, `mutation($name: String!) { createApplication(input: { name: $name }) { id } }`, { name }, { cookie })).data!.createApplication.id;
     const a = await createApp('A');

@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { loadConfig } from '@realtime/core';
 import { buildApp, type App } from '@realtime/server';
+import { signInOwner, createApplication } from '../../test/support/fixtures.js';
 import { connectWs, errorCode, gql, subscribe, type WsConnection } from '../../test/support/clients.js';
 import { REPO_ROOT } from '../../test/support/server-process.js';
-import { TEST_ADMIN, cleanupConfig, eventually, freePort, testEnv } from '../../test/support/services.js';
+import { cleanupConfig, eventually, freePort, testEnv } from '../../test/support/services.js';
 
 type Presence = { presence: { type: string; members: { id: string; data: unknown }[] } };
 
@@ -29,9 +30,8 @@ describe('presence and broadcast', () => {
   beforeAll(async () => {
     server = await buildApp({ config });
     url = await server.start();
-    const signIn = await gql(url, `mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { id } }`, TEST_ADMIN);
-    cookie = signIn.setCookie[0]!.split(';')[0]!;
-    app = (await gql<{ createApplication: { id: string } }>(url, `mutation { createApplication(input: { name: "Chat" }) { id } }`, {}, { cookie })).data!.createApplication.id;
+    cookie = await signInOwner(url);
+    app = await createApplication(url, cookie, 'Chat');
     pk = (await gql<{ createApiKey: { secret: string } }>(url, `mutation($app: ID!) { createApiKey(input: { applicationId: $app, environment: DEV, kind: PUBLISHABLE }) { secret } }`, { app }, { cookie })).data!.createApiKey.secret;
     for (const [name, clientMessages] of [['room.chat', true], ['room.quiet', false]] as const) {
       const r = await gql(url, `mutation($app: ID!, $name: String!, $cm: Boolean) { registerTopic(input: { applicationId: $app, environment: DEV, name: $name, clientMessages: $cm, schema: { type: "object" } }) { id } }`, { app, name, cm: clientMessages }, { cookie });

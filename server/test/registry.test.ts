@@ -4,11 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '@realtime/server';
+import { signInOwner, createApplication, createKey } from '../../test/support/fixtures.js';
 import { connectWs, errorCode, gql, subscribe, type WsConnection } from '../../test/support/clients.js';
 import { spawn } from 'node:child_process';
 import { loadConfig } from '@realtime/core';
 import { REPO_ROOT } from '../../test/support/server-process.js';
-import { TEST_ADMIN, cleanupConfig, eventually, testEnv } from '../../test/support/services.js';
+import { cleanupConfig, eventually, testEnv } from '../../test/support/services.js';
 
 const V1 = {
   type: 'object',
@@ -40,11 +41,9 @@ describe('schema registry across instances', () => {
     second = await buildApp({ config });
     url1 = await first.start();
     url2 = await second.start();
-    const signIn = await gql(url1, `mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { id } }`, TEST_ADMIN);
-    cookie = signIn.setCookie[0]!.split(';')[0]!;
-    app = (await gql<{ createApplication: { id: string } }>(url1, `mutation { createApplication(input: { name: "Evolving" }) { id } }`, {}, { cookie })).data!.createApplication.id;
-    const key = async (kind: string): Promise<string> =>
-      (await gql<{ createApiKey: { secret: string } }>(url1, `mutation($app: ID!, $kind: ApiKeyKind!) { createApiKey(input: { applicationId: $app, environment: DEV, kind: $kind }) { secret } }`, { app, kind }, { cookie })).data!.createApiKey.secret;
+    cookie = await signInOwner(url1);
+    app = await createApplication(url1, cookie, 'Evolving');
+    const key = (kind: 'PUBLISHABLE' | 'SECRET'): Promise<string> => createKey(url1, cookie, app, kind);
     pk = await key('PUBLISHABLE');
     sk = await key('SECRET');
   });

@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createPlatform, loadConfig, resolveApiKey, type Platform } from '@realtime/core';
+import { signInOwner, createApplication, createKey } from '../../test/support/fixtures.js';
 import { connectWs, gql, type WsConnection } from '../../test/support/clients.js';
 import { REPO_ROOT } from '../../test/support/server-process.js';
-import { TEST_ADMIN, cleanupConfig, eventually, freePort, testEnv } from '../../test/support/services.js';
+import { cleanupConfig, eventually, freePort, testEnv } from '../../test/support/services.js';
 
 const EVENTS = 50_000;
 const PAD = 'x'.repeat(4_000); // 50,000 × 4 KB ≈ 200 MB if the server buffered them for the idle client
@@ -37,11 +38,9 @@ describe('slow consumer', () => {
     // The server in its own process (the same entry point `npm start` runs), so its RSS is its own.
     server = spawn(process.execPath, ['server/dist/main.js', 'start'], { cwd: REPO_ROOT, env: { ...process.env, ...env, PORT: String(port) }, stdio: 'ignore' });
     await eventually(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, 30_000, 'server ready');
-    const signIn = await gql(url, `mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { id } }`, TEST_ADMIN);
-    const cookie = signIn.setCookie[0]!.split(';')[0]!;
-    const app = (await gql<{ createApplication: { id: string } }>(url, `mutation { createApplication(input: { name: "S" }) { id } }`, {}, { cookie })).data!.createApplication.id;
-    const key = async (kind: string): Promise<string> =>
-      (await gql<{ createApiKey: { secret: string } }>(url, `mutation($app: ID!, $kind: ApiKeyKind!) { createApiKey(input: { applicationId: $app, environment: DEV, kind: $kind }) { secret } }`, { app, kind }, { cookie })).data!.createApiKey.secret;
+    const cookie = await signInOwner(url);
+    const app = await createApplication(url, cookie, 'S');
+    const key = (kind: 'PUBLISHABLE' | 'SECRET'): Promise<string> => createKey(url, cookie, app, kind);
     await gql(url, `mutation($app: ID!) { registerTopic(input: { applicationId: $app, environment: DEV, name: "flood", retention: { maxEvents: 1000 }, schema: { type: "object", properties: { n: { type: "integer" }, pad: { type: "string" } } } }) { id } }`, { app }, { cookie });
     pk = await key('PUBLISHABLE');
     sk = await key('SECRET');

@@ -1,3 +1,4 @@
+import { graphqlFieldName as fieldNameFor, isEnumValueName, pascal } from './names.js';
 import {
   GraphQLBoolean,
   GraphQLEnumType,
@@ -44,26 +45,8 @@ interface Converted {
   note?: string;
 }
 
-const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
-
-const pascal = (text: string): string =>
-  text
-    .split(/[^A-Za-z0-9]+/)
-    .filter((w) => w.length > 0)
-    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
-    .join('') || 'Value';
-
-/** A valid GraphQL field name for a JSON property name (`first-name` → `first_name`, `1st` → `_1st`). */
-function fieldNameFor(property: string): string {
-  if (GRAPHQL_NAME.test(property) && !property.startsWith('__')) return property;
-  const cleaned = property.replace(/[^_0-9A-Za-z]/g, '_').replace(/^_+/, '');
-  return /^[0-9]/.test(cleaned) || cleaned === '' ? `_${cleaned}` : cleaned;
-}
-
-const isEnumValueName = (value: unknown): value is string =>
-  typeof value === 'string' && GRAPHQL_NAME.test(value) && !['true', 'false', 'null'].includes(value);
 
 const describe = (schema: Record<string, unknown>, note?: string): string | undefined => {
   const text = [typeof schema.description === 'string' ? schema.description : undefined, note].filter(Boolean).join('\n\n');

@@ -9,6 +9,7 @@ import {
 } from 'graphql';
 import type { EventEnvelope } from '@realtime/core';
 import type { NameAllocator } from './json-schema-to-graphql.js';
+import { graphqlFieldName, pascal } from './names.js';
 
 type JsonSchema = Record<string, unknown> | boolean;
 
@@ -25,23 +26,11 @@ interface WhereFieldExtensions {
   realtimeEnvelope?: boolean;
 }
 
-const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 const MAX_DEPTH = 4;
-
-const pascal = (text: string): string =>
-  text
-    .split(/[^A-Za-z0-9]+/)
-    .filter((w) => w.length > 0)
-    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
-    .join('') || 'Value';
 
 /** The same field names as the output type (`first-name` → `first_name`); `and`, `or`, `subject` get a `_`. */
 function fieldNameFor(property: string): string {
-  let name = property;
-  if (!GRAPHQL_NAME.test(property) || property.startsWith('__')) {
-    const cleaned = property.replace(/[^_0-9A-Za-z]/g, '_').replace(/^_+/, '');
-    name = /^[0-9]/.test(cleaned) || cleaned === '' ? `_${cleaned}` : cleaned;
-  }
+  const name = graphqlFieldName(property);
   return ['and', 'or', 'subject'].includes(name) ? `${name}_` : name;
 }
 
