@@ -1,18 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { WebSocketServer } from 'ws';
-import { ENVIRONMENTS, RealtimeError, createPlatform, findApplication, type Config, type EnvironmentName, type Platform } from '@realtime/core';
+import { ENVIRONMENTS, createPlatform, findApplication, type Config, type EnvironmentName, type Platform } from '@realtime/core';
 import { baseSchema, printApplicationSchema, type GraphQLContext } from '@realtime/schema';
 import { BodyTooLargeError, readBody } from './http/body.js';
 import { sessionCookie } from './http/cookies.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { useErrorCodes } from './plugins/use-error-codes.js';
+import { maskError, useErrorCodes } from './plugins/use-error-codes.js';
 import { createTenantResolver, type Tenant } from './plugins/use-tenant.js';
 import { bearerToken, resolvePrincipal } from './principal.js';
 import { attachGraphQLWs } from './ws/graphql-ws-server.js';
@@ -42,17 +41,6 @@ interface ServerContext {
   /** Set-Cookie values the resolvers asked for. */
   cookies: string[];
   secure: boolean;
-}
-
-/** Connection-level failures of PostgreSQL or Redis: the client should retry, nothing is wrong with its request. */
-function isBackendUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001'].includes(code)) return true;
-  return (
-    error.name === 'MaxRetriesPerRequestError' ||
-    /Connection is closed|Connection terminated|connection timeout|Stream isn't writeable/i.test(error.message)
-  );
 }
 
 const json = (res: ServerResponse, status: number, body: unknown): void => {
@@ -86,19 +74,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
       warn: (...args) => logger.warn(String(args[0])),
       error: (...args) => logger.error(String(args[0]), { detail: args.slice(1).map(String) }),
     },
-    maskedErrors: {
-      maskError: (error, message) => {
-        const original = error instanceof GraphQLError ? error.originalError : error;
-        if (original instanceof GraphQLError) return original;
-        if (error instanceof GraphQLError && !error.originalError) return error;
-        if (isBackendUnavailable(original)) {
-          logger.warn('backing service unavailable', { error: String(original) });
-          return new RealtimeError('SERVICE_UNAVAILABLE', 'PostgreSQL or Redis did not answer; retry shortly');
-        }
-        logger.error('unexpected error', { error: original instanceof Error ? original.stack : String(original) });
-        return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR', http: { status: 500 } } });
-      },
-    },
+    maskedErrors: { maskError: (error, message) => maskError(error, message, logger) },
     plugins: [
       tenants.plugin,
       maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true }),

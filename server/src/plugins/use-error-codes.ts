@@ -1,6 +1,7 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { ERROR_CODES, type ErrorCode } from '@realtime/core';
+import { ERROR_CODES, RealtimeError, type ErrorCode } from '@realtime/core';
+import type { Logger } from '../logger.js';
 
 const isCatalogued = (code: unknown): code is ErrorCode => typeof code === 'string' && code in ERROR_CODES;
 
@@ -64,3 +65,31 @@ export const useErrorCodes = (): Plugin => ({
     };
   },
 });
+
+/** Connection-level failures of PostgreSQL or Redis: the client should retry, nothing is wrong with its request. */
+function isBackendUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001'].includes(code)) return true;
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|Connection terminated|connection timeout|Stream isn't writeable/i.test(error.message)
+  );
+}
+
+/**
+ * Error masking for every transport: expected errors (GraphQLError, RealtimeError) pass as they are;
+ * backing-service outages become SERVICE_UNAVAILABLE; anything else is logged and sent only as
+ * INTERNAL_SERVER_ERROR with a generic message.
+ */
+export function maskError(error: unknown, message: string, logger: Logger): Error {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof GraphQLError) return original;
+  if (error instanceof GraphQLError && !error.originalError) return error;
+  if (isBackendUnavailable(original)) {
+    logger.warn('backing service unavailable', { error: String(original) });
+    return new RealtimeError('SERVICE_UNAVAILABLE', 'PostgreSQL or Redis did not answer; retry shortly');
+  }
+  logger.error('unexpected error', { error: original instanceof Error ? original.stack : String(original) });
+  return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR', http: { status: 500 } } });
+}

@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics.js';
 import { classify, classifyResult } from '../plugins/use-error-codes.js';
 import type { TenantResolver } from '../plugins/use-tenant.js';
 import { resolvePrincipal } from '../principal.js';
+import { createSharedExecutor } from './shared-execution.js';
 
 type ConnectionExtra = {
   principal?: Principal;
@@ -44,6 +45,7 @@ export interface GraphQLWsOptions {
 export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise<void> } {
   const { platform, yoga, tenants, wss, logger, metrics } = options;
   const { maxSubscriptionsPerConnection, connectionInitTimeoutMs, maxSocketBufferBytes } = platform.config;
+  const sharedSubscribe = createSharedExecutor(logger);
 
   /**
    * A client that does not read: graphql-ws waits for each send, so its subscriptions' bounded buffers fill
@@ -90,7 +92,8 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
     {
       connectionInitWaitTimeout: connectionInitTimeoutMs,
       execute: (args) => (args.rootValue as Enveloped).execute(args) as never,
-      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args) as never,
+      // Subscriptions execute once per (event, schema, operation) and share the result; see shared-execution.ts.
+      subscribe: (args) => sharedSubscribe({ ...args, rootValue: undefined }) as never,
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const apiKey = typeof params.apiKey === 'string' ? params.apiKey : undefined;

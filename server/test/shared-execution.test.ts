@@ -1,0 +1,89 @@
+/** Subscription results are executed once per (event, operation) and shared: a pure unit, no I/O. */
+import { describe, expect, it } from 'vitest';
+import { GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type ExecutionResult } from 'graphql';
+import { createLogger } from '../src/logger.js';
+import { createSharedExecutor } from '../src/ws/shared-execution.js';
+
+function fixture() {
+  let executions = 0;
+  const listeners = new Set<(event: object) => void>();
+  const Event = new GraphQLObjectType({
+    name: 'Event',
+    fields: {
+      id: { type: GraphQLString, resolve: (e: { id: string }) => ((executions += 1), e.id) },
+      shout: { type: GraphQLString, resolve: (e: { id: string }) => e.id.toUpperCase() },
+      broken: { type: GraphQLString, resolve: () => { throw new Error('secret detail'); } },
+    },
+  });
+  const schema = new GraphQLSchema({
+    query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString } } }),
+    subscription: new GraphQLObjectType({
+      name: 'Subscription',
+      fields: {
+        ticks: {
+          type: Event,
+          subscribe: () => {
+            const queue: object[] = [];
+            let wake: (() => void) | undefined;
+            const listener = (e: object): void => {
+              queue.push(e);
+              wake?.();
+            };
+            listeners.add(listener);
+            const iterator: AsyncIterableIterator<object> = {
+              async next() {
+                while (queue.length === 0) await new Promise<void>((r) => (wake = r));
+                return { value: queue.shift() as object, done: false };
+              },
+              async return() {
+                listeners.delete(listener);
+                return { value: undefined, done: true };
+              },
+              [Symbol.asyncIterator]: () => iterator,
+            };
+            return iterator;
+          },
+          resolve: (e: object) => e,
+        },
+      },
+    }),
+  });
+  return { schema, emit: (e: object) => listeners.forEach((l) => l(e)), executions: () => executions, listeners };
+}
+
+describe('shared subscription execution', () => {
+  const subscribe = createSharedExecutor(createLogger('silent'));
+
+  it('should execute an operation once per event however many subscribers share it', async () => {
+    const { schema, emit, executions, listeners } = fixture();
+    const subs = await Promise.all(
+      Array.from({ length: 50 }, () => subscribe({ schema, document: parse('subscription { ticks { id } }') }) as Promise<AsyncIterableIterator<ExecutionResult>>),
+    );
+    const other = (await subscribe({ schema, document: parse('subscription { ticks { shout } }') })) as AsyncIterableIterator<ExecutionResult>;
+    const event = Object.freeze({ id: 'e1' });
+    emit(event);
+    const results = await Promise.all(subs.map((s) => s.next()));
+    expect(results.every((r) => r.value === results[0]!.value)).toBe(true);
+    expect(results[0]!.value).toEqual({ data: { ticks: { id: 'e1' } } });
+    expect(executions()).toBe(1);
+    expect((await other.next()).value).toEqual({ data: { ticks: { shout: 'E1' } } });
+    // Per-subscriber objects are not shared.
+    emit({ id: 'e2' });
+    await Promise.all(subs.map((s) => s.next()));
+    await other.next();
+    expect(executions()).toBe(2);
+    await Promise.all([...subs, other].map((s) => s.return?.()));
+    expect(listeners.size).toBe(0);
+  });
+
+  it('should mask unexpected resolver errors', async () => {
+    const { schema, emit } = fixture();
+    const sub = (await subscribe({ schema, document: parse('subscription { ticks { broken } }') })) as AsyncIterableIterator<ExecutionResult>;
+    emit({ id: 'x' });
+    const { value } = await sub.next();
+    expect(value?.errors?.[0]?.message).toBe('Unexpected error.');
+    expect(value?.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(JSON.stringify(value)).not.toContain('secret detail');
+    await sub.return?.();
+  });
+});
