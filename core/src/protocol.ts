@@ -20,16 +20,17 @@ export const ERROR_CODES = {
   QUERY_TOO_DEEP: { status: 400, closeCode: null, meaning: 'The GraphQL selection is nested deeper than the configured limit.' },
   TOO_MANY_SUBSCRIPTIONS: { status: 429, closeCode: null, meaning: 'The connection already holds the maximum number of subscriptions.' },
   HISTORY_GAP: { status: 410, closeCode: null, meaning: 'A resume could not be exact: events between the cursor and extensions.oldestCursor are gone (trimmed, or the history was lost); delivery continues from the oldest kept event.' },
-  SLOW_CONSUMER: { status: 503, closeCode: null, meaning: 'The subscriber fell behind by more than its buffer and was stopped; resubscribe.' },
+  SLOW_CONSUMER: { status: 503, closeCode: 4008, meaning: 'The subscriber fell behind by more than its buffer and was stopped; resubscribe.' },
   SERVICE_UNAVAILABLE: { status: 503, closeCode: null, meaning: 'A backing service (PostgreSQL or Redis) did not answer; retry later.' },
-  INTERNAL_SERVER_ERROR: { status: 500, closeCode: 1011, meaning: 'An unexpected error; details are logged, never sent.' },
+  INTERNAL_SERVER_ERROR: { status: 500, closeCode: 4500, meaning: 'An unexpected error; details are logged, never sent.' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /**
  * WebSocket close codes the server uses beyond graphql-ws's own (4400 bad request, 4401 unauthorized,
- * 4403 forbidden, 4408 init timeout, 4409 duplicate subscriber id, 4429 too many init requests).
+ * 4403 forbidden, 4406 subprotocol not acceptable, 4408 init timeout, 4409 duplicate subscriber id,
+ * 4429 too many init requests, 4500 internal error) and ws's 1009 (message too big).
  */
 export const CLOSE_CODES = {
   /** The server is shutting down; reconnect (to another instance). */

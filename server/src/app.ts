@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { GraphQLError, ValidationContext } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
@@ -43,6 +44,9 @@ interface ServerContext {
   secure: boolean;
 }
 
+/** graphql-armor's rejection handler: report the error through the validation context. */
+const reportRejection = (context: ValidationContext | null, error: GraphQLError): void => context?.reportError(error);
+
 const json = (res: ServerResponse, status: number, body: unknown): void => {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify(body));
@@ -77,8 +81,9 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     maskedErrors: { maskError: (error, message) => maskError(error, message, logger) },
     plugins: [
       tenants.plugin,
-      maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true }),
-      costLimitPlugin({ maxCost: config.maxQueryCost, exposeLimits: true }),
+      // Limits report as validation errors (not thrown), so every transport answers them the same way.
+      maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true, propagateOnRejection: false, onReject: [reportRejection] }),
+      costLimitPlugin({ maxCost: config.maxQueryCost, exposeLimits: true, propagateOnRejection: false, onReject: [reportRejection] }),
       useErrorCodes(),
       // GraphQL over SSE (graphql-sse protocol) on /graphql/stream: same schema, auth and limits.
       useGraphQLSSE({ endpoint: '/graphql/stream' }),

@@ -29,7 +29,18 @@ export async function readEnvironmentAuth(db: Queryable, box: SecretBox, scope: 
     [scope.applicationId, scope.environment],
   );
   const row = rows[0];
-  return { jwtSecret: row?.jwt_secret_encrypted ? box.open(row.jwt_secret_encrypted) : null, jwksUrl: row?.jwks_url ?? null };
+  let jwtSecret: string | null = null;
+  if (row?.jwt_secret_encrypted) {
+    try {
+      jwtSecret = box.open(row.jwt_secret_encrypted);
+    } catch {
+      throw new RealtimeError(
+        'UNAUTHENTICATED',
+        'the JWT secret of this environment cannot be decrypted (REALTIME_SECRET_KEY changed?): rotate it with rotateJwtSecret',
+      );
+    }
+  }
+  return { jwtSecret, jwksUrl: row?.jwks_url ?? null };
 }
 
 /** Creates (or replaces) the environment's HS256 secret; returns it once. Stored encrypted. */
@@ -73,7 +84,7 @@ export async function verifyEndUserToken(token: string, auth: EnvironmentAuth): 
       if (!auth.jwtSecret) throw unauthenticated('HS256 tokens need a JWT secret for this environment (rotateJwtSecret)');
       ({ payload } = await jwtVerify(token, new TextEncoder().encode(auth.jwtSecret), { algorithms: ['HS256'] }));
     } else {
-      if (!auth.jwksUrl) throw unauthenticated(`${header.alg ?? 'unsigned'} tokens need a JWKS URL for this environment (setEnvironmentAuth)`);
+      if (!auth.jwksUrl) throw unauthenticated(`${header.alg ?? 'unsigned'} tokens need a JWKS URL for this environment (setJwksUrl)`);
       let keys = jwksSets.get(auth.jwksUrl);
       if (!keys) jwksSets.set(auth.jwksUrl, (keys = createRemoteJWKSet(new URL(auth.jwksUrl), { timeoutDuration: 5_000 })));
       ({ payload } = await jwtVerify(token, keys, { algorithms: ['RS256', 'EdDSA'] }));
@@ -82,6 +93,7 @@ export async function verifyEndUserToken(token: string, auth: EnvironmentAuth): 
     if (error instanceof RealtimeError) throw error;
     throw unauthenticated((error as Error).message);
   }
+  // (readEnvironmentAuth failing to decrypt — REALTIME_SECRET_KEY changed — is reported by the caller.)
   if (typeof payload.sub !== 'string' || payload.sub === '') throw unauthenticated('it has no "sub" claim');
   const topics = Array.isArray(payload.topics) ? payload.topics.filter((t): t is string => typeof t === 'string') : [];
   return { sub: payload.sub, topics, claims: payload as Record<string, unknown>, expiresAt: payload.exp ?? null };

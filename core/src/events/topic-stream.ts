@@ -102,6 +102,8 @@ export async function openTopicStream(options: TopicStreamOptions): Promise<Asyn
   let batch: Readonly<EventEnvelope>[] = [];
   let exhausted = false;
   let closed = false;
+  /** Set while the first replayed entry has yet to be checked against the cursor's offset. */
+  let expectOffset: number | undefined = gap === undefined && replayAfter !== null ? requested.offset + 1 : undefined;
 
   const iterator: AsyncIterableIterator<StreamItem> = {
     async next() {
@@ -120,6 +122,21 @@ export async function openTopicStream(options: TopicStreamOptions): Promise<Asyn
         }
         const read = await readHistory(redis, keys, epoch as string, seam, replayBatchSize);
         if (closed) return { value: undefined, done: true };
+        if (expectOffset !== undefined) {
+          // Trimming can run between the state check and this read: the first entry must be the very next offset.
+          const first = read[0];
+          const firstOffset = first ? Number(first.cursor.split('_')[1]) : undefined;
+          expectOffset = undefined;
+          if (first && firstOffset !== undefined && firstOffset > (requested as Cursor).offset + 1) {
+            batch = filter ? read.filter(filter) : read;
+            seam = positionOf((read[read.length - 1] as EventEnvelope).cursor);
+            if (read.length < replayBatchSize) exhausted = true;
+            return {
+              value: { kind: 'history-gap', topic, requestedCursor: after as string, oldestCursor: first.cursor, reason: 'TRIMMED' },
+              done: false,
+            };
+          }
+        }
         if (read.length > 0) seam = positionOf((read[read.length - 1] as EventEnvelope).cursor);
         if (read.length < replayBatchSize) exhausted = true;
         batch = filter ? read.filter(filter) : read;

@@ -54,14 +54,17 @@ export function createPresence(options: PresenceOptions): Presence {
     if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 3, lua });
   }
   const scripts = redis as unknown as { presenceJoin: Script; presenceLeave: Script; presenceSweep: Script };
-  const mine = new Map<string, { keys: PresenceKeys; entry: string }>();
+  const mine = new Map<string, { keys: PresenceKeys; entry: string; member: PresenceMember }>();
   const watched = new Map<string, { keys: PresenceKeys; watchers: number }>();
 
   const sweep = (keys: PresenceKeys): Promise<number> => scripts.presenceSweep(keys.entries, keys.data, keys.counts, keys.channel, Date.now());
 
   const timer = setInterval(() => {
     const expiry = Date.now() + ttlMs;
-    for (const { keys, entry } of mine.values()) void redis.zadd(keys.entries, 'XX', expiry, entry).catch(() => undefined);
+    // The join script refreshes an entry, and restores one swept after a stall longer than the TTL.
+    for (const { keys, entry, member } of mine.values()) {
+      void scripts.presenceJoin(keys.entries, keys.data, keys.counts, keys.channel, entry, member.id, JSON.stringify(member), expiry).catch(() => undefined);
+    }
     for (const { keys } of watched.values()) void sweep(keys).catch(() => undefined);
   }, heartbeatMs);
   timer.unref();
@@ -71,7 +74,7 @@ export function createPresence(options: PresenceOptions): Presence {
       const entry = `${randomUUID()}|${member.id}`;
       await scripts.presenceJoin(keys.entries, keys.data, keys.counts, keys.channel, entry, member.id, JSON.stringify(member), Date.now() + ttlMs);
       const handle = randomUUID();
-      mine.set(handle, { keys, entry });
+      mine.set(handle, { keys, entry, member });
       return async () => {
         if (!mine.delete(handle)) return;
         await scripts.presenceLeave(keys.entries, keys.data, keys.counts, keys.channel, entry, member.id);

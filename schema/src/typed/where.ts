@@ -24,6 +24,8 @@ export interface FilterInputs {
 interface WhereFieldExtensions {
   realtimeProperty?: string;
   realtimeEnvelope?: boolean;
+  /** The field is a nested `<Type>Where`, not a comparison. */
+  realtimeNested?: boolean;
 }
 
 const MAX_DEPTH = 4;
@@ -38,7 +40,7 @@ function fieldNameFor(property: string): string {
  * Builds `<Topic>Where` for a topic's schema: one filter per scalar property (strings and enums: eq/ne/in;
  * integers and numbers: also gt/gte/lt/lte; booleans: eq/ne), nested `<Type>Where` for objects, `subject`
  * of the envelope, and `and`/`or` lists. Arrays, maps and JSON values are not filterable.
- * Returns undefined when nothing in the schema is filterable (the field then has only `subject`).
+ * When nothing in the schema is filterable the input still has `subject`, `and` and `or`.
  */
 export function buildWhereInput(
   root: Record<string, unknown>,
@@ -114,7 +116,8 @@ export function buildWhereInput(
       if (!filter) continue;
       let name = fieldNameFor(property);
       while (fields[name]) name = `${name}_`;
-      fields[name] = { type: filter, extensions: { realtimeProperty: property } satisfies WhereFieldExtensions };
+      const nested = filter !== filters.string && filter !== filters.int && filter !== filters.float && filter !== filters.boolean && ![...enumFilters.values()].includes(filter as GraphQLInputObjectType);
+      fields[name] = { type: filter, extensions: { realtimeProperty: property, realtimeNested: nested } satisfies WhereFieldExtensions };
     }
     if (!isRoot && Object.keys(fields).length === 0) return undefined;
     const name = allocate(`${typeName}Where`);
@@ -197,8 +200,7 @@ export function compileWhere(input: GraphQLInputObjectType, where: Record<string
       }
       const property = extensions.realtimeProperty ?? name;
       const fieldType = field.type as GraphQLInputObjectType;
-      const nested = fieldType.name.endsWith('Where');
-      if (nested) {
+      if (extensions.realtimeNested) {
         const check = compileObject(fieldType, operand as Record<string, unknown>);
         parts.push((d, e) => isRecord(d) && check(d[property], e));
       } else {
