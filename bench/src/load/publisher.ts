@@ -1,0 +1,92 @@
+/**
+ * The publisher, forked by the scenario: publishes events at a fixed rate (open loop: it does not wait for
+ * one answer before sending the next) over keep-alive HTTP, stamping `sentAt` just before each request.
+ */
+import http from 'node:http';
+import { serveRpc } from '../support/rpc.js';
+import { makeTick, type PublishSpec } from './wire.js';
+
+/**
+ * Keep-alive connections, up to 32 in flight (open loop). The agent timeout is only there so that Node honours
+ * the server's `Keep-Alive: timeout=5` hint and drops an idle socket before the server closes it (which would
+ * fail the next publish on it with ECONNRESET).
+ */
+const agent = new http.Agent({ keepAlive: true, maxSockets: 32, timeout: 60_000 });
+
+interface Answer {
+  ok: boolean;
+  ms: number;
+  error?: string;
+}
+
+function post(spec: PublishSpec, seq: number): Promise<Answer> {
+  const data = makeTick(seq);
+  const body = spec.kind === 'rest' ? JSON.stringify(data) : JSON.stringify({ query: spec.query, variables: { data } });
+  const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(spec.kind === 'graphql' ? spec.headers : {}) };
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const request = http.request(spec.url, { method: 'POST', agent, headers, timeout: 30_000 }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => {
+        const ms = performance.now() - started;
+        const ok = response.statusCode === 200 && !(spec.kind === 'graphql' && text.includes('"errors"'));
+        resolve(ok ? { ok, ms } : { ok, ms, error: `${response.statusCode}: ${text.slice(0, 300)}` });
+      });
+    });
+    request.on('timeout', () => request.destroy(new Error('timed out after 30 s')));
+    request.on('error', (error) => resolve({ ok: false, ms: performance.now() - started, error: error.message }));
+    request.end(body);
+  });
+}
+
+const percentile = (sorted: number[], p: number): number =>
+  sorted.length === 0 ? 0 : Math.round((sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0) * 100) / 100;
+
+const methods = {
+  /** Publishes `count` events with seqs from `seqStart`, `rate` per second; resolves when every answer is in. */
+  async publish(params: { spec: PublishSpec; rate: number; count: number; seqStart: number; windowFrom?: number; windowTo?: number }) {
+    const { spec, rate, count, seqStart, windowFrom = seqStart, windowTo = seqStart + count } = params;
+    const period = 1000 / rate;
+    const started = performance.now();
+    const answers: Promise<Answer>[] = [];
+    let maxLateMs = 0;
+    for (let i = 0; i < count; i++) {
+      const due = started + i * period;
+      const wait = due - performance.now();
+      if (wait > 0.5) await new Promise((resolve) => setTimeout(resolve, wait));
+      maxLateMs = Math.max(maxLateMs, performance.now() - due);
+      answers.push(post(spec, seqStart + i));
+    }
+    const sendMs = performance.now() - started;
+    const settled = await Promise.all(answers);
+    const failedSeqs: number[] = [];
+    const errorSamples: string[] = [];
+    let okInWindow = 0;
+    settled.forEach((answer, i) => {
+      const seq = seqStart + i;
+      if (answer.ok) {
+        if (seq >= windowFrom && seq < windowTo) okInWindow += 1;
+        return;
+      }
+      if (failedSeqs.length < 100) failedSeqs.push(seq);
+      if (errorSamples.length < 5 && answer.error) errorSamples.push(answer.error);
+    });
+    const times = settled.map((a) => a.ms).sort((a, b) => a - b);
+    return {
+      sent: count,
+      ok: settled.filter((a) => a.ok).length,
+      okInWindow,
+      failedSeqs,
+      errorSamples,
+      sendMs: Math.round(sendMs),
+      maxLateMs: Math.round(maxLateMs * 100) / 100,
+      httpMs: { p50: percentile(times, 50), p99: percentile(times, 99), max: percentile(times, 100) },
+    };
+  },
+};
+
+export type PublisherMethods = typeof methods;
+
+serveRpc(methods);

@@ -1,0 +1,244 @@
+/**
+ * The four servers a fan-out run compares, started the same way: a separate Node process on 127.0.0.1, its
+ * own Redis prefix (and, for ours, its own database), stopped and cleaned up by `stop()`.
+ */
+import { fileURLToPath } from 'node:url';
+import { onCleanup, sleep, startProcess, WATCHDOG, type Started } from '../support/children.js';
+import { POSTGRES_URL, REDIS_URL, deleteRedisPrefix, dropDatabase, freePort, uniqueName } from '../support/services.js';
+import type { PublishSpec, WireSpec } from '../load/wire.js';
+import type { ServerStats } from './server-stats.js';
+
+export const PEER_NAMES = ['ws-ceiling', 'socketio', 'naive-yoga', 'ours'] as const;
+export type PeerName = (typeof PEER_NAMES)[number];
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** What each peer is, in one line, for the summary. */
+export const PEER_DESCRIPTIONS: Record<PeerName, string> = {
+  'ws-ceiling': 'plain `ws`: POST → Redis PUBLISH → one pre-serialized frame written to every socket (the ceiling)',
+  socketio: 'Socket.IO 4 + `@socket.io/redis-adapter`, clients join a room, POST → `io.to(room).emit` (encoded once per room)',
+  'naive-yoga': 'graphql-yoga + graphql-ws `useServer` (getEnveloped recipe) + `createPubSub` over `@graphql-yoga/redis-event-target`; GraphQL executed per subscriber per event',
+  ours: 'the platform (`node server/dist/main.js start`): `publish` mutation with a secret key (schema check, Redis Stream + PUBLISH), typed `benchTick` subscription with a publishable key',
+};
+
+/** The subscription every GraphQL peer serves, field for field. */
+export const SUBSCRIPTION_QUERY = 'subscription { benchTick { id data { seq sentAt pad } } }';
+
+export interface RunningPeer {
+  name: PeerName;
+  pid: number;
+  wire: WireSpec;
+  publish: PublishSpec;
+  /** Starts a new window for the server's own event-loop delay figures. */
+  resetStats(): Promise<void>;
+  /** Heap and event-loop delay as the server reports them (RSS is read from /proc by the caller). */
+  stats(): Promise<Partial<ServerStats>>;
+  alive(): boolean;
+  /** The server's last output (stderr and stdout), for a crash report. */
+  output(): string;
+  /** Stops the server and removes its database and Redis keys. */
+  stop(): Promise<number | null>;
+}
+
+export interface StartOptions {
+  /** Write a V8 CPU profile of the server into this directory (written when it exits). */
+  cpuProfileDir?: string | undefined;
+  /** Ours only: the directory holding the built platform (`server/dist/main.js`). @default the repo root */
+  platformRoot?: string | undefined;
+}
+
+async function waitForHttp(url: string, process: Started, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (process.child.exitCode !== null || process.child.signalCode !== null) {
+      throw new Error(`server exited (${process.child.exitCode ?? process.child.signalCode}) before answering ${url}:\n${process.output().slice(-4000)}`);
+    }
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`server did not answer ${url} within ${timeoutMs} ms:\n${process.output().slice(-4000)}`);
+    await sleep(100);
+  }
+}
+
+const nodeArgs = (options: StartOptions): string[] => [
+  '--import',
+  WATCHDOG,
+  ...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : []),
+];
+
+function cleanupOnce(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  const once = (): Promise<void> => (done ??= fn());
+  onCleanup(once);
+  return once;
+}
+
+/** ws-ceiling, socketio and naive-yoga: our own small servers in bench/dist/peers. */
+async function startOwnPeer(name: Exclude<PeerName, 'ours'>, options: StartOptions): Promise<RunningPeer> {
+  const port = await freePort();
+  const prefix = uniqueName('bench');
+  const cleanup = cleanupOnce(async () => void (await deleteRedisPrefix(prefix)));
+  const script = fileURLToPath(new URL(`./${name}-server.js`, import.meta.url));
+  const server = startProcess(process.execPath, [...nodeArgs(options), script], {
+    env: { ...process.env, PORT: String(port), REDIS_URL, BENCH_PREFIX: prefix },
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${base}/stats`, server, 30_000);
+  const wire: WireSpec =
+    name === 'ws-ceiling'
+      ? { kind: 'plain', url: `ws://127.0.0.1:${port}/ws` }
+      : name === 'socketio'
+        ? { kind: 'socketio', url: `ws://127.0.0.1:${port}`, room: 'bench' }
+        : { kind: 'graphql-ws', url: `ws://127.0.0.1:${port}/graphql`, query: SUBSCRIPTION_QUERY, connectionParams: {} };
+  const publish: PublishSpec =
+    name === 'naive-yoga'
+      ? { kind: 'graphql', url: `${base}/graphql`, query: 'mutation($data: BenchTickInput!) { publishBenchTick(data: $data) }', headers: {} }
+      : { kind: 'rest', url: `${base}/publish` };
+  return {
+    name,
+    pid: server.pid,
+    wire,
+    publish,
+    resetStats: async () => void (await fetch(`${base}/stats/reset`, { method: 'POST', signal: AbortSignal.timeout(5_000) })),
+    stats: async () => (await (await fetch(`${base}/stats`, { signal: AbortSignal.timeout(5_000) })).json()) as ServerStats,
+    alive: () => server.child.exitCode === null && server.child.signalCode === null,
+    output: server.output,
+    async stop() {
+      const code = await server.stop();
+      await cleanup();
+      return code;
+    },
+  };
+}
+
+const ADMIN = { email: 'bench@example.test', password: 'bench password, 127.0.0.1 only' };
+
+/** The JSON Schema of `bench.tick`: what the publisher sends, nothing more. */
+const TICK_SCHEMA = {
+  type: 'object',
+  properties: { seq: { type: 'integer' }, sentAt: { type: 'number' }, pad: { type: 'string' } },
+  required: ['seq', 'sentAt', 'pad'],
+  additionalProperties: false,
+};
+
+async function gql<T>(base: string, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ data: T; setCookie: string[] }> {
+  const response = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: T; errors?: unknown[] };
+  if (body.errors || !body.data) throw new Error(`GraphQL call failed: ${query.slice(0, 60)}… → ${JSON.stringify(body.errors)}`);
+  return { data: body.data, setCookie: response.headers.getSetCookie() };
+}
+
+/** Signs in, creates one application, a secret and a publishable DEV key, and registers `bench.tick`. */
+async function provision(base: string): Promise<{ sk: string; pk: string }> {
+  const signIn = await gql(base, 'mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { id } }', ADMIN);
+  const cookie = signIn.setCookie.find((c) => c.startsWith('rt_session='))?.split(';')[0];
+  if (!cookie) throw new Error('signIn set no rt_session cookie');
+  const auth = { cookie };
+  const app = await gql<{ createApplication: { id: string } }>(base, 'mutation { createApplication(input: { name: "Bench" }) { id } }', {}, auth);
+  const applicationId = app.data.createApplication.id;
+  const key = async (kind: string): Promise<string> =>
+    (
+      await gql<{ createApiKey: { secret: string } }>(
+        base,
+        'mutation($app: ID!, $kind: ApiKeyKind!) { createApiKey(input: { applicationId: $app, environment: DEV, kind: $kind, name: "bench" }) { secret } }',
+        { app: applicationId, kind },
+        auth,
+      )
+    ).data.createApiKey.secret;
+  const sk = await key('SECRET');
+  const pk = await key('PUBLISHABLE');
+  await gql(
+    base,
+    'mutation($app: ID!, $schema: JSON!) { registerTopic(input: { applicationId: $app, environment: DEV, name: "bench.tick", schema: $schema }) { fieldName } }',
+    { app: applicationId, schema: TICK_SCHEMA },
+    auth,
+  );
+  return { sk, pk };
+}
+
+/** Parses the Prometheus text format into name → value (labels ignored; the first sample wins). */
+function parseMetrics(text: string): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line === '') continue;
+    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (match?.[1] && !values.has(match[1])) values.set(match[1], Number(match[3]));
+  }
+  return values;
+}
+
+/** Ours: the built platform, started like production (`node server/dist/main.js start`), on a fresh database. */
+async function startOurs(options: StartOptions): Promise<RunningPeer> {
+  const port = await freePort();
+  const prefix = uniqueName('bench');
+  const database = uniqueName('rt_bench');
+  const cleanup = cleanupOnce(async () => {
+    await deleteRedisPrefix(prefix);
+    await dropDatabase(database);
+  });
+  const server = startProcess(process.execPath, [...nodeArgs(options), 'server/dist/main.js', 'start'], {
+    cwd: options.platformRoot ?? REPO_ROOT,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `${POSTGRES_URL}/${database}`,
+      REDIS_URL,
+      REALTIME_REDIS_PREFIX: prefix,
+      REALTIME_ADMIN_EMAIL: ADMIN.email,
+      REALTIME_ADMIN_PASSWORD: ADMIN.password,
+      REALTIME_SHUTDOWN_GRACE_MS: '2000',
+      LOG_LEVEL: 'warn',
+    },
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${base}/healthz`, server, 90_000);
+    const { sk, pk } = await provision(base);
+    const metric = async (): Promise<Map<string, number>> => parseMetrics(await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5_000) })).text());
+    return {
+      name: 'ours',
+      pid: server.pid,
+      wire: { kind: 'graphql-ws', url: `ws://127.0.0.1:${port}/graphql`, query: SUBSCRIPTION_QUERY, connectionParams: { apiKey: pk } },
+      publish: {
+        kind: 'graphql',
+        url: `${base}/graphql`,
+        query: 'mutation($data: JSON!) { publish(input: { topic: "bench.tick", data: $data }) { event { id } } }',
+        headers: { authorization: `Bearer ${sk}` },
+      },
+      // prom-client resets its event-loop histogram on every scrape, so a scrape starts a window.
+      resetStats: async () => void (await metric()),
+      async stats() {
+        const values = await metric();
+        return {
+          heapUsedBytes: values.get('realtime_nodejs_heap_size_used_bytes') ?? Number.NaN,
+          eventLoopDelayP99Ms: (values.get('realtime_nodejs_eventloop_lag_p99_seconds') ?? Number.NaN) * 1000,
+          eventLoopDelayMaxMs: (values.get('realtime_nodejs_eventloop_lag_max_seconds') ?? Number.NaN) * 1000,
+        };
+      },
+      alive: () => server.child.exitCode === null && server.child.signalCode === null,
+      output: server.output,
+      async stop() {
+        const code = await server.stop(15_000);
+        await cleanup();
+        return code;
+      },
+    };
+  } catch (error) {
+    await server.stop();
+    await cleanup();
+    throw error;
+  }
+}
+
+export function startPeer(name: PeerName, options: StartOptions = {}): Promise<RunningPeer> {
+  return name === 'ours' ? startOurs(options) : startOwnPeer(name, options);
+}

@@ -1,0 +1,145 @@
+/** The raw results files (`bench/results/<scenario>.json`): written by scenarios, read by the summary. */
+import type { LatencySummary } from '../load/subscribers.js';
+import type { PeerName } from '../peers/peers.js';
+import type { MachineInfo } from '../support/proc.js';
+
+export interface StepResult {
+  /** `1000 subs × 25/s` */
+  label: string;
+  subscribers: number;
+  rate: number;
+  status: 'measured' | 'skipped' | 'failed';
+  note?: string;
+  warmupSeconds: number;
+  measureSeconds: number;
+  /** Events per second the publisher sent in the measured window (those that failed included). */
+  offeredEventsPerSec: number;
+  /** Deliveries in the window ÷ subscribers ÷ window seconds. */
+  deliveredEventsPerSec: number;
+  deliveriesPerSec: number;
+  publishedInWindow: number;
+  publishFailures: number;
+  publishErrorSamples: string[];
+  publishHttpMs: { p50: number; p99: number; max: number };
+  publisherMaxLateMs: number;
+  expectedDeliveries: number;
+  /** Deliveries of the window's events (each subscriber counted once per event). */
+  delivered: number;
+  /** Deliveries of every event of the step, warm-up included. */
+  stepDelivered: number;
+  deliveryRatio: number;
+  latency: LatencySummary;
+  /** Every event delivered to every subscriber, p99 < 50 ms, no publish failed, no subscriber lost. */
+  passes: boolean;
+  server: {
+    /** Fraction of one core during the measured window. */
+    cpuUtilization: number;
+    /** Fraction of the window its event-loop thread was runnable but waiting for the CPU (other processes on its core). */
+    runQueueWaitShare: number;
+    /** CPU seconds from the step's first publish until its last delivery (or the drain cap). */
+    cpuSecondsStep: number;
+    /** Deliveries of the step's events ÷ cpuSecondsStep. */
+    deliveriesPerCpuSecond: number;
+    rssBytes: number;
+    heapUsedBytes: number;
+    /** NaN when the server was too busy to start the window in time (its stats reset waited over 1 s). */
+    eventLoopDelayP99Ms: number;
+    eventLoopDelayMaxMs: number;
+  };
+  generator: { cpuUtilization: number; runQueueWaitShare: number; eventLoopDelayP99Ms: number; eventLoopDelayMaxMs: number };
+  publisher: { cpuUtilization: number };
+  /** Share of the window in which some task on the machine waited for a CPU (/proc/pressure/cpu "some"). */
+  machineCpuPressure: number;
+  /** From the window's start until the last publish was answered. */
+  windowSeconds: number;
+  /** CPU used during the window by processes outside the measurement (other people's work), in cores. */
+  foreignCpuCores: number;
+  /**
+   * 2 when the first attempt was disturbed by other processes or failed on p99 alone by less than 250 ms: the step
+   * was run again and the attempt with the lower p99 is the one reported.
+   */
+  attempts: number;
+  /** The attempt not reported, when there were two. */
+  otherAttempt?: { p99Ms: number; deliveryRatio: number; deliveriesPerCpuSecond: number; foreignCpuCores: number };
+  /** The machine's redis-server (shared with anything else using it). */
+  redis?: { cpuUtilization: number };
+  drainMs: number;
+  subscribersAtStart: number;
+  openAtEnd: number;
+  eventsFullyDelivered: number;
+  perSubscriberMin: number;
+  perSubscriberMax: number;
+  duplicates: number;
+  /** Deliveries that came after an event published later (overlapping publishes may be stored in another order). */
+  reordered: number;
+  stale: number;
+  malformed: number;
+  clientErrors: number;
+  clientErrorSamples: string[];
+  closes: Record<string, number>;
+  /** HdrHistogram (compressed base64) of the window's latencies in microseconds. */
+  histogram: string;
+}
+
+export interface PeerResult {
+  peer: PeerName;
+  description: string;
+  startupMs: number;
+  connects: { count: number; open: number; failed: number; ms: number }[];
+  steps: StepResult[];
+  crashed: boolean;
+  error?: string;
+  serverOutputTail?: string;
+  idleRssBytes?: number;
+}
+
+export interface FanoutResult {
+  scenario: 'fanout';
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  machine: MachineInfo;
+  /** How server/dist was obtained: built just before, or an older build when the working tree did not compile. */
+  platformBuild: string;
+  settings: {
+    payloadBytes: number;
+    warmupSeconds: number;
+    measureSeconds: number;
+    plan: { subscribers: number; rate: number }[];
+    pinned: boolean;
+    serverCore: number | null;
+    loadCore: number | null;
+    p99LimitMs: number;
+  };
+  peers: PeerResult[];
+}
+
+export interface ProfileEntry {
+  name: string;
+  selfMs: number;
+  /** Share of the busy (non-idle) samples. */
+  share: number;
+}
+
+export interface PeerProfile {
+  peer: PeerName;
+  step: string;
+  delivered: number;
+  busyMs: number;
+  /** Busy milliseconds per 1,000 deliveries. */
+  busyMsPerThousandDeliveries: number;
+  byCategory: ProfileEntry[];
+  topFunctions: ProfileEntry[];
+  error?: string;
+}
+
+export interface ProfileResult {
+  scenario: 'profile';
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  machine: MachineInfo;
+  platformBuild: string;
+  note: string;
+  peers: PeerProfile[];
+}

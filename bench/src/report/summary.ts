@@ -1,0 +1,310 @@
+/**
+ * `bench/results/SUMMARY.md` from the raw results files present in the directory, with one SVG chart per
+ * scenario beside it. Regenerated after every run, so it always covers the latest run of each scenario.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PeerName } from '../peers/peers.js';
+import type { FanoutResult, PeerResult, ProfileResult, StepResult } from './results.js';
+import { PEER_COLORS, barChart, compact } from './svg.js';
+
+const mb = (bytes: number): string => (Number.isFinite(bytes) ? `${Math.round(bytes / 1024 / 1024)}` : '–');
+const ms = (value: number | undefined): string => (value === undefined || !Number.isFinite(value) ? '–' : value >= 100 ? String(Math.round(value)) : value.toFixed(value >= 10 ? 1 : 2));
+const pct = (fraction: number): string => (Number.isFinite(fraction) ? `${Math.round(fraction * 100)}%` : '–');
+const times = (ratio: number): string => (Number.isFinite(ratio) ? `${ratio >= 10 ? Math.round(ratio) : ratio.toFixed(ratio >= 1.95 ? 1 : 2)}×` : '–');
+
+const measured = (step: StepResult | undefined): step is StepResult & { status: 'measured' } => step?.status === 'measured';
+
+/** The highest rate with `subscribers` subscribers at which the peer passed, or undefined. */
+function headlineRate(peer: PeerResult, subscribers: number): number | undefined {
+  const passing = peer.steps.filter((s) => measured(s) && s.subscribers === subscribers && s.passes).map((s) => s.rate);
+  return passing.length > 0 ? Math.max(...passing) : undefined;
+}
+
+/** A looser bar than the headline, far less sensitive to one stall: everything delivered and p99 < 250 ms. */
+const KEEPS_UP_P99_MS = 250;
+
+function keepsUpRate(peer: PeerResult, subscribers: number): string {
+  const ok = peer.steps
+    .filter((s) => measured(s) && s.subscribers === subscribers && s.deliveryRatio === 1 && s.publishFailures === 0 && s.latency.p99Ms < KEEPS_UP_P99_MS)
+    .map((s) => s.rate);
+  if (peer.steps.filter((s) => measured(s) && s.subscribers === subscribers).length === 0) return 'not run';
+  return ok.length > 0 ? `${Math.max(...ok)}/s` : 'none';
+}
+
+/** What the subscriber process itself costs per frame, from the first ws-ceiling step (the lightest server). */
+function generatorNote(result: FanoutResult): string {
+  const step = result.peers.find((p) => p.peer === 'ws-ceiling')?.steps.find((s) => measured(s) && s.subscribers === 1000);
+  if (!measured(step) || step.deliveriesPerSec === 0) return '';
+  const microsPerFrame = (step.generator.cpuUtilization / step.deliveriesPerSec) * 1e6;
+  return (
+    ` The subscriber process spends about ${Math.round(microsPerFrame)} µs of CPU per frame (measured at ws-ceiling ${step.label}), so it reads the` +
+    ` 1000th subscriber's copy of an event roughly ${Math.round((microsPerFrame * 1000) / 1000)} ms after the first: that much of every p99 at 1000 subscribers is the measuring side, the same for every peer.`
+  );
+}
+
+function stepOf(peer: PeerResult | undefined, label: string): StepResult | undefined {
+  return peer?.steps.find((s) => s.label === label);
+}
+
+function headlineCell(peer: PeerResult, subscribers: number, rates: number[]): string {
+  const rate = headlineRate(peer, subscribers);
+  const tried = peer.steps.filter((s) => measured(s) && s.subscribers === subscribers);
+  if (tried.length === 0) return 'not run';
+  if (rate === undefined) {
+    const first = tried.sort((a, b) => a.rate - b.rate)[0];
+    return `none (fails at ${first?.rate ?? '?'}/s${first?.note?.includes('disturbed') ? ', disturbed' : ''})`;
+  }
+  const top = Math.max(...rates);
+  if (rate >= top) return `≥ ${rate}/s (highest tried)`;
+  const next = tried.filter((s) => s.rate > rate).sort((a, b) => a.rate - b.rate)[0];
+  return next?.note?.includes('disturbed') ? `${rate}/s (${next.rate}/s failed while disturbed)` : `${rate}/s`;
+}
+
+function failureReason(step: StepResult): string {
+  if (step.status !== 'measured') return step.note ?? step.status;
+  const reasons: string[] = [];
+  if (step.deliveryRatio < 1) reasons.push(`delivered ${(step.deliveryRatio * 100).toFixed(step.deliveryRatio > 0.99 ? 2 : 1)}%`);
+  if (step.latency.p99Ms >= 50) reasons.push(`p99 ${ms(step.latency.p99Ms)} ms`);
+  if (step.publishFailures > 0) reasons.push(`${step.publishFailures} publishes failed`);
+  if (step.openAtEnd < step.subscribersAtStart) reasons.push(`${step.subscribersAtStart - step.openAtEnd} subscriptions ended`);
+  return reasons.join(', ');
+}
+
+function fanoutCharts(result: FanoutResult, dir: string): void {
+  const labels = result.settings.plan.map((p) => `${p.subscribers} subs × ${p.rate}/s`);
+  const groups = result.settings.plan.map((p) => `${p.subscribers >= 1000 ? `${p.subscribers / 1000}k` : p.subscribers} × ${p.rate}/s`);
+  const series = (pick: (s: StepResult) => number): { name: string; color: string; values: (number | null)[] }[] =>
+    result.peers.map((peer) => ({
+      name: peer.peer,
+      color: PEER_COLORS[peer.peer] ?? '#555',
+      values: labels.map((label) => {
+        const step = stepOf(peer, label);
+        return measured(step) ? pick(step) : null;
+      }),
+    }));
+  writeFileSync(
+    join(dir, 'fanout.svg'),
+    barChart({
+      title: 'Fan-out efficiency: deliveries per server CPU-second (higher is better)',
+      yLabel: 'deliveries / server CPU-second',
+      groups,
+      series: series((s) => s.server.deliveriesPerCpuSecond),
+    }),
+  );
+  writeFileSync(
+    join(dir, 'fanout-latency.svg'),
+    barChart({
+      title: 'Fan-out latency: p99 publish → delivery, ms (log scale, lower is better)',
+      yLabel: 'p99 latency (ms)',
+      groups,
+      series: series((s) => s.latency.p99Ms),
+      log: true,
+      threshold: { value: result.settings.p99LimitMs, label: `${result.settings.p99LimitMs} ms` },
+    }),
+  );
+}
+
+function compareSection(result: FanoutResult): string[] {
+  const ours = result.peers.find((p) => p.peer === 'ours');
+  const others = result.peers.filter((p) => p.peer !== 'ours');
+  if (!ours || others.length === 0) return [];
+  const lines: string[] = ['### Where ours stands (ratios in the same run)', ''];
+  const labels = result.settings.plan.map((p) => `${p.subscribers} subs × ${p.rate}/s`);
+  const oursRate = headlineRate(ours, 1000);
+
+  for (const peer of others) {
+    const bullets: string[] = [];
+    const peerRate = headlineRate(peer, 1000);
+    const rateText = (r: number | undefined): string => (r === undefined ? 'no rate' : `${r}/s`);
+    if (oursRate !== peerRate) {
+      const behind = (oursRate ?? 0) < (peerRate ?? 0);
+      bullets.push(`headline (1000 subs, p99 < ${result.settings.p99LimitMs} ms, all delivered): ours ${rateText(oursRate)} vs ${peer.peer} ${rateText(peerRate)} — ours is **${behind ? 'behind' : 'ahead'}**`);
+    } else {
+      bullets.push(`headline (1000 subs): both ${rateText(oursRate)}`);
+    }
+    for (const label of labels) {
+      const a = stepOf(ours, label);
+      const b = stepOf(peer, label);
+      if (!measured(a) || !measured(b)) continue;
+      const efficiency = a.server.deliveriesPerCpuSecond / b.server.deliveriesPerCpuSecond;
+      const cpuText =
+        efficiency < 1
+          ? `ours needs **${times(1 / efficiency)} the server CPU per delivery** (${compact(a.server.deliveriesPerCpuSecond)} vs ${compact(b.server.deliveriesPerCpuSecond)} deliveries/CPU-s)`
+          : `ours is ahead: ${peer.peer} needs ${times(efficiency)} the server CPU per delivery (${compact(a.server.deliveriesPerCpuSecond)} vs ${compact(b.server.deliveriesPerCpuSecond)} deliveries/CPU-s)`;
+      const p99 = a.latency.p99Ms / b.latency.p99Ms;
+      const latencyText = `p99 ${ms(a.latency.p99Ms)} vs ${ms(b.latency.p99Ms)} ms (${times(p99)})`;
+      const delivery = a.deliveryRatio < b.deliveryRatio ? `, delivered ${(a.deliveryRatio * 100).toFixed(1)}% vs ${(b.deliveryRatio * 100).toFixed(1)}%` : '';
+      const rss = `RSS ${mb(a.server.rssBytes)} vs ${mb(b.server.rssBytes)} MB`;
+      bullets.push(`${label}: ${cpuText}; ${latencyText}${delivery}; ${rss}`);
+    }
+    lines.push(`**vs ${peer.peer}**`, '', ...bullets.map((b) => `- ${b}`), '');
+  }
+
+  // One table of ratios, ours ÷ peer, for reading at a glance.
+  lines.push('Ours ÷ peer (deliveries per server CPU-second: below 1 means ours is less efficient; p99: above 1 means ours is slower):', '');
+  lines.push(`| Step | ${others.map((p) => `efficiency vs ${p.peer}`).join(' | ')} | ${others.map((p) => `p99 vs ${p.peer}`).join(' | ')} |`);
+  lines.push(`|---|${others.map(() => '---:').join('|')}|${others.map(() => '---:').join('|')}|`);
+  for (const label of labels) {
+    const a = stepOf(ours, label);
+    if (!measured(a)) continue;
+    const eff = others.map((p) => {
+      const b = stepOf(p, label);
+      return measured(b) ? times(a.server.deliveriesPerCpuSecond / b.server.deliveriesPerCpuSecond) : '–';
+    });
+    const lat = others.map((p) => {
+      const b = stepOf(p, label);
+      return measured(b) ? times(a.latency.p99Ms / b.latency.p99Ms) : '–';
+    });
+    lines.push(`| ${label} | ${eff.join(' | ')} | ${lat.join(' | ')} |`);
+  }
+  lines.push('');
+  return lines;
+}
+
+function fanoutSection(result: FanoutResult): string[] {
+  const { settings, machine } = result;
+  const rates1000 = settings.plan.filter((p) => p.subscribers === 1000).map((p) => p.rate);
+  const bigSteps = settings.plan.filter((p) => p.subscribers !== 1000);
+  // Efficiency at the first step that loads the server at all (1/s mostly measures idle timers).
+  const efficiencyPlan = settings.plan.find((p) => p.subscribers * p.rate >= 1000) ?? settings.plan[0];
+  const efficiencyLabel = efficiencyPlan ? `${efficiencyPlan.subscribers} subs × ${efficiencyPlan.rate}/s` : '';
+  const firstLabel = efficiencyLabel.replace(' subs', '');
+  const lines: string[] = [
+    '## fanout',
+    '',
+    `Run ${result.startedAt} (${result.durationSeconds} s). Node ${machine.node}, ${machine.cpuModel} × ${machine.cores} cores, kernel ${machine.kernel}, ` +
+      `repository HEAD \`${machine.gitCommit}\`, load average at start ${machine.loadAverage.join(' / ')}. **Ours is** ${result.platformBuild}.`,
+    '',
+    `One topic, ${settings.payloadBytes}-byte event data, fixed-rate publishing over keep-alive HTTP; each step publishes for ${settings.warmupSeconds} s of warm-up, then measures ${settings.measureSeconds} s. ` +
+      (settings.pinned
+        ? `The server runs alone on core ${settings.serverCore}; the subscriber process and the publisher process share core ${settings.loadCore}; Redis is not pinned (and is shared with anything else on the machine).`
+        : 'taskset was not available: nothing is pinned.') +
+      ' Latency is publisher `sentAt` (stamped just before the HTTP request) → subscriber frame handled, so it includes the publish request' +
+      ' and the time one subscriber process takes to read the frames of the subscribers served before it.' +
+      (bigSteps.length > 0 ? ` The ${bigSteps.map((p) => `${p.subscribers} × ${p.rate}/s`).join(', ')} step carries as many deliveries per second as 1000 × ${(bigSteps[0]?.subscribers ?? 0) * (bigSteps[0]?.rate ?? 0) / 1000}/s over more sockets.` : '') +
+      generatorNote(result) +
+      ` The machine is shared: each window records how much CPU other processes used. A step that was disturbed (others above 0.2 cores) or failed on p99 alone by a small margin (p99 < ${KEEPS_UP_P99_MS} ms, everything delivered) is run a second time, within a time budget and for every peer alike, and the attempt with the lower p99 is reported (the other one is in the JSON).` +
+      ` A step **passes** when every event reached every subscriber, p99 < ${settings.p99LimitMs} ms, no publish failed and no subscription ended.`,
+    '',
+    'Peers:',
+    '',
+    ...result.peers.map((p) => `- \`${p.peer}\`: ${p.description}`),
+    '',
+    '### Headline',
+    '',
+    `| Peer | Highest rate, 1000 subs, passing | Highest rate, 1000 subs, all delivered, p99 < ${KEEPS_UP_P99_MS} ms | ${bigSteps.map((p) => `${p.subscribers} subs × ${p.rate}/s`).join(' | ')} | Deliveries / server CPU-s at ${firstLabel} | Idle RSS MB | Startup |`,
+    `|---|---|---|${bigSteps.map(() => '---').join('|')}|---:|---:|---:|`,
+  ];
+  for (const peer of result.peers) {
+    const big = bigSteps.map((p) => {
+      const step = stepOf(peer, `${p.subscribers} subs × ${p.rate}/s`);
+      if (!step) return 'not run';
+      if (!measured(step)) return step.note ?? step.status;
+      return step.passes ? `passes (p99 ${ms(step.latency.p99Ms)} ms)` : `fails: ${failureReason(step)}`;
+    });
+    const first = stepOf(peer, efficiencyLabel);
+    lines.push(
+      `| ${peer.peer}${peer.crashed ? ' (crashed)' : ''} | ${headlineCell(peer, 1000, rates1000)} | ${keepsUpRate(peer, 1000)} | ${big.join(' | ')} | ${measured(first) ? compact(first.server.deliveriesPerCpuSecond) : '–'} | ${mb(peer.idleRssBytes ?? Number.NaN)} | ${(peer.startupMs / 1000).toFixed(1)} s |`,
+    );
+  }
+  lines.push(
+    '',
+    'How to read it: deliveries per server CPU-second is the steadiest comparison (CPU spent is CPU spent, whatever else runs); the p99 < 50 ms headline is the most fragile (one stall of the VM, of Redis or of the subscriber process moves it), which is why borderline steps get a second attempt.',
+    '',
+    ...compareSection(result),
+  );
+  lines.push('### Every step', '');
+  lines.push(
+    '| Step | Peer | Offered ev/s | Delivered ev/s | Delivery ratio | p50 ms | p99 ms | p99.9 ms | max ms | Server CPU | Deliveries / server CPU-s | Server RSS MB | Heap MB | Server loop delay p99 / max ms | Generator CPU | Generator loop p99 ms | Redis CPU | Publish HTTP p99 ms | Server waited for its core | Others\' CPU (cores) | Pass |',
+  );
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const plan of settings.plan) {
+    const label = `${plan.subscribers} subs × ${plan.rate}/s`;
+    for (const peer of result.peers) {
+      const s = stepOf(peer, label);
+      if (!s) continue;
+      if (!measured(s)) {
+        lines.push(`| ${label} | ${peer.peer} | ${s.note ?? s.status} |||||||||||||||||||`);
+        continue;
+      }
+      lines.push(
+        `| ${label} | ${peer.peer} | ${s.offeredEventsPerSec} | ${s.deliveredEventsPerSec} | ${s.deliveryRatio} | ${ms(s.latency.p50Ms)} | ${ms(s.latency.p99Ms)} | ${ms(s.latency.p999Ms)} | ${ms(s.latency.maxMs)} | ` +
+          `${pct(s.server.cpuUtilization)} | ${compact(s.server.deliveriesPerCpuSecond)} | ${mb(s.server.rssBytes)} | ${mb(s.server.heapUsedBytes)} | ${ms(s.server.eventLoopDelayP99Ms)} / ${ms(s.server.eventLoopDelayMaxMs)} | ` +
+          `${pct(s.generator.cpuUtilization)} | ${ms(s.generator.eventLoopDelayP99Ms)} | ${s.redis ? pct(s.redis.cpuUtilization) : '–'} | ${ms(s.publishHttpMs.p99)} | ${pct(s.server.runQueueWaitShare)} | ${s.foreignCpuCores} | ${s.passes ? 'yes' : `no: ${failureReason(s)}`}${s.attempts > 1 ? ' (2nd attempt)' : ''}${s.note?.includes('disturbed') ? ' ⚠ disturbed' : ''} |`,
+      );
+    }
+  }
+  lines.push('', '![](fanout.svg)', '', '![](fanout-latency.svg)', '');
+
+  const notes: string[] = [];
+  for (const peer of result.peers) {
+    if (peer.crashed) notes.push(`\`${peer.peer}\` crashed: ${peer.error ?? ''}`);
+    else if (peer.error) notes.push(`\`${peer.peer}\`: ${peer.error}`);
+    for (const s of peer.steps.filter(measured)) {
+      if (s.note) notes.push(`\`${peer.peer}\` ${s.label}: ${s.note}`);
+      if (s.otherAttempt) {
+        notes.push(
+          `\`${peer.peer}\` ${s.label}: ran twice; the attempt not shown had p99 ${ms(s.otherAttempt.p99Ms)} ms, ${compact(s.otherAttempt.deliveriesPerCpuSecond)} deliveries/CPU-s, others ${s.otherAttempt.foreignCpuCores} cores`,
+        );
+      }
+      if (s.publishFailures > 0) notes.push(`\`${peer.peer}\` ${s.label}: ${s.publishFailures} publishes failed, e.g. ${s.publishErrorSamples[0] ?? '?'}`);
+      if (s.clientErrors > 0) notes.push(`\`${peer.peer}\` ${s.label}: ${s.clientErrors} client-side errors, e.g. \`${(s.clientErrorSamples[0] ?? '').slice(0, 160)}\``);
+      if (s.duplicates > 0 || s.malformed > 0) notes.push(`\`${peer.peer}\` ${s.label}: ${s.duplicates} duplicate and ${s.malformed} malformed deliveries`);
+      if (s.reordered > 0) {
+        notes.push(`\`${peer.peer}\` ${s.label}: ${s.reordered} deliveries arrived after an event published later: publish requests overlapped (p99 ${ms(s.publishHttpMs.p99)} ms against ${Math.round(1000 / s.rate)} ms between publishes), so the server took them in another order than they were sent`);
+      }
+      if (s.stale > 0) notes.push(`\`${peer.peer}\` ${s.label}: ${s.stale} deliveries of the previous step's events arrived during this step`);
+      if (s.generator.cpuUtilization > 0.85) notes.push(`\`${peer.peer}\` ${s.label}: the load core was nearly saturated (generator ${pct(s.generator.cpuUtilization)}): latencies include client-side queueing`);
+    }
+  }
+  if (notes.length > 0) lines.push('Notes from the run:', '', ...notes.map((n) => `- ${n}`), '');
+  lines.push(
+    'Columns: *Server CPU* is the fraction of one core the server used during the measured window; *Deliveries / server CPU-s* counts every delivery of the step (warm-up included) over the server CPU from the step\'s first publish to its last delivery. ' +
+      'RSS is read from /proc at the end of the window; heap and loop delay come from the server itself (`/stats` for the bench\'s own servers, `/metrics` for ours; both use `monitorEventLoopDelay` sampling every 10 ms, reset at the window start; shown is the delay beyond those 10 ms). ' +
+      '*Server waited for its core* is the share of the window its event-loop thread was runnable but not running (/proc schedstat); *Others\' CPU* is the machine\'s busy time minus the server, subscriber, publisher, Redis and bench processes.',
+    '',
+  );
+  return lines;
+}
+
+function profileSection(result: ProfileResult): string[] {
+  const lines = ['## profile: where the server CPU goes', '', `Run ${result.startedAt}. ${result.note}`, ''];
+  for (const peer of result.peers) {
+    lines.push(`### ${peer.peer}`, '');
+    if (peer.error) {
+      lines.push(`Failed: ${peer.error}`, '');
+      continue;
+    }
+    lines.push(`${peer.step}. Busy ${peer.busyMs} ms in total, ${peer.busyMsPerThousandDeliveries} ms per 1,000 deliveries (profiled).`, '');
+    lines.push('| Package / subsystem | Self ms | Share |', '|---|---:|---:|');
+    for (const c of peer.byCategory.slice(0, 10)) lines.push(`| ${c.name} | ${c.selfMs} | ${pct(c.share)} |`);
+    lines.push('', '| Function (self time) | Self ms | Share |', '|---|---:|---:|');
+    for (const f of peer.topFunctions.slice(0, 12)) lines.push(`| ${f.name.replace(/\|/g, '\\|')} | ${f.selfMs} | ${pct(f.share)} |`);
+    lines.push('');
+  }
+  return lines;
+}
+
+export function writeSummary(dir: string): string {
+  const read = <T>(name: string): T | undefined => (existsSync(join(dir, name)) ? (JSON.parse(readFileSync(join(dir, name), 'utf8')) as T) : undefined);
+  const fanout = read<FanoutResult>('fanout.json');
+  const profile = read<ProfileResult>('profile.json');
+  const lines = [
+    '# Benchmark results',
+    '',
+    'Generated by `node bench/dist/run.js` from the raw results beside this file (`<scenario>.json`). Every number comes from one run on one machine; ' +
+      'compare peers within a run, not across runs or machines.',
+    '',
+  ];
+  if (fanout) {
+    fanoutCharts(fanout, dir);
+    lines.push(...fanoutSection(fanout));
+  }
+  if (profile) lines.push(...profileSection(profile));
+  const text = lines.join('\n');
+  writeFileSync(join(dir, 'SUMMARY.md'), text);
+  return text;
+}
+
+export type { PeerName };

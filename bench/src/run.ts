@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+/**
+ * Runs the benchmark scenarios and writes `bench/results/<scenario>.json` and `bench/results/SUMMARY.md`.
+ *
+ *   node bench/dist/run.js                 every scenario (fanout, then profile)
+ *   node bench/dist/run.js fanout          one scenario
+ *   node bench/dist/run.js fanout --peers ours,ws-ceiling --quick
+ *
+ * Options: `--peers a,b` (default: all four), `--quick` (small and short: checks the harness, numbers are
+ * not meaningful and are written to bench/results/quick/), `--no-build` (run the existing server/dist as is),
+ * `--ours-ref <git ref>` (measure that commit, built outside the working tree; also the fallback, with HEAD,
+ * when the working tree does not compile).
+ * Needs PostgreSQL and Redis on 127.0.0.1 (BENCH_POSTGRES_URL, BENCH_REDIS_URL to override).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { killAllNow, runCleanups } from './support/children.js';
+import { PEER_NAMES, REPO_ROOT, type PeerName } from './peers/peers.js';
+import { preparePlatform, type PlatformBuild } from './peers/platform-build.js';
+import { runFanout } from './scenarios/fanout.js';
+import { runProfile } from './scenarios/profile.js';
+import { writeSummary } from './report/summary.js';
+
+const SCENARIOS = ['fanout', 'profile'] as const;
+type ScenarioName = (typeof SCENARIOS)[number];
+
+/** The whole suite must end within this; a run that overruns is stopped and cleaned up. */
+const SUITE_LIMIT_MS = 10 * 60_000;
+
+const log = (line: string): void => console.log(line);
+
+function parse(): { scenarios: ScenarioName[]; peers: PeerName[]; quick: boolean; build: boolean; oursRef: string | undefined } {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: {
+      peers: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      'no-build': { type: 'boolean', default: false },
+      'ours-ref': { type: 'string' },
+    },
+  });
+  const unknown = positionals.filter((p) => !(SCENARIOS as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; scenarios: ${SCENARIOS.join(', ')}`);
+  const peers = values.peers ? values.peers.split(',').map((p) => p.trim()) : [...PEER_NAMES];
+  const badPeer = peers.find((p) => !(PEER_NAMES as readonly string[]).includes(p));
+  if (badPeer) throw new Error(`unknown peer ${badPeer}; peers: ${PEER_NAMES.join(', ')}`);
+  return {
+    scenarios: positionals.length > 0 ? (positionals as ScenarioName[]) : [...SCENARIOS],
+    peers: peers as PeerName[],
+    quick: values.quick ?? false,
+    build: !(values['no-build'] ?? false),
+    oursRef: values['ours-ref'],
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parse();
+  const started = Date.now();
+  const limit = setTimeout(() => {
+    console.error(`the suite ran past ${SUITE_LIMIT_MS / 60_000} minutes: stopping`);
+    killAllNow();
+    void runCleanups().finally(() => process.exit(2));
+  }, SUITE_LIMIT_MS);
+  limit.unref();
+
+  const resultsDir = fileURLToPath(new URL(options.quick ? '../results/quick/' : '../results/', import.meta.url));
+  mkdirSync(resultsDir, { recursive: true });
+
+  let platform: PlatformBuild = { root: REPO_ROOT, description: 'not needed' };
+  if (options.peers.includes('ours')) {
+    platform = options.build
+      ? preparePlatform({ ref: options.oursRef, log })
+      : { root: REPO_ROOT, description: 'the existing server/dist of the working tree (--no-build)' };
+    log(`ours: ${platform.description}`);
+  }
+
+  for (const scenario of options.scenarios) {
+    const result =
+      scenario === 'fanout'
+        ? await runFanout({ peers: options.peers, quick: options.quick, log, platform })
+        : await runProfile({ peers: options.peers.filter((p) => p !== 'socketio'), quick: options.quick, log, platform });
+    writeFileSync(join(resultsDir, `${scenario}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    log(`\nwrote ${join(resultsDir, `${scenario}.json`)}`);
+  }
+  writeSummary(resultsDir);
+  log(`wrote ${join(resultsDir, 'SUMMARY.md')} (${Math.round((Date.now() - started) / 1000)} s in all)`);
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error instanceof Error ? error.stack ?? error.message : error);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    killAllNow();
+    await runCleanups();
+    // Lingering keep-alive sockets or Redis clients must not keep the bench alive.
+    setTimeout(() => process.exit(), 200).unref();
+  });

@@ -1,0 +1,202 @@
+/**
+ * Scenario `fanout`: one topic, 300-byte events, N subscribers, fixed-rate publishing. Each peer runs alone
+ * (server pinned to one core, subscribers and publisher to the other), through the same steps, in order of
+ * rising load; a step whose load a peer already failed at by far is skipped to keep the run bounded.
+ */
+import { canPin, pin } from '../support/children.js';
+import { machineInfo, rssBytes } from '../support/proc.js';
+import { redisServerPid } from '../support/services.js';
+import { createRig } from '../load/rig.js';
+import { PAYLOAD_BYTES } from '../load/wire.js';
+import { PEER_DESCRIPTIONS, startPeer, type PeerName } from '../peers/peers.js';
+import type { PlatformBuild } from '../peers/platform-build.js';
+import type { FanoutResult, PeerResult, StepResult } from '../report/results.js';
+
+export interface FanoutOptions {
+  peers: readonly PeerName[];
+  /** Smaller and shorter, to check the harness (not for numbers). */
+  quick?: boolean;
+  log: (line: string) => void;
+  /** The build of the platform that `ours` runs. */
+  platform: PlatformBuild;
+}
+
+export const P99_LIMIT_MS = 50;
+
+/** Other people's processes using more than this many cores during a window make it "disturbed". */
+const FOREIGN_CPU_LIMIT = 0.2;
+/** Total time a run may spend waiting for the machine to calm down and repeating disturbed steps. */
+const PATIENCE_MS = 150_000;
+
+/**
+ * Other processes used CPU during the window. (How long the server waited for its core is reported too, but
+ * it is no test of disturbance: the server's own GC threads and Redis share that core.)
+ */
+const disturbed = (step: StepResult): boolean => step.foreignCpuCores > FOREIGN_CPU_LIMIT;
+
+/**
+ * Failed on latency alone and not by far: on a shared VM one stall decides such a p99, so the step gets a second
+ * attempt (every peer alike) and the better one is kept.
+ */
+const borderline = (step: StepResult): boolean =>
+  !step.passes && step.deliveryRatio === 1 && step.publishFailures === 0 && step.latency.p99Ms < 250 && step.openAtEnd === step.subscribersAtStart;
+
+/** A step failed so clearly that higher loads are not worth the time (they only build a backlog). */
+const overloaded = (step: StepResult): boolean =>
+  step.status === 'failed' || step.deliveryRatio < 0.9 || step.latency.p99Ms > 2_000 || step.openAtEnd < step.subscribersAtStart;
+
+function skipped(subscribers: number, rate: number, note: string, warmupSeconds: number, measureSeconds: number): StepResult {
+  return {
+    label: `${subscribers} subs × ${rate}/s`,
+    subscribers,
+    rate,
+    status: 'skipped',
+    note,
+    warmupSeconds,
+    measureSeconds,
+  } as StepResult;
+}
+
+export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
+  const { log, quick = false } = options;
+  const startedAt = new Date();
+  const warmupSeconds = quick ? 1 : 2;
+  const measureSeconds = quick ? 3 : 8;
+  const plan = quick
+    ? [
+        { subscribers: 100, rate: 10 },
+        { subscribers: 100, rate: 50 },
+        { subscribers: 300, rate: 10 },
+      ]
+    : [
+        { subscribers: 1000, rate: 10 },
+        { subscribers: 1000, rate: 25 },
+        { subscribers: 1000, rate: 50 },
+        { subscribers: 1000, rate: 100 },
+        // As many deliveries per second as 1000 × 10/s, over five times the sockets.
+        { subscribers: 5000, rate: 2 },
+      ];
+  const pinned = canPin();
+  const serverCore = pinned ? 0 : null;
+  const loadCore = pinned ? 1 : null;
+  const redisPid = await redisServerPid();
+  const machine = machineInfo();
+  log(`fanout: node ${machine.node}, ${machine.cpuModel} × ${machine.cores}, commit ${machine.gitCommit}${machine.gitDirtyFiles ? ` (+${machine.gitDirtyFiles} changed files)` : ''}, pinned: ${pinned}`);
+
+  let patienceMs = PATIENCE_MS;
+  const peers: PeerResult[] = [];
+  for (const name of options.peers) {
+    const result: PeerResult = { peer: name, description: PEER_DESCRIPTIONS[name], startupMs: 0, connects: [], steps: [], crashed: false };
+    peers.push(result);
+    const started = performance.now();
+    log(`\n[${name}] starting`);
+    let peer;
+    try {
+      peer = await startPeer(name, { platformRoot: options.platform.root });
+    } catch (error) {
+      result.crashed = true;
+      result.error = `did not start: ${error instanceof Error ? error.message : String(error)}`;
+      log(`[${name}] ${result.error}`);
+      continue;
+    }
+    result.startupMs = Math.round(performance.now() - started);
+    if (serverCore !== null) pin(peer.pid, serverCore);
+    result.idleRssBytes = rssBytes(peer.pid);
+    const rig = createRig(peer, { loadCore, redisPid });
+    try {
+      let worst: StepResult | undefined;
+      for (const { subscribers, rate } of plan) {
+        if (!peer.alive()) throw new Error('the server process exited');
+        const higher = worst && (subscribers === worst.subscribers ? rate > worst.rate : subscribers * rate >= worst.subscribers * worst.rate);
+        if (worst && higher) {
+          result.steps.push(skipped(subscribers, rate, `skipped: overloaded at ${worst.label}`, warmupSeconds, measureSeconds));
+          log(`[${name}] ${subscribers} × ${rate}/s skipped (overloaded at ${worst.label})`);
+          continue;
+        }
+        const connect = await rig.connectTo(subscribers);
+        if (connect.count > 0) {
+          result.connects.push(connect);
+          log(`[${name}] ${connect.open} subscribers open (+${connect.count} in ${connect.ms} ms, ${connect.failed} failed)`);
+          const ready = await rig.waitReady();
+          log(`[${name}] ${ready.withData}/${ready.open} subscriptions live after ${ready.probes} probe events`);
+        }
+        const quiet = await rig.waitQuiet();
+        if (!quiet) log(`[${name}] still delivering a backlog after 20 s; measuring anyway`);
+        const calm = async (): Promise<void> => {
+          if (patienceMs <= 0) return;
+          const waitStarted = Date.now();
+          const cores = await rig.waitCalm(FOREIGN_CPU_LIMIT, Math.min(15_000, patienceMs));
+          patienceMs -= Date.now() - waitStarted;
+          if (cores >= FOREIGN_CPU_LIMIT) log(`[${name}] other processes still use ${cores} cores; measuring anyway`);
+        };
+        await calm();
+        const stepPlan = { subscribers, rate, warmupSeconds, measureSeconds, p99LimitMs: P99_LIMIT_MS };
+        let step = await rig.runStep(stepPlan);
+        const stepCostMs = (warmupSeconds + measureSeconds) * 1000 + step.drainMs + 2_000;
+        if ((disturbed(step) || borderline(step)) && !overloaded(step) && patienceMs > stepCostMs) {
+          log(
+            `[${name}] ${step.label}: p99 ${step.latency.p99Ms} ms, other processes used ${step.foreignCpuCores} cores ` +
+              `(${disturbed(step) ? 'disturbed' : 'borderline'}); running it again, the attempt with the lower p99 is kept`,
+          );
+          const retryStarted = Date.now();
+          await rig.waitQuiet();
+          await calm();
+          const again = await rig.runStep(stepPlan);
+          patienceMs -= Date.now() - retryStarted;
+          const first = step;
+          step = again.latency.p99Ms <= first.latency.p99Ms ? again : first;
+          const other = step === again ? first : again;
+          step.attempts = 2;
+          step.otherAttempt = {
+            p99Ms: other.latency.p99Ms,
+            deliveryRatio: other.deliveryRatio,
+            deliveriesPerCpuSecond: other.server.deliveriesPerCpuSecond,
+            foreignCpuCores: other.foreignCpuCores,
+          };
+        }
+        if (!quiet) step.note = 'a backlog from the previous step was still being delivered when this step started';
+        if (disturbed(step)) {
+          step.note = `${step.note ? `${step.note}; ` : ''}disturbed: other processes used ${step.foreignCpuCores} cores during the window (the server waited for its core ${Math.round(step.server.runQueueWaitShare * 100)}% of it)`;
+        }
+        result.steps.push(step);
+        log(
+          `[${name}] ${step.label}: ratio ${step.deliveryRatio}, p50 ${step.latency.p50Ms} ms, p99 ${step.latency.p99Ms} ms, ` +
+            `max ${step.latency.maxMs} ms, server CPU ${Math.round(step.server.cpuUtilization * 100)}% (waited ${Math.round(step.server.runQueueWaitShare * 100)}%), others ${step.foreignCpuCores} cores, ` +
+            `${step.server.deliveriesPerCpuSecond} deliveries/CPU-s, generator CPU ${Math.round(step.generator.cpuUtilization * 100)}%` +
+            `${step.publishFailures ? `, ${step.publishFailures} publishes failed` : ''}${step.passes ? '' : ' ✗'}`,
+        );
+        if (overloaded(step) && (!worst || step.subscribers * step.rate < worst.subscribers * worst.rate)) worst = step;
+        if (step.openAtEnd < step.subscribersAtStart) {
+          result.error = `${step.subscribersAtStart - step.openAtEnd} subscriptions ended during ${step.label}: ${JSON.stringify(step.closes)}`;
+          log(`[${name}] ${result.error}; stopping this peer`);
+          break;
+        }
+      }
+    } catch (error) {
+      result.crashed = !peer.alive();
+      result.error = error instanceof Error ? error.message : String(error);
+      log(`[${name}] failed: ${result.error}`);
+    } finally {
+      await rig.close();
+      if (!peer.alive()) {
+        result.crashed = true;
+        result.serverOutputTail = peer.output().slice(-4000);
+      }
+      const code = await peer.stop();
+      log(`[${name}] stopped (exit ${code})`);
+      if (result.crashed || code !== 0) result.serverOutputTail = peer.output().slice(-4000);
+    }
+  }
+
+  const finishedAt = new Date();
+  return {
+    scenario: 'fanout',
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationSeconds: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000),
+    machine,
+    platformBuild: options.platform.description,
+    settings: { payloadBytes: PAYLOAD_BYTES, warmupSeconds, measureSeconds, plan, pinned, serverCore, loadCore, p99LimitMs: P99_LIMIT_MS },
+    peers,
+  };
+}
