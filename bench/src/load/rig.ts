@@ -17,6 +17,8 @@ export interface RigOptions {
   loadCore: number | null;
   /** The machine's redis-server pid, to report its CPU. */
   redisPid?: number | undefined;
+  /** Other processes of the bench (idle peers and their load), left out of "other processes' CPU". */
+  benchPids?: () => number[];
 }
 
 export interface StepPlan {
@@ -30,6 +32,8 @@ export interface StepPlan {
 }
 
 export interface Rig {
+  /** The server, subscriber and publisher processes. */
+  pids(): number[];
   generatorPid: number;
   publisherPid: number;
   /** Opens subscribers until `total` are open. */
@@ -69,13 +73,16 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
   const publisher: RpcClient<PublisherMethods> = rpcClient(publisherChild);
   let seq = 1;
   let open = 0;
-  const measuredPids = (): number[] => [peer.pid, generatorPid, publisherPid, process.pid, ...(options.redisPid ? [options.redisPid] : [])];
+  const measuredPids = (): number[] => [
+    ...new Set([peer.pid, generatorPid, publisherPid, process.pid, ...(options.redisPid ? [options.redisPid] : []), ...(options.benchPids?.() ?? [])]),
+  ];
 
   const probe = async (): Promise<void> => {
     await publisher.call('publish', { spec: peer.publish, rate: 10, count: 1, seqStart: seq++ }, 60_000);
   };
 
   return {
+    pids: () => [peer.pid, generatorPid, publisherPid],
     generatorPid,
     publisherPid,
     async connectTo(total) {

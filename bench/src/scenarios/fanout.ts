@@ -1,14 +1,15 @@
 /**
- * Scenario `fanout`: one topic, 300-byte events, N subscribers, fixed-rate publishing. Each peer runs alone
- * (server pinned to one core, subscribers and publisher to the other), through the same steps, in order of
- * rising load; a step whose load a peer already failed at by far is skipped to keep the run bounded.
+ * Scenario `fanout`: one topic, 300-byte events, N subscribers, fixed-rate publishing. Every peer's server is
+ * pinned to one core, its subscribers and publisher to the other; the steps go in order of rising load, and
+ * within a step the peers are measured one at a time, back to back (idle peers cost nothing). A step whose load
+ * a peer was already overloaded at is skipped for it, to keep the run bounded.
  */
 import { canPin, pin } from '../support/children.js';
 import { machineInfo, rssBytes } from '../support/proc.js';
 import { redisServerPid } from '../support/services.js';
-import { createRig } from '../load/rig.js';
+import { createRig, type Rig } from '../load/rig.js';
 import { PAYLOAD_BYTES } from '../load/wire.js';
-import { PEER_DESCRIPTIONS, startPeer, type PeerName } from '../peers/peers.js';
+import { PEER_DESCRIPTIONS, startPeer, type PeerName, type RunningPeer } from '../peers/peers.js';
 import type { PlatformBuild } from '../peers/platform-build.js';
 import type { FanoutResult, PeerResult, StepResult } from '../report/results.js';
 
@@ -44,6 +45,18 @@ const borderline = (step: StepResult): boolean =>
 /** A step failed so clearly that higher loads are not worth the time (they only build a backlog). */
 const overloaded = (step: StepResult): boolean =>
   step.status === 'failed' || step.deliveryRatio < 0.9 || step.latency.p99Ms > 2_000 || step.openAtEnd < step.subscribersAtStart;
+
+/** One peer through the run: its server, its load rig, what it measured so far. */
+interface Lane {
+  name: PeerName;
+  result: PeerResult;
+  peer?: RunningPeer;
+  rig?: Rig;
+  /** The lightest step it was overloaded at: heavier ones are skipped. */
+  worst?: StepResult;
+  /** No more steps: it crashed, failed or lost subscribers. */
+  done: boolean;
+}
 
 function skipped(subscribers: number, rate: number, note: string, warmupSeconds: number, measureSeconds: number): StepResult {
   return {
@@ -84,109 +97,130 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
   log(`fanout: node ${machine.node}, ${machine.cpuModel} × ${machine.cores}, commit ${machine.gitCommit}${machine.gitDirtyFiles ? ` (+${machine.gitDirtyFiles} changed files)` : ''}, pinned: ${pinned}`);
 
   let patienceMs = PATIENCE_MS;
-  const peers: PeerResult[] = [];
-  for (const name of options.peers) {
-    const result: PeerResult = { peer: name, description: PEER_DESCRIPTIONS[name], startupMs: 0, connects: [], steps: [], crashed: false };
-    peers.push(result);
-    const started = performance.now();
-    log(`\n[${name}] starting`);
-    let peer;
-    try {
-      peer = await startPeer(name, { platformRoot: options.platform.root });
-    } catch (error) {
-      result.crashed = true;
-      result.error = `did not start: ${error instanceof Error ? error.message : String(error)}`;
-      log(`[${name}] ${result.error}`);
-      continue;
+  const lanes: Lane[] = [];
+  try {
+    // Every peer is started and kept for the whole run, and each step measures the peers one after another
+    // (in an order that rotates from step to step): load from other people then falls on all peers alike.
+    for (const name of options.peers) {
+      const result: PeerResult = { peer: name, description: PEER_DESCRIPTIONS[name], startupMs: 0, connects: [], steps: [], crashed: false };
+      const lane: Lane = { name, result, done: false };
+      lanes.push(lane);
+      const started = performance.now();
+      log(`[${name}] starting`);
+      try {
+        lane.peer = await startPeer(name, { platformRoot: options.platform.root });
+      } catch (error) {
+        result.crashed = true;
+        result.error = `did not start: ${error instanceof Error ? error.message : String(error)}`;
+        lane.done = true;
+        log(`[${name}] ${result.error}`);
+        continue;
+      }
+      result.startupMs = Math.round(performance.now() - started);
+      if (serverCore !== null) pin(lane.peer.pid, serverCore);
+      result.idleRssBytes = rssBytes(lane.peer.pid);
+      lane.rig = createRig(lane.peer, { loadCore, redisPid, benchPids: () => lanes.flatMap((l) => l.rig?.pids() ?? []) });
     }
-    result.startupMs = Math.round(performance.now() - started);
-    if (serverCore !== null) pin(peer.pid, serverCore);
-    result.idleRssBytes = rssBytes(peer.pid);
-    const rig = createRig(peer, { loadCore, redisPid });
-    try {
-      let worst: StepResult | undefined;
-      for (const { subscribers, rate } of plan) {
-        if (!peer.alive()) throw new Error('the server process exited');
+
+    /** No peer may still be working off a backlog while another one is measured. */
+    const allQuiet = async (): Promise<boolean> => {
+      let quiet = true;
+      for (const lane of lanes) if (lane.rig && !lane.done) quiet = (await lane.rig.waitQuiet()) && quiet;
+      return quiet;
+    };
+
+    for (const [k, { subscribers, rate }] of plan.entries()) {
+      log(`\n${subscribers} subs × ${rate}/s`);
+      const order = lanes.map((_, i) => lanes[(i + k) % lanes.length] as Lane);
+      for (const lane of order) {
+        const { name, result, peer, rig } = lane;
+        if (lane.done || !peer || !rig) continue;
+        const worst = lane.worst;
         const higher = worst && (subscribers === worst.subscribers ? rate > worst.rate : subscribers * rate >= worst.subscribers * worst.rate);
         if (worst && higher) {
           result.steps.push(skipped(subscribers, rate, `skipped: overloaded at ${worst.label}`, warmupSeconds, measureSeconds));
-          log(`[${name}] ${subscribers} × ${rate}/s skipped (overloaded at ${worst.label})`);
+          log(`[${name}] skipped (overloaded at ${worst.label})`);
           continue;
         }
-        const connect = await rig.connectTo(subscribers);
-        if (connect.count > 0) {
-          result.connects.push(connect);
-          log(`[${name}] ${connect.open} subscribers open (+${connect.count} in ${connect.ms} ms, ${connect.failed} failed)`);
-          const ready = await rig.waitReady();
-          log(`[${name}] ${ready.withData}/${ready.open} subscriptions live after ${ready.probes} probe events`);
-        }
-        const quiet = await rig.waitQuiet();
-        if (!quiet) log(`[${name}] still delivering a backlog after 20 s; measuring anyway`);
-        const calm = async (): Promise<void> => {
-          if (patienceMs <= 0) return;
-          const waitStarted = Date.now();
-          const cores = await rig.waitCalm(FOREIGN_CPU_LIMIT, Math.min(15_000, patienceMs));
-          patienceMs -= Date.now() - waitStarted;
-          if (cores >= FOREIGN_CPU_LIMIT) log(`[${name}] other processes still use ${cores} cores; measuring anyway`);
-        };
-        await calm();
-        const stepPlan = { subscribers, rate, warmupSeconds, measureSeconds, p99LimitMs: P99_LIMIT_MS };
-        let step = await rig.runStep(stepPlan);
-        const stepCostMs = (warmupSeconds + measureSeconds) * 1000 + step.drainMs + 2_000;
-        if ((disturbed(step) || borderline(step)) && !overloaded(step) && patienceMs > stepCostMs) {
-          log(
-            `[${name}] ${step.label}: p99 ${step.latency.p99Ms} ms, other processes used ${step.foreignCpuCores} cores ` +
-              `(${disturbed(step) ? 'disturbed' : 'borderline'}); running it again, the attempt with the lower p99 is kept`,
-          );
-          const retryStarted = Date.now();
-          await rig.waitQuiet();
-          await calm();
-          const again = await rig.runStep(stepPlan);
-          patienceMs -= Date.now() - retryStarted;
-          const first = step;
-          step = again.latency.p99Ms <= first.latency.p99Ms ? again : first;
-          const other = step === again ? first : again;
-          step.attempts = 2;
-          step.otherAttempt = {
-            p99Ms: other.latency.p99Ms,
-            deliveryRatio: other.deliveryRatio,
-            deliveriesPerCpuSecond: other.server.deliveriesPerCpuSecond,
-            foreignCpuCores: other.foreignCpuCores,
+        try {
+          if (!peer.alive()) throw new Error('the server process exited');
+          const connect = await rig.connectTo(subscribers);
+          if (connect.count > 0) {
+            result.connects.push(connect);
+            const ready = await rig.waitReady();
+            log(`[${name}] ${connect.open} subscribers open (+${connect.count} in ${connect.ms} ms, ${connect.failed} failed), ${ready.withData} live after ${ready.probes} probe events`);
+          }
+          const quiet = await allQuiet();
+          if (!quiet) log(`[${name}] a backlog was still being delivered after 20 s; measuring anyway`);
+          const calm = async (): Promise<void> => {
+            if (patienceMs <= 0) return;
+            const waitStarted = Date.now();
+            const cores = await rig.waitCalm(FOREIGN_CPU_LIMIT, Math.min(15_000, patienceMs));
+            patienceMs -= Date.now() - waitStarted;
+            if (cores >= FOREIGN_CPU_LIMIT) log(`[${name}] other processes still use ${cores} cores; measuring anyway`);
           };
-        }
-        if (!quiet) step.note = 'a backlog from the previous step was still being delivered when this step started';
-        if (disturbed(step)) {
-          step.note = `${step.note ? `${step.note}; ` : ''}disturbed: other processes used ${step.foreignCpuCores} cores during the window (the server waited for its core ${Math.round(step.server.runQueueWaitShare * 100)}% of it)`;
-        }
-        result.steps.push(step);
-        log(
-          `[${name}] ${step.label}: ratio ${step.deliveryRatio}, p50 ${step.latency.p50Ms} ms, p99 ${step.latency.p99Ms} ms, ` +
-            `max ${step.latency.maxMs} ms, server CPU ${Math.round(step.server.cpuUtilization * 100)}% (waited ${Math.round(step.server.runQueueWaitShare * 100)}%), others ${step.foreignCpuCores} cores, ` +
-            `${step.server.deliveriesPerCpuSecond} deliveries/CPU-s, generator CPU ${Math.round(step.generator.cpuUtilization * 100)}%` +
-            `${step.publishFailures ? `, ${step.publishFailures} publishes failed` : ''}${step.passes ? '' : ' ✗'}`,
-        );
-        if (overloaded(step) && (!worst || step.subscribers * step.rate < worst.subscribers * worst.rate)) worst = step;
-        if (step.openAtEnd < step.subscribersAtStart) {
-          result.error = `${step.subscribersAtStart - step.openAtEnd} subscriptions ended during ${step.label}: ${JSON.stringify(step.closes)}`;
-          log(`[${name}] ${result.error}; stopping this peer`);
-          break;
+          await calm();
+          const stepPlan = { subscribers, rate, warmupSeconds, measureSeconds, p99LimitMs: P99_LIMIT_MS };
+          let step = await rig.runStep(stepPlan);
+          const stepCostMs = (warmupSeconds + measureSeconds) * 1000 + step.drainMs + 2_000;
+          if ((disturbed(step) || borderline(step)) && !overloaded(step) && patienceMs > stepCostMs) {
+            log(
+              `[${name}] p99 ${step.latency.p99Ms} ms, other processes used ${step.foreignCpuCores} cores ` +
+                `(${disturbed(step) ? 'disturbed' : 'borderline'}); running it again, the attempt with the lower p99 is kept`,
+            );
+            const retryStarted = Date.now();
+            await allQuiet();
+            await calm();
+            const again = await rig.runStep(stepPlan);
+            patienceMs -= Date.now() - retryStarted;
+            const first = step;
+            step = again.latency.p99Ms <= first.latency.p99Ms ? again : first;
+            const other = step === again ? first : again;
+            step.attempts = 2;
+            step.otherAttempt = {
+              p99Ms: other.latency.p99Ms,
+              deliveryRatio: other.deliveryRatio,
+              deliveriesPerCpuSecond: other.server.deliveriesPerCpuSecond,
+              foreignCpuCores: other.foreignCpuCores,
+            };
+          }
+          if (!quiet) step.note = 'a backlog was still being delivered when this step started';
+          if (disturbed(step)) {
+            step.note = `${step.note ? `${step.note}; ` : ''}disturbed: other processes used ${step.foreignCpuCores} cores during the window (the server waited for its core ${Math.round(step.server.runQueueWaitShare * 100)}% of it)`;
+          }
+          result.steps.push(step);
+          log(
+            `[${name}] ratio ${step.deliveryRatio}, p50 ${step.latency.p50Ms} ms, p99 ${step.latency.p99Ms} ms, ` +
+              `max ${step.latency.maxMs} ms, server CPU ${Math.round(step.server.cpuUtilization * 100)}% (waited ${Math.round(step.server.runQueueWaitShare * 100)}%), others ${step.foreignCpuCores} cores, ` +
+              `${step.server.deliveriesPerCpuSecond} deliveries/CPU-s, generator CPU ${Math.round(step.generator.cpuUtilization * 100)}%` +
+              `${step.publishFailures ? `, ${step.publishFailures} publishes failed` : ''}${step.passes ? '' : ' ✗'}`,
+          );
+          if (overloaded(step) && (!worst || step.subscribers * step.rate < worst.subscribers * worst.rate)) lane.worst = step;
+          if (step.openAtEnd < step.subscribersAtStart) {
+            result.error = `${step.subscribersAtStart - step.openAtEnd} subscriptions ended during ${step.label}: ${JSON.stringify(step.closes)}`;
+            log(`[${name}] ${result.error}; no more steps for this peer`);
+            lane.done = true;
+          }
+        } catch (error) {
+          result.crashed = !peer.alive();
+          result.error = error instanceof Error ? error.message : String(error);
+          lane.done = true;
+          log(`[${name}] failed: ${result.error}`);
         }
       }
-    } catch (error) {
-      result.crashed = !peer.alive();
-      result.error = error instanceof Error ? error.message : String(error);
-      log(`[${name}] failed: ${result.error}`);
-    } finally {
-      await rig.close();
-      if (!peer.alive()) {
-        result.crashed = true;
-        result.serverOutputTail = peer.output().slice(-4000);
-      }
+    }
+  } finally {
+    for (const lane of lanes) {
+      const { peer, rig, result } = lane;
+      await rig?.close();
+      if (!peer) continue;
+      if (!peer.alive()) result.crashed = true;
       const code = await peer.stop();
-      log(`[${name}] stopped (exit ${code})`);
+      log(`[${lane.name}] stopped (exit ${code})`);
       if (result.crashed || code !== 0) result.serverOutputTail = peer.output().slice(-4000);
     }
   }
+  const peers = lanes.map((lane) => lane.result);
 
   const finishedAt = new Date();
   return {

@@ -46,7 +46,10 @@ export interface PublisherOptions {
   maxPayloadBytes?: number;
   /** How long an idempotency key is remembered, in seconds. @default 300 (5 minutes) */
   idempotencyWindowSeconds?: number;
-  /** Publishes per second one key may make, across instances (fixed one-second windows). @default 1000 */
+  /**
+   * Valid publishes per second one key may make, across instances (fixed one-second windows, counted in the
+   * publish script). @default 1000
+   */
   ratePerKey?: number;
 }
 
@@ -58,38 +61,25 @@ type PublishCommand = (
   epoch: string,
   offset: string,
   idempotency: string,
+  rate: string,
   channel: string,
   json: string,
   maxEvents: number,
   maxAgeMs: number,
   idempotencyWindow: number,
-) => Promise<[string, string, number] | ['duplicate', string]>;
+  ratePerSecond: number,
+) => Promise<[string, string, number] | ['duplicate', string] | ['rate_limited', number]>;
 
 export function createPublisher(options: PublisherOptions): Publisher {
   const { redis, db, registry, keyPrefix, maxPayloadBytes = 256 * 1024, idempotencyWindowSeconds = 300, ratePerKey = 1000 } = options;
-
-  /** Counts the publish against the key's current second; refuses past the limit (the count is not undone). */
-  async function checkRate(principal: KeyPrincipal): Promise<void> {
-    const now = Date.now();
-    const second = Math.floor(now / 1000);
-    const key = rateKey(keyPrefix, principal, principal.keyId, second);
-    const [[, count]] = (await redis.multi().incr(key).expire(key, 2).exec()) as [[Error | null, number]];
-    if (count > ratePerKey) {
-      throw new RealtimeError('RATE_LIMITED', `this key may publish ${ratePerKey} events per second; retry shortly`, {
-        limit: ratePerKey,
-        retryAfterMs: (second + 1) * 1000 - now,
-      });
-    }
-  }
   if (!('realtimePublish' in redis)) {
-    redis.defineCommand('realtimePublish', { numberOfKeys: 4, lua: PUBLISH_SCRIPT });
+    redis.defineCommand('realtimePublish', { numberOfKeys: 5, lua: PUBLISH_SCRIPT });
   }
   const run = (redis as unknown as { realtimePublish: PublishCommand }).realtimePublish.bind(redis);
 
   return {
     async publish(principal, input) {
       assertTopicName(input.topic, 'topic');
-      await checkRate(principal);
       const scope = { applicationId: principal.applicationId, environment: principal.environment };
       const topic = (await registry.get(scope)).byName.get(input.topic);
       if (!topic) {
@@ -144,19 +134,30 @@ export function createPublisher(options: PublisherOptions): Publisher {
       const { cursor: _unassigned, ...stored } = envelope;
       const keys = topicKeys(keyPrefix, scope, topic.name);
       const idempotent = input.idempotencyKey != null;
+      const now = Date.now();
+      const second = Math.floor(now / 1000);
+      // One round trip: rate check, idempotency check, history append, publish (see publish-script.ts).
       const result = await run(
         keys.history,
         keys.epoch,
         keys.offset,
         idempotent ? idempotencyKey(keyPrefix, scope, `${topic.name}:${input.idempotencyKey as string}`) : keys.offset,
+        rateKey(keyPrefix, scope, principal.keyId, second),
         keys.channel,
         JSON.stringify(stored),
         topic.retentionMaxEvents,
         topic.retentionMaxAgeSeconds * 1000,
         idempotent ? idempotencyWindowSeconds : 0,
+        ratePerKey,
       );
-      if (result[0] === 'duplicate') return decodeMessage(result[1]);
-      const [epoch, position, offset] = result;
+      if (result[0] === 'rate_limited') {
+        throw new RealtimeError('RATE_LIMITED', `this key may publish ${ratePerKey} events per second; retry shortly`, {
+          limit: ratePerKey,
+          retryAfterMs: (second + 1) * 1000 - now,
+        });
+      }
+      if (result[0] === 'duplicate') return decodeMessage(result[1] as string);
+      const [epoch, position, offset] = result as [string, string, number];
       envelope.cursor = formatCursor({ epoch, offset: Number(offset), position });
       return envelope;
     },

@@ -4,9 +4,10 @@
  *
  * Input:
  *   KEYS[1] history stream, KEYS[2] epoch key, KEYS[3] offset counter, KEYS[4] idempotency key (or the
- *   empty-string placeholder key when the producer sent none)
+ *   empty-string placeholder key when the producer sent none), KEYS[5] the key's rate counter for this second
  *   ARGV[1] channel, ARGV[2] envelope JSON without its cursor, ARGV[3] approximate history cap (entries),
- *   ARGV[4] history age cap in milliseconds, ARGV[5] idempotency window in seconds (0 = no key)
+ *   ARGV[4] history age cap in milliseconds, ARGV[5] idempotency window in seconds (0 = no key),
+ *   ARGV[6] publishes allowed per second for the key (0 = no limit)
  * Output:
  *   { epoch, entryId, offset } for a new event; the message on the channel is `<cursor>\n<envelope JSON>`
  *   and the stream entry holds the fields `o` (offset) and `e` (envelope JSON).
@@ -21,6 +22,12 @@
  * internal nodes, so slightly more than the cap may be kept, never less.
  */
 export const PUBLISH_SCRIPT = `
+local rate = tonumber(ARGV[6])
+if rate > 0 then
+  local count = redis.call('INCR', KEYS[5])
+  if count == 1 then redis.call('PEXPIRE', KEYS[5], 2000) end
+  if count > rate then return { 'rate_limited', count } end
+end
 local window = tonumber(ARGV[5])
 if window > 0 then
   local original = redis.call('GET', KEYS[4])
