@@ -22,6 +22,7 @@ import { preparePlatform, type PlatformBuild } from './peers/platform-build.js';
 import { runFanout } from './scenarios/fanout.js';
 import { runProfile } from './scenarios/profile.js';
 import { writeSummary } from './report/summary.js';
+import { sweepOrphans } from './support/services.js';
 
 const SCENARIOS = ['fanout', 'profile'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
@@ -64,6 +65,8 @@ async function main(): Promise<void> {
     void runCleanups().finally(() => process.exit(2));
   }, SUITE_LIMIT_MS);
   limit.unref();
+
+  for (const line of await sweepOrphans()) log(`removed a leftover of a killed bench run: ${line}`);
 
   const resultsDir = fileURLToPath(new URL(options.quick ? '../results/quick/' : '../results/', import.meta.url));
   mkdirSync(resultsDir, { recursive: true });

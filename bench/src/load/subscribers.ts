@@ -11,7 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
 import { serveRpc } from '../support/rpc.js';
-import { PAYLOAD_BYTES, nowMs, type WireSpec } from './wire.js';
+import { PAD_LENGTH, nowMs, type WireSpec } from './wire.js';
 
 interface Subscriber {
   socket: WebSocket;
@@ -94,8 +94,8 @@ function noteError(text: string): void {
 
 /** Checks one event in full: the data must be what the publisher sent. */
 function checkEvent(text: string): void {
-  const match = /\{"seq":\d+,"sentAt":[\d.e+]+,"pad":"x+"\}/.exec(text);
-  if (!match || Math.abs(match[0].length - PAYLOAD_BYTES) > 8) {
+  const match = /\{"seq":\d+,"sentAt":\d+(\.\d+)?,"pad":"(x+)"\}/.exec(text);
+  if (match?.[2]?.length !== PAD_LENGTH) {
     malformed += 1;
     noteError(`malformed event: ${text}`);
   }
@@ -305,7 +305,8 @@ const methods = {
     return { subscribersAtStart };
   },
   progress() {
-    return { stepDelivered, windowDelivered, msSinceLastData: lastDataAt === 0 ? Infinity : nowMs() - lastDataAt };
+    // Not Infinity before the first event: IPC is JSON, and Infinity would arrive as null.
+    return { stepDelivered, windowDelivered, msSinceLastData: lastDataAt === 0 ? Number.MAX_SAFE_INTEGER : nowMs() - lastDataAt };
   },
   report(): StepReport {
     stepActive = false;

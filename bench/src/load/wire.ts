@@ -30,7 +30,9 @@ export interface Tick {
 /** Size of the data's JSON form; the pad is sized so that every event's data is this many bytes (± a digit). */
 export const PAYLOAD_BYTES = 300;
 
-const PAD = 'x'.repeat(PAYLOAD_BYTES - JSON.stringify({ seq: 100_000, sentAt: 1_764_277_083_123.456, pad: '' }).length);
+/** Pad length: the data is 300 bytes with a 6-digit seq and a 17-character sentAt; shorter numbers make it a few bytes less. */
+export const PAD_LENGTH = PAYLOAD_BYTES - JSON.stringify({ seq: 100_000, sentAt: 1_764_277_083_123.456, pad: '' }).length;
+const PAD = 'x'.repeat(PAD_LENGTH);
 
 /** The same clock in every process of the machine: wall time with the monotonic clock's resolution. */
 export const nowMs = (): number => performance.timeOrigin + performance.now();

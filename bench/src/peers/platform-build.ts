@@ -9,6 +9,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onCleanup } from '../support/children.js';
+import { RUN_TAG } from '../support/services.js';
 import { REPO_ROOT } from './peers.js';
 
 export interface PlatformBuild {
@@ -61,7 +62,7 @@ function linkNodeModules(snapshot: string): void {
 
 function snapshot(ref: string, log: (line: string) => void): PlatformBuild {
   const sha = git(['rev-parse', '--verify', `${ref}^{commit}`]);
-  const dir = mkdtempSync(join(tmpdir(), `realtime-bench-${sha.slice(0, 7)}-`));
+  const dir = mkdtempSync(join(tmpdir(), `realtime-bench-${sha.slice(0, 7)}-${RUN_TAG}-`));
   onCleanup(async () => rmSync(dir, { recursive: true, force: true }));
   const extract = spawnSync('sh', ['-c', `git archive --format=tar ${sha} | tar -x -C "${dir}"`], { cwd: REPO_ROOT, encoding: 'utf8' });
   if (extract.status !== 0) throw new Error(`git archive ${sha} failed: ${extract.stderr}`);

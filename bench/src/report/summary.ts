@@ -8,7 +8,7 @@ import type { PeerName } from '../peers/peers.js';
 import type { FanoutResult, PeerResult, ProfileResult, StepResult } from './results.js';
 import { PEER_COLORS, barChart, compact } from './svg.js';
 
-const mb = (bytes: number): string => (Number.isFinite(bytes) ? `${Math.round(bytes / 1024 / 1024)}` : '–');
+const mb = (bytes: number): string => (Number.isFinite(bytes) ? `${Math.round(bytes / 1e6)}` : '–');
 const ms = (value: number | undefined): string => (value === undefined || !Number.isFinite(value) ? '–' : value >= 100 ? String(Math.round(value)) : value.toFixed(value >= 10 ? 1 : 2));
 const pct = (fraction: number): string => (Number.isFinite(fraction) ? `${Math.round(fraction * 100)}%` : '–');
 const times = (ratio: number): string => (Number.isFinite(ratio) ? `${ratio >= 10 ? Math.round(ratio) : ratio.toFixed(ratio >= 1.95 ? 1 : 2)}×` : '–');
@@ -59,6 +59,17 @@ function headlineCell(peer: PeerResult, subscribers: number, rates: number[]): s
   if (rate >= top) return `≥ ${rate}/s (highest tried)`;
   const next = tried.filter((s) => s.rate > rate).sort((a, b) => a.rate - b.rate)[0];
   return next?.note?.includes('disturbed') ? `${rate}/s (${next.rate}/s failed while disturbed)` : `${rate}/s`;
+}
+
+/**
+ * (RSS with many subscribers − the least RSS seen with 1000) ÷ the extra subscribers, in KB. The least, because
+ * an overloaded step leaves a backlog in memory that has nothing to do with the number of subscribers.
+ */
+function rssPerSubscriber(peer: PeerResult, many: number | undefined): string {
+  const big = peer.steps.find((s) => measured(s) && s.subscribers === many);
+  const small = peer.steps.filter((s) => measured(s) && s.subscribers === 1000).map((s) => s.server.rssBytes);
+  if (!measured(big) || small.length === 0 || many === undefined) return '–';
+  return `${Math.round((big.server.rssBytes - Math.min(...small)) / (many - 1000) / 1000)} kB`;
 }
 
 function failureReason(step: StepResult): string {
@@ -176,7 +187,7 @@ function fanoutSection(result: FanoutResult): string[] {
     `Run ${result.startedAt} (${result.durationSeconds} s). Node ${machine.node}, ${machine.cpuModel} × ${machine.cores} cores, kernel ${machine.kernel}, ` +
       `repository HEAD \`${machine.gitCommit}\`, load average at start ${machine.loadAverage.join(' / ')}. **Ours is** ${result.platformBuild}.`,
     '',
-    `One topic, ${settings.payloadBytes}-byte event data, fixed-rate publishing over keep-alive HTTP; each step publishes for ${settings.warmupSeconds} s of warm-up, then measures ${settings.measureSeconds} s. ` +
+    `One topic, ${settings.payloadBytes}-byte event data (a few bytes less while seq has fewer digits), fixed-rate publishing over keep-alive HTTP; each step publishes for ${settings.warmupSeconds} s of warm-up, then measures ${settings.measureSeconds} s. ` +
       (settings.pinned
         ? `The server runs alone on core ${settings.serverCore}; the subscriber process and the publisher process share core ${settings.loadCore}; Redis is not pinned (and is shared with anything else on the machine).`
         : 'taskset was not available: nothing is pinned.') +
@@ -193,8 +204,8 @@ function fanoutSection(result: FanoutResult): string[] {
     '',
     '### Headline',
     '',
-    `| Peer | Highest rate, 1000 subs, passing | Highest rate, 1000 subs, all delivered, p99 < ${KEEPS_UP_P99_MS} ms | ${bigSteps.map((p) => `${p.subscribers} subs × ${p.rate}/s`).join(' | ')} | Deliveries / server CPU-s at ${firstLabel} | Idle RSS MB | Startup |`,
-    `|---|---|---|${bigSteps.map(() => '---').join('|')}|---:|---:|---:|`,
+    `| Peer | Highest rate, 1000 subs, passing | Highest rate, 1000 subs, all delivered, p99 < ${KEEPS_UP_P99_MS} ms | ${bigSteps.map((p) => `${p.subscribers} subs × ${p.rate}/s`).join(' | ')} | Deliveries / server CPU-s at ${firstLabel} | Idle RSS MB | RSS per extra subscriber${bigSteps[0] ? ` (1000 → ${bigSteps[0].subscribers})` : ''} | Startup |`,
+    `|---|---|---|${bigSteps.map(() => '---').join('|')}|---:|---:|---:|---:|`,
   ];
   for (const peer of result.peers) {
     const big = bigSteps.map((p) => {
@@ -205,7 +216,7 @@ function fanoutSection(result: FanoutResult): string[] {
     });
     const first = stepOf(peer, efficiencyLabel);
     lines.push(
-      `| ${peer.peer}${peer.crashed ? ' (crashed)' : ''} | ${headlineCell(peer, 1000, rates1000)} | ${keepsUpRate(peer, 1000)} | ${big.join(' | ')} | ${measured(first) ? compact(first.server.deliveriesPerCpuSecond) : '–'} | ${mb(peer.idleRssBytes ?? Number.NaN)} | ${(peer.startupMs / 1000).toFixed(1)} s |`,
+      `| ${peer.peer}${peer.crashed ? ' (crashed)' : ''} | ${headlineCell(peer, 1000, rates1000)} | ${keepsUpRate(peer, 1000)} | ${big.join(' | ')} | ${measured(first) ? compact(first.server.deliveriesPerCpuSecond) : '–'} | ${mb(peer.idleRssBytes ?? Number.NaN)} | ${rssPerSubscriber(peer, bigSteps[0]?.subscribers)} | ${(peer.startupMs / 1000).toFixed(1)} s |`,
     );
   }
   lines.push(

@@ -38,9 +38,9 @@ function category(functionName: string, url: string): string {
     const name = url.replace(/^node:(internal\/)?/, '').split('/')[0] ?? url;
     return `node:${name.replace(/\.js$/, '')}`;
   }
-  const inRepo = url.replace(/^file:\/\//, '').replace(REPO_ROOT, '');
-  const workspace = /^(core|schema|server|workers|bench)\//.exec(inRepo)?.[1];
-  return workspace ? (workspace === 'bench' ? 'bench' : `@realtime/${workspace}`) : inRepo;
+  // The repo or a snapshot of it (…/realtime-bench-<sha>-…/server/dist/…).
+  const workspace = /\/(core|schema|server|workers|bench)\/dist\//.exec(url)?.[1];
+  return workspace ? (workspace === 'bench' ? 'bench' : `@realtime/${workspace}`) : url.replace(/^file:\/\//, '').replace(REPO_ROOT, '');
 }
 
 /** Self time by package and by function of the samples taken in [from, to] (monotonic microseconds). */

@@ -30,6 +30,8 @@ export function rpcClient<M extends Record<string, (params: never) => unknown>>(
     if (message.error !== undefined) waiter.reject(new Error(message.error));
     else waiter.resolve(message.result);
   });
+  // A send to a child that already exited fails asynchronously; the pending call is rejected on exit below.
+  child.on('error', () => undefined);
   child.once('exit', (code, signal) => {
     for (const waiter of pending.values()) waiter.reject(new Error(`child exited (${code ?? signal}) before answering`));
     pending.clear();
@@ -38,6 +40,10 @@ export function rpcClient<M extends Record<string, (params: never) => unknown>>(
     call(method, params, timeoutMs = 120_000) {
       const id = next++;
       return new Promise((resolve, reject) => {
+        if (!child.connected) {
+          reject(new Error(`${method}: the child process is gone`));
+          return;
+        }
         const timer = setTimeout(() => {
           pending.delete(id);
           reject(new Error(`${method} timed out after ${timeoutMs} ms`));
