@@ -46,6 +46,8 @@ export interface PlatformOptions {
   bootstrapOwner?: boolean;
   /** Called with the generated owner password, when one had to be generated. */
   onGeneratedPassword?: (email: string, password: string) => void;
+  /** Told the outcome of every publish ('ok' or the error code), for metrics. */
+  onPublishOutcome?: (outcome: string) => void;
   /** Where start-up warnings go (a missing REALTIME_SECRET_KEY). @default stderr */
   warn?: (message: string) => void;
 }
@@ -115,6 +117,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
       keyPrefix: config.redisKeyPrefix,
       maxPayloadBytes: config.maxPayloadBytes,
       ratePerKey: config.publishRatePerKey,
+      ...(options.onPublishOutcome ? { onOutcome: options.onPublishOutcome } : {}),
     }),
     async announce(message) {
       dispatch(message);

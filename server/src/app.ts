@@ -56,8 +56,10 @@ const json = (res: ServerResponse, status: number, body: unknown): void => {
 export async function buildApp(options: BuildAppOptions): Promise<App> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics(() => platform);
   const platform = await createPlatform({
     config,
+    onPublishOutcome: (outcome) => metrics.publishes.inc({ outcome }),
     onGeneratedPassword: (email, password) => {
       // Printed once, on the start that created the owner; only its scrypt hash is stored.
       process.stdout.write(
@@ -65,7 +67,6 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
       );
     },
   });
-  const metrics = createMetrics(platform);
   const tenants = createTenantResolver(platform);
 
   const yoga = createYoga<ServerContext, GraphQLContext>({
@@ -105,18 +106,6 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
       return context;
     },
   });
-
-  const instrumentedPublish = platform.publisher.publish.bind(platform.publisher);
-  (platform.publisher as { publish: typeof instrumentedPublish }).publish = async (principal, input) => {
-    try {
-      const event = await instrumentedPublish(principal, input);
-      metrics.publishes.inc({ outcome: 'ok' });
-      return event;
-    } catch (error) {
-      metrics.publishes.inc({ outcome: (error as { code?: string }).code ?? 'INTERNAL_SERVER_ERROR' });
-      throw error;
-    }
-  };
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let body: Buffer | undefined;

@@ -9,9 +9,10 @@ export interface Metrics {
 
 /**
  * The process's Prometheus metrics, served at `/metrics`. One registry per app, so tests that build
- * several apps in one process do not collide.
+ * several apps in one process do not collide. Gauges read the platform when scraped, so the metrics can
+ * exist before the platform does (the platform reports publish outcomes into them).
  */
-export function createMetrics(platform: Platform): Metrics {
+export function createMetrics(platform: () => Platform): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'realtime_' });
   const publishes = new client.Counter({
@@ -30,7 +31,7 @@ export function createMetrics(platform: Platform): Metrics {
     help: 'Redis Pub/Sub channels this process is subscribed to.',
     registers: [registry],
     collect() {
-      this.set(platform.subscriber.channelCount());
+      this.set(platform().subscriber.channelCount());
     },
   });
   new client.Gauge({
@@ -38,7 +39,7 @@ export function createMetrics(platform: Platform): Metrics {
     help: 'Live subscriptions (listeners across all channels) in this process.',
     registers: [registry],
     collect() {
-      this.set(platform.subscriber.listenerCount());
+      this.set(platform().subscriber.listenerCount());
     },
   });
   return { registry, publishes, wsConnections };

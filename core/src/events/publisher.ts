@@ -51,6 +51,8 @@ export interface PublisherOptions {
    * publish script). @default 1000
    */
   ratePerKey?: number;
+  /** Told the outcome of every publish: 'ok', or the error code (for metrics). */
+  onOutcome?: (outcome: string) => void;
 }
 
 const MAX_SUBJECT_LENGTH = 256;
@@ -71,14 +73,13 @@ type PublishCommand = (
 ) => Promise<[string, string, number] | ['duplicate', string] | ['rate_limited', number]>;
 
 export function createPublisher(options: PublisherOptions): Publisher {
-  const { redis, db, registry, keyPrefix, maxPayloadBytes = 256 * 1024, idempotencyWindowSeconds = 300, ratePerKey = 1000 } = options;
+  const { redis, db, registry, keyPrefix, maxPayloadBytes = 256 * 1024, idempotencyWindowSeconds = 300, ratePerKey = 1000, onOutcome } = options;
   if (!('realtimePublish' in redis)) {
     redis.defineCommand('realtimePublish', { numberOfKeys: 5, lua: PUBLISH_SCRIPT });
   }
   const run = (redis as unknown as { realtimePublish: PublishCommand }).realtimePublish.bind(redis);
 
-  return {
-    async publish(principal, input) {
+  async function publish(principal: KeyPrincipal, input: PublishInput): Promise<EventEnvelope> {
       assertTopicName(input.topic, 'topic');
       const scope = { applicationId: principal.applicationId, environment: principal.environment };
       const topic = (await registry.get(scope)).byName.get(input.topic);
@@ -160,6 +161,19 @@ export function createPublisher(options: PublisherOptions): Publisher {
       const [epoch, position, offset] = result as [string, string, number];
       envelope.cursor = formatCursor({ epoch, offset: Number(offset), position });
       return envelope;
+  }
+
+  return {
+    async publish(principal, input) {
+      if (!onOutcome) return publish(principal, input);
+      try {
+        const event = await publish(principal, input);
+        onOutcome('ok');
+        return event;
+      } catch (error) {
+        onOutcome((error as { code?: string }).code ?? 'INTERNAL_SERVER_ERROR');
+        throw error;
+      }
     },
   };
 }
