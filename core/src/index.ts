@@ -55,6 +55,7 @@ export {
 export { compileTopicSchema, assertMatchesSchema, type SchemaViolation } from './registry/json-schema.js';
 export {
   registerTopic,
+  PLATFORM_TOPIC_PREFIX,
   registerSchemaVersion,
   setTopicCompatibility,
   setTopicRetention,
@@ -98,6 +99,13 @@ export {
   type TopicStreamOptions,
 } from './events/topic-stream.js';
 export { buildEnvelope, normalizeTraceparent, type EnvelopeInput } from './events/envelope.js';
-export { createPublisher, type Publisher, type PublishInput } from './events/publisher.js';
+export {
+  createPublisher,
+  type Publisher,
+  type PublishInput,
+  type PublishScope,
+  type SystemPublishInput,
+} from './events/publisher.js';
+export { publishPlatformEvent, PLATFORM_TOPICS, type PlatformTopic, type PlatformEventDeps } from './events/platform-events.js';
 export { createPlatform, type Platform, type PlatformOptions, type ControlMessage } from './platform.js';
 export { createPresence, presenceKeys, type Presence, type PresenceMember, type PresenceChange, type PresenceKeys } from './presence/presence.js';

@@ -164,6 +164,34 @@ describe('platform (real PostgreSQL and Redis)', () => {
     });
   });
 
+  describe('platform producers', () => {
+    it('should publish with a fixed id and source, and return the stored event when the same id repeats', async () => {
+      const scope = { applicationId: key.applicationId, environment: key.environment };
+      const keys = topicKeys(config.redisKeyPrefix, key, 'order.updated');
+      const before = await platform.redis.xlen(keys.history);
+      const first = await platform.publisher.publishSystem(scope, { topic: 'order.updated', data: { status: 'NEW' }, id: 'cdc-src-0-16B3-1', source: '/cdc/src' });
+      const again = await platform.publisher.publishSystem(scope, { topic: 'order.updated', data: { status: 'NEW' }, id: 'cdc-src-0-16B3-1', source: '/cdc/src' });
+      expect(first).toMatchObject({ id: 'cdc-src-0-16B3-1', source: '/cdc/src' });
+      expect(again).toEqual(first);
+      expect(await platform.redis.xlen(keys.history)).toBe(before + 1);
+    });
+
+    it('should register a platform topic on first use and refuse it to users', async () => {
+      const { publishPlatformEvent } = await import('@realtime/core');
+      const scope = { applicationId: key.applicationId, environment: key.environment };
+      const event = await publishPlatformEvent(platform, scope, {
+        topic: 'realtime.webhook.endpoint.disabled',
+        subject: 'ep-1',
+        data: { endpointId: 'ep-1', url: 'https://example.com/hook', reason: 'answered 410 Gone' },
+      });
+      expect(event).toMatchObject({ topic: 'realtime.webhook.endpoint.disabled', subject: 'ep-1', source: '/platform' });
+      await expect(platform.publisher.publish(key, { topic: 'realtime.webhook.endpoint.disabled', data: { endpointId: 'x', url: 'x', reason: 'x' } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(
+        registerTopic(platform.pool, { ...scope, name: 'realtime.mine', schema: { type: 'object' } }),
+      ).rejects.toThrow(/reserved for platform events/);
+    });
+  });
+
   describe('registry', () => {
     it('should treat re-registering an identical schema as a no-op and another schema as a conflict', async () => {
       const schema = { type: 'object', properties: { status: { enum: ['NEW', 'PAID'] } }, required: ['status'] };

@@ -1,15 +1,15 @@
 import type { Redis } from 'ioredis';
 import type { KeyPrincipal } from '../auth/principal.js';
-import { RealtimeError, badInput } from '../errors.js';
+import { RealtimeError, badInput, forbidden } from '../errors.js';
 import { assertSafeJson } from '../json.js';
-import { formatCursor, type EventEnvelope } from '../protocol.js';
+import { formatCursor, type EnvironmentName, type EventEnvelope } from '../protocol.js';
 import { PUBLISH_SCRIPT } from '../redis/publish-script.js';
 import { idempotencyKey, rateKey, topicKeys } from '../redis/keys.js';
 import { decodeMessage } from '../redis/subscriber.js';
 import { assertMatchesSchema } from '../registry/json-schema.js';
 import type { RegistryCache } from '../registry/registry-cache.js';
 import { assertTopicName } from '../registry/topic-names.js';
-import { findSchemaVersion, schemaValidator, topicValidator } from '../registry/topics.js';
+import { PLATFORM_TOPIC_PREFIX, findSchemaVersion, schemaValidator, topicValidator } from '../registry/topics.js';
 import type { Queryable } from '../db/queryable.js';
 import { buildEnvelope, normalizeTraceparent } from './envelope.js';
 
@@ -27,12 +27,35 @@ export interface PublishInput {
   idempotencyKey?: string | null | undefined;
 }
 
+/** What platform producers (CDC, the outbox relay, webhooks, documents) add to a publish. */
+export interface SystemPublishInput extends PublishInput {
+  /**
+   * A fixed event id (CDC derives it from the log position, the outbox from the row id). It is also the
+   * idempotency key when none is given, so a re-publish within the window returns the stored event.
+   */
+  id?: string | undefined;
+  /** The envelope's `source`, e.g. `/cdc/<sourceId>`. @default the application's publish API source */
+  source?: string | undefined;
+}
+
+/** The application and environment an event belongs to. */
+export interface PublishScope {
+  applicationId: string;
+  environment: EnvironmentName;
+}
+
 export interface Publisher {
   /**
    * Validates and publishes one event for the key's application and environment. Resolves only after
    * the event is stored in history and published; on any error nothing was stored or published.
    */
   publish(principal: KeyPrincipal, input: PublishInput): Promise<EventEnvelope>;
+  /**
+   * The same path (validation, history, fan-out, webhooks) for the platform's own producers, which act
+   * for an application and environment without an API key. Not rate limited per key: producers bound
+   * their own rate. Never reachable from a request.
+   */
+  publishSystem(scope: PublishScope, input: SystemPublishInput): Promise<EventEnvelope>;
 }
 
 export interface PublisherOptions {
@@ -79,18 +102,19 @@ export function createPublisher(options: PublisherOptions): Publisher {
   }
   const run = (redis as unknown as { realtimePublish: PublishCommand }).realtimePublish.bind(redis);
 
-  async function publish(principal: KeyPrincipal, input: PublishInput): Promise<EventEnvelope> {
+  /** `rateKeyId` null: no per-key rate limit (platform producers). */
+  async function publish(scope: PublishScope, rateKeyId: string | null, input: SystemPublishInput): Promise<EventEnvelope> {
       assertTopicName(input.topic, 'topic');
-      const scope = { applicationId: principal.applicationId, environment: principal.environment };
+      const idempotencyKeyText = input.idempotencyKey ?? input.id ?? null;
       const topic = (await registry.get(scope)).byName.get(input.topic);
       if (!topic) {
         throw new RealtimeError(
           'NOT_FOUND',
-          `topic "${input.topic}" is not registered in this application's ${principal.environment} environment; register it first (registerTopic)`,
+          `topic "${input.topic}" is not registered in this application's ${scope.environment} environment; register it first (registerTopic)`,
           { topic: input.topic },
         );
       }
-      if (input.idempotencyKey != null && !IDEMPOTENCY_KEY.test(input.idempotencyKey)) {
+      if (idempotencyKeyText != null && !IDEMPOTENCY_KEY.test(idempotencyKeyText)) {
         throw badInput('idempotencyKey must be 1–200 visible ASCII characters', { field: 'idempotencyKey' });
       }
       if (input.subject != null && (input.subject.length === 0 || input.subject.length > MAX_SUBJECT_LENGTH)) {
@@ -131,10 +155,12 @@ export function createPublisher(options: PublisherOptions): Publisher {
         data: input.data,
         subject: input.subject,
         traceparent: normalizeTraceparent(input.traceparent),
+        id: input.id,
+        source: input.source,
       });
       const { cursor: _unassigned, ...stored } = envelope;
       const keys = topicKeys(keyPrefix, scope, topic.name);
-      const idempotent = input.idempotencyKey != null;
+      const idempotent = idempotencyKeyText != null;
       const now = Date.now();
       const second = Math.floor(now / 1000);
       // One round trip: rate check, idempotency check, history append, publish (see publish-script.ts).
@@ -142,14 +168,14 @@ export function createPublisher(options: PublisherOptions): Publisher {
         keys.history,
         keys.epoch,
         keys.offset,
-        idempotent ? idempotencyKey(keyPrefix, scope, `${topic.name}:${input.idempotencyKey as string}`) : keys.offset,
-        rateKey(keyPrefix, scope, principal.keyId, second),
+        idempotent ? idempotencyKey(keyPrefix, scope, `${topic.name}:${idempotencyKeyText}`) : keys.offset,
+        rateKeyId === null ? keys.offset : rateKey(keyPrefix, scope, rateKeyId, second),
         keys.channel,
         JSON.stringify(stored),
         topic.retentionMaxEvents,
         topic.retentionMaxAgeSeconds * 1000,
         idempotent ? idempotencyWindowSeconds : 0,
-        ratePerKey,
+        rateKeyId === null ? 0 : ratePerKey,
       );
       if (result[0] === 'rate_limited') {
         throw new RealtimeError('RATE_LIMITED', `this key may publish ${ratePerKey} events per second; retry shortly`, {
@@ -163,17 +189,30 @@ export function createPublisher(options: PublisherOptions): Publisher {
       return envelope;
   }
 
+  async function observed(run: () => Promise<EventEnvelope>): Promise<EventEnvelope> {
+    if (!onOutcome) return run();
+    try {
+      const event = await run();
+      onOutcome('ok');
+      return event;
+    } catch (error) {
+      onOutcome((error as { code?: string }).code ?? 'INTERNAL_SERVER_ERROR');
+      throw error;
+    }
+  }
+
   return {
-    async publish(principal, input) {
-      if (!onOutcome) return publish(principal, input);
-      try {
-        const event = await publish(principal, input);
-        onOutcome('ok');
-        return event;
-      } catch (error) {
-        onOutcome((error as { code?: string }).code ?? 'INTERNAL_SERVER_ERROR');
-        throw error;
+    publish(principal, input) {
+      const scope = { applicationId: principal.applicationId, environment: principal.environment };
+      if (input.topic.startsWith(PLATFORM_TOPIC_PREFIX)) {
+        return Promise.reject(forbidden(`topics under "${PLATFORM_TOPIC_PREFIX}" carry platform events; only the platform publishes them`));
       }
+      // A key's publish never sets the id or source: those are for platform producers.
+      const { topic, data, subject, traceparent, schemaVersion, idempotencyKey: key } = input;
+      return observed(() => publish(scope, principal.keyId, { topic, data, subject, traceparent, schemaVersion, idempotencyKey: key }));
+    },
+    publishSystem(scope, input) {
+      return observed(() => publish(scope, null, input));
     },
   };
 }

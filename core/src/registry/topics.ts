@@ -132,6 +132,9 @@ const canonical = (value: unknown): string =>
  * returns the existing topic (idempotent, so deploy scripts can re-run); another schema is a CONFLICT.
  * Bumps the environment's registry revision so every instance rebuilds its GraphQL schema.
  */
+/** Topics under this prefix are the platform's own events (webhook endpoint disabled, CDC gap, …). */
+export const PLATFORM_TOPIC_PREFIX = 'realtime.';
+
 export async function registerTopic(
   pool: Pool,
   input: {
@@ -145,9 +148,14 @@ export async function registerTopic(
     access?: TopicAccess | null | undefined;
     claimFilters?: readonly ClaimFilter[] | null | undefined;
     clientMessages?: boolean | null | undefined;
+    /** Set only by the platform's own topics (`realtime.*`, see events/platform-events.ts). */
+    platform?: boolean;
   },
 ): Promise<{ topic: Topic; created: boolean }> {
   assertTopicName(input.name);
+  if (input.name.startsWith(PLATFORM_TOPIC_PREFIX) && input.platform !== true) {
+    throw badInput(`topic names starting with "${PLATFORM_TOPIC_PREFIX}" are reserved for platform events`, { field: 'name' });
+  }
   const retention = checkRetention(input.retention);
   const claimFilters = checkClaimFilters(input.claimFilters ?? []);
   const fieldName = topicFieldName(input.name);
