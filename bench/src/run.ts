@@ -2,11 +2,11 @@
 /**
  * Runs the benchmark scenarios and writes `bench/results/<scenario>.json` and `bench/results/SUMMARY.md`.
  *
- *   node bench/dist/run.js                 every scenario (fanout, then profile)
+ *   node bench/dist/run.js                 every scenario (fanout, two-instances, idle, profile)
  *   node bench/dist/run.js fanout          one scenario
  *   node bench/dist/run.js fanout --peers ours,ws-ceiling --quick
  *
- * Options: `--peers a,b` (default: all four), `--quick` (small and short: checks the harness, numbers are
+ * Options: `--peers a,b` (default: each scenario's own), `--quick` (small and short: checks the harness, numbers are
  * not meaningful and are written to bench/results/quick/), `--no-build` (run the existing server/dist as is),
  * `--ours-ref <git ref>` (measure that commit, built outside the working tree; also the fallback, with HEAD,
  * when the working tree does not compile).
@@ -17,14 +17,31 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { killAllNow, runCleanups } from './support/children.js';
-import { PEER_NAMES, REPO_ROOT, type PeerName } from './peers/peers.js';
+import { FANOUT_PEERS, PEER_NAMES, REPO_ROOT, type PeerName } from './peers/peers.js';
 import { preparePlatform, type PlatformBuild } from './peers/platform-build.js';
 import { runFanout } from './scenarios/fanout.js';
+import { runIdle } from './scenarios/idle.js';
 import { runProfile } from './scenarios/profile.js';
+import { runTwoInstances } from './scenarios/two-instances.js';
 import { writeSummary } from './report/summary.js';
 import { sweepOrphans } from './support/services.js';
 
-const SCENARIOS = ['fanout', 'profile'] as const;
+interface ScenarioContext {
+  /** The peers asked for with --peers, or undefined for each scenario's own default. */
+  peers: PeerName[] | undefined;
+  quick: boolean;
+  log: (line: string) => void;
+  platform: PlatformBuild;
+}
+
+/** Every scenario, in the order a full run takes them; each is runnable alone by name. */
+const SCENARIO_RUNNERS = {
+  fanout: (c: ScenarioContext) => runFanout({ ...c, peers: c.peers ?? FANOUT_PEERS }),
+  'two-instances': (c: ScenarioContext) => runTwoInstances(c),
+  idle: (c: ScenarioContext) => runIdle({ ...c, peers: c.peers ?? FANOUT_PEERS }),
+  profile: (c: ScenarioContext) => runProfile({ ...c, peers: (c.peers ?? FANOUT_PEERS).filter((p) => p !== 'socketio' && p !== 'ours-2x') }),
+} satisfies Record<string, (context: ScenarioContext) => Promise<unknown>>;
+const SCENARIOS = Object.keys(SCENARIO_RUNNERS) as (keyof typeof SCENARIO_RUNNERS)[];
 type ScenarioName = (typeof SCENARIOS)[number];
 
 /** The whole suite must end within this; a run that overruns is stopped and cleaned up. */
@@ -32,7 +49,7 @@ const SUITE_LIMIT_MS = 10 * 60_000;
 
 const log = (line: string): void => console.log(line);
 
-function parse(): { scenarios: ScenarioName[]; peers: PeerName[]; quick: boolean; build: boolean; oursRef: string | undefined } {
+function parse(): { scenarios: ScenarioName[]; peers: PeerName[] | undefined; quick: boolean; build: boolean; oursRef: string | undefined } {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: {
@@ -44,12 +61,12 @@ function parse(): { scenarios: ScenarioName[]; peers: PeerName[]; quick: boolean
   });
   const unknown = positionals.filter((p) => !(SCENARIOS as readonly string[]).includes(p));
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; scenarios: ${SCENARIOS.join(', ')}`);
-  const peers = values.peers ? values.peers.split(',').map((p) => p.trim()) : [...PEER_NAMES];
-  const badPeer = peers.find((p) => !(PEER_NAMES as readonly string[]).includes(p));
+  const peers = values.peers ? values.peers.split(',').map((p) => p.trim()) : undefined;
+  const badPeer = peers?.find((p) => !(PEER_NAMES as readonly string[]).includes(p));
   if (badPeer) throw new Error(`unknown peer ${badPeer}; peers: ${PEER_NAMES.join(', ')}`);
   return {
     scenarios: positionals.length > 0 ? (positionals as ScenarioName[]) : [...SCENARIOS],
-    peers: peers as PeerName[],
+    peers: peers as PeerName[] | undefined,
     quick: values.quick ?? false,
     build: !(values['no-build'] ?? false),
     oursRef: values['ours-ref'],
@@ -72,7 +89,7 @@ async function main(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
 
   let platform: PlatformBuild = { root: REPO_ROOT, description: 'not needed' };
-  if (options.peers.includes('ours')) {
+  if (!options.peers || options.peers.some((p) => p.startsWith('ours'))) {
     platform = options.build
       ? preparePlatform({ ref: options.oursRef, log })
       : { root: REPO_ROOT, description: 'the existing server/dist of the working tree (--no-build)' };
@@ -80,10 +97,7 @@ async function main(): Promise<void> {
   }
 
   for (const scenario of options.scenarios) {
-    const result =
-      scenario === 'fanout'
-        ? await runFanout({ peers: options.peers, quick: options.quick, log, platform })
-        : await runProfile({ peers: options.peers.filter((p) => p !== 'socketio'), quick: options.quick, log, platform });
+    const result = await SCENARIO_RUNNERS[scenario]({ peers: options.peers, quick: options.quick, log, platform });
     writeFileSync(join(resultsDir, `${scenario}.json`), `${JSON.stringify(result, null, 2)}\n`);
     log(`\nwrote ${join(resultsDir, `${scenario}.json`)}`);
   }

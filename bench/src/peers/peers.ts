@@ -8,8 +8,10 @@ import { POSTGRES_URL, REDIS_URL, deleteRedisPrefix, dropDatabase, freePort, uni
 import type { PublishSpec, WireSpec } from '../load/wire.js';
 import type { ServerStats } from './server-stats.js';
 
-export const PEER_NAMES = ['ws-ceiling', 'socketio', 'naive-yoga', 'ours'] as const;
+export const PEER_NAMES = ['ws-ceiling', 'socketio', 'naive-yoga', 'ours', 'ours-2x'] as const;
 export type PeerName = (typeof PEER_NAMES)[number];
+/** The peers a fan-out run compares by default (`ours-2x` belongs to the `two-instances` scenario). */
+export const FANOUT_PEERS: readonly PeerName[] = ['ws-ceiling', 'socketio', 'naive-yoga', 'ours'];
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -19,6 +21,7 @@ export const PEER_DESCRIPTIONS: Record<PeerName, string> = {
   socketio: 'Socket.IO 4 + `@socket.io/redis-adapter`, clients join a room, POST → `io.to(room).emit` (encoded once per room)',
   'naive-yoga': 'graphql-yoga + graphql-ws `useServer` (getEnveloped recipe) + `createPubSub` over `@graphql-yoga/redis-event-target`; GraphQL executed per subscriber per event',
   ours: 'the platform (`node server/dist/main.js start`): `publish` mutation with a secret key (schema check, Redis Stream + PUBLISH), typed `benchTick` subscription with a publishable key',
+  'ours-2x': 'the platform as two instances on one database and Redis: publishes go to instance A, every subscriber is on instance B (fan-out crosses Redis Pub/Sub between processes)',
 };
 
 /** The subscription every GraphQL peer serves, field for field. */
@@ -175,39 +178,52 @@ function parseMetrics(text: string): Map<string, number> {
   return values;
 }
 
-/** Ours: the built platform, started like production (`node server/dist/main.js start`), on a fresh database. */
-async function startOurs(options: StartOptions): Promise<RunningPeer> {
-  const port = await freePort();
+/**
+ * Ours: the built platform, started like production (`node server/dist/main.js start`), on a fresh database.
+ * With `instances: 2` a second process shares the database and Redis prefix: publishes go to the first,
+ * subscribers to the second, whose pid is the one measured (it does the fan-out).
+ */
+async function startOurs(options: StartOptions, instances: 1 | 2 = 1): Promise<RunningPeer> {
   const prefix = uniqueName('bench');
   const database = uniqueName('rt_bench');
   const cleanup = cleanupOnce(async () => {
     await deleteRedisPrefix(prefix);
     await dropDatabase(database);
   });
-  const server = startProcess(process.execPath, [...nodeArgs(options), 'server/dist/main.js', 'start'], {
-    cwd: options.platformRoot ?? REPO_ROOT,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: `${POSTGRES_URL}/${database}`,
-      REDIS_URL,
-      REALTIME_REDIS_PREFIX: prefix,
-      REALTIME_ADMIN_EMAIL: ADMIN.email,
-      REALTIME_ADMIN_PASSWORD: ADMIN.password,
-      REALTIME_SHUTDOWN_GRACE_MS: '2000',
-      LOG_LEVEL: 'warn',
-    },
-  });
-  const base = `http://127.0.0.1:${port}`;
+  const launch = async (): Promise<{ server: Started; port: number }> => {
+    const port = await freePort();
+    const server = startProcess(process.execPath, [...nodeArgs(options), 'server/dist/main.js', 'start'], {
+      cwd: options.platformRoot ?? REPO_ROOT,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: `${POSTGRES_URL}/${database}`,
+        REDIS_URL,
+        REALTIME_REDIS_PREFIX: prefix,
+        REALTIME_ADMIN_EMAIL: ADMIN.email,
+        REALTIME_ADMIN_PASSWORD: ADMIN.password,
+        REALTIME_SHUTDOWN_GRACE_MS: '2000',
+        LOG_LEVEL: 'warn',
+      },
+    });
+    started.push(server);
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, server, 90_000);
+    return { server, port };
+  };
+  const started: Started[] = [];
   try {
-    await waitForHttp(`${base}/healthz`, server, 90_000);
+    const first = await launch();
+    const second = instances === 2 ? await launch() : first;
+    const base = `http://127.0.0.1:${first.port}`;
+    const fanoutBase = `http://127.0.0.1:${second.port}`;
+    const server = second.server;
     const { sk, pk } = await provision(base);
-    const metric = async (): Promise<Map<string, number>> => parseMetrics(await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5_000) })).text());
+    const metric = async (): Promise<Map<string, number>> => parseMetrics(await (await fetch(`${fanoutBase}/metrics`, { signal: AbortSignal.timeout(5_000) })).text());
     return {
-      name: 'ours',
+      name: instances === 2 ? 'ours-2x' : 'ours',
       pid: server.pid,
-      wire: { kind: 'graphql-ws', url: `ws://127.0.0.1:${port}/graphql`, query: SUBSCRIPTION_QUERY, connectionParams: { apiKey: pk } },
+      wire: { kind: 'graphql-ws', url: `ws://127.0.0.1:${second.port}/graphql`, query: SUBSCRIPTION_QUERY, connectionParams: { apiKey: pk } },
       publish: {
         kind: 'graphql',
         url: `${base}/graphql`,
@@ -224,21 +240,24 @@ async function startOurs(options: StartOptions): Promise<RunningPeer> {
           eventLoopDelayMaxMs: (values.get('realtime_nodejs_eventloop_lag_max_seconds') ?? Number.NaN) * 1000,
         };
       },
-      alive: () => server.child.exitCode === null && server.child.signalCode === null,
-      output: server.output,
+      alive: () => started.every((s) => s.child.exitCode === null && s.child.signalCode === null),
+      output: () => started.map((s) => s.output()).join('\n'),
       async stop() {
-        const code = await server.stop(15_000);
+        let code: number | null = 0;
+        for (const s of started) code = (await s.stop(15_000)) ?? code;
         await cleanup();
         return code;
       },
     };
   } catch (error) {
-    await server.stop();
+    for (const s of started) await s.stop();
     await cleanup();
     throw error;
   }
 }
 
 export function startPeer(name: PeerName, options: StartOptions = {}): Promise<RunningPeer> {
-  return name === 'ours' ? startOurs(options) : startOwnPeer(name, options);
+  if (name === 'ours') return startOurs(options);
+  if (name === 'ours-2x') return startOurs(options, 2);
+  return startOwnPeer(name, options);
 }

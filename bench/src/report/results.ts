@@ -94,7 +94,8 @@ export interface PeerResult {
 }
 
 export interface FanoutResult {
-  scenario: 'fanout';
+  /** `two-instances` runs the same steps with `ours` and `ours-2x`. */
+  scenario: 'fanout' | 'two-instances';
   startedAt: string;
   finishedAt: string;
   durationSeconds: number;

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PeerName } from '../peers/peers.js';
+import type { IdleResult } from '../scenarios/idle.js';
 import type { FanoutResult, PeerResult, ProfileResult, StepResult } from './results.js';
 import { PEER_COLORS, barChart, compact } from './svg.js';
 
@@ -279,6 +280,82 @@ function fanoutSection(result: FanoutResult): string[] {
   return lines;
 }
 
+/** Two instances against one: the latency the Redis hop between processes adds, step by step. */
+function twoInstancesSection(result: FanoutResult): string[] {
+  const one = result.peers.find((p) => p.peer === 'ours');
+  const two = result.peers.find((p) => p.peer === 'ours-2x');
+  const lines = [
+    '## two-instances: publish on one instance, subscribers on another',
+    '',
+    `Run ${result.startedAt}, ${result.durationSeconds} s. Both configurations measured back to back in the same run; \`ours-2x\` is two processes on one database and Redis (publish on A, every subscriber on B; B's CPU is the one counted). Goal: two instances add ≤ 1 ms at p50 and ≤ 5 ms at p99.`,
+    '',
+    '| Step | p50 one / two (ms) | Added p50 | p99 one / two (ms) | Added p99 | Delivered (one / two) | Deliveries / CPU-s (one / two) |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const plan of result.settings.plan) {
+    const label = `${plan.subscribers} subs × ${plan.rate}/s`;
+    const a = stepOf(one, label);
+    const b = stepOf(two, label);
+    if (!measured(a) || !measured(b)) {
+      lines.push(`| ${label} | ${measured(a) ? ms(a.latency.p50Ms) : a?.status ?? '–'} / ${measured(b) ? ms(b.latency.p50Ms) : b?.status ?? '–'} | – | – | – | – | – |`);
+      continue;
+    }
+    lines.push(
+      `| ${label} | ${ms(a.latency.p50Ms)} / ${ms(b.latency.p50Ms)} | ${ms(b.latency.p50Ms - a.latency.p50Ms)} | ${ms(a.latency.p99Ms)} / ${ms(b.latency.p99Ms)} | ${ms(b.latency.p99Ms - a.latency.p99Ms)} | ${pct(a.deliveryRatio)} / ${pct(b.deliveryRatio)} | ${compact(a.server.deliveriesPerCpuSecond)} / ${compact(b.server.deliveriesPerCpuSecond)} |`,
+    );
+  }
+  for (const peer of [one, two]) if (peer?.error) lines.push('', `\`${peer.peer}\`: ${peer.error}`);
+  lines.push('');
+  return lines;
+}
+
+/** Memory per idle subscription for every peer, and ours' reconnect avalanche. */
+function idleSection(result: IdleResult, dir: string): string[] {
+  writeFileSync(
+    join(dir, 'idle.svg'),
+    barChart({
+      title: `Memory per open idle subscription, KB (${result.settings.subscriptions.toLocaleString('en')} open; lower is better)`,
+      yLabel: 'KB of server RSS per subscription',
+      groups: ['idle subscription'],
+      series: result.peers.map((p) => ({ name: p.peer, color: PEER_COLORS[p.peer] ?? '#555', values: [p.error ? null : p.bytesPerSubscription / 1000] })),
+      threshold: { value: 30, label: 'goal 30 KB' },
+    }),
+  );
+  const lines = [
+    '## idle: open subscriptions and a reconnect avalanche',
+    '',
+    `Run ${result.startedAt}, ${result.durationSeconds} s. Each peer gets ${result.settings.subscriptions.toLocaleString('en')} subscriptions (one per WebSocket), each proven live by a probe event; memory is the server's RSS growth over them. Goal: ≤ 30 KB per idle subscription.`,
+    '',
+    '![memory per idle subscription](idle.svg)',
+    '',
+    '| Peer | Open / live | Connect time | RSS before → after (MB) | KB per subscription |',
+    '|---|---:|---:|---:|---:|',
+  ];
+  for (const p of result.peers) {
+    lines.push(
+      p.error
+        ? `| ${p.peer} | failed: ${p.error.slice(0, 120)} | | | |`
+        : `| ${p.peer} | ${p.open} / ${p.live} | ${(p.connectMs / 1000).toFixed(1)} s | ${mb(p.rssBeforeBytes)} → ${mb(p.rssAfterBytes)} | ${(p.bytesPerSubscription / 1000).toFixed(1)} |`,
+    );
+  }
+  const a = result.avalanche;
+  lines.push('', '### Reconnect avalanche (ours; the peers have no resume)', '');
+  if (!a) lines.push('Not run.');
+  else if (a.error) lines.push(`Failed: ${a.error}`);
+  else {
+    lines.push(
+      `Every one of ${a.clients.toLocaleString('en')} clients dropped at once; ${a.missedEvents} events published while they were away; then all reconnect at once (at most ${result.settings.concurrency} handshakes in flight from the generator, failed handshakes retried after 100–500 ms) and resume with the cursor of the last event they got. Resumed = holds exactly the missed events, in order, once. Goal: all within 10 s.`,
+      '',
+      '| Resumed | Within 10 s | All resumed after | Resume p50 | Resume p99 | Inexact | Retried handshakes |',
+      '|---:|---:|---:|---:|---:|---:|---:|',
+      `| ${a.resumed} / ${a.clients} | ${a.resumedWithin10s} | ${a.allResumedMs === null ? 'not all' : `${(a.allResumedMs / 1000).toFixed(1)} s`} | ${ms(a.p50Ms)} ms | ${ms(a.p99Ms)} ms | ${a.inexact} | ${a.retries} |`,
+    );
+    if (a.errors > 0) lines.push('', `${a.errors} client errors, e.g. \`${(a.errorSamples[0] ?? '').slice(0, 160)}\``);
+  }
+  lines.push('');
+  return lines;
+}
+
 function profileSection(result: ProfileResult): string[] {
   const lines = ['## profile: where the server CPU goes', '', `Run ${result.startedAt}. ${result.note}`, ''];
   for (const peer of result.peers) {
@@ -301,6 +378,8 @@ export function writeSummary(dir: string): string {
   const read = <T>(name: string): T | undefined => (existsSync(join(dir, name)) ? (JSON.parse(readFileSync(join(dir, name), 'utf8')) as T) : undefined);
   const fanout = read<FanoutResult>('fanout.json');
   const profile = read<ProfileResult>('profile.json');
+  const twoInstances = read<FanoutResult>('two-instances.json');
+  const idle = read<IdleResult>('idle.json');
   const lines = [
     '# Benchmark results',
     '',
@@ -312,6 +391,8 @@ export function writeSummary(dir: string): string {
     fanoutCharts(fanout, dir);
     lines.push(...fanoutSection(fanout));
   }
+  if (twoInstances) lines.push(...twoInstancesSection(twoInstances));
+  if (idle) lines.push(...idleSection(idle, dir));
   if (profile) lines.push(...profileSection(profile));
   const text = lines.join('\n');
   writeFileSync(join(dir, 'SUMMARY.md'), text);

@@ -25,6 +25,7 @@ export const PEER_COLORS: Record<string, string> = {
   socketio: '#3b7dd8',
   'naive-yoga': '#e0912f',
   ours: '#2e9e5b',
+  'ours-2x': '#1d6b3c',
 };
 
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

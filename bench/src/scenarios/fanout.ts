@@ -20,6 +20,10 @@ export interface FanoutOptions {
   log: (line: string) => void;
   /** The build of the platform that `ours` runs. */
   platform: PlatformBuild;
+  /** Steps in order of rising load. @default the fan-out plan (1,000 subscribers at 10–100/s, then 5,000 at 2/s) */
+  plan?: { subscribers: number; rate: number }[];
+  /** The name the result is filed under. @default 'fanout' */
+  scenario?: FanoutResult['scenario'];
 }
 
 export const P99_LIMIT_MS = 50;
@@ -75,7 +79,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
   const startedAt = new Date();
   const warmupSeconds = quick ? 1 : 2;
   const measureSeconds = quick ? 3 : 8;
-  const plan = quick
+  const plan = options.plan ?? (quick
     ? [
         { subscribers: 100, rate: 10 },
         { subscribers: 100, rate: 50 },
@@ -88,13 +92,13 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
         { subscribers: 1000, rate: 100 },
         // As many deliveries per second as 1000 × 10/s, over five times the sockets.
         { subscribers: 5000, rate: 2 },
-      ];
+      ]);
   const pinned = canPin();
   const serverCore = pinned ? 0 : null;
   const loadCore = pinned ? 1 : null;
   const redisPid = await redisServerPid();
   const machine = machineInfo();
-  log(`fanout: node ${machine.node}, ${machine.cpuModel} × ${machine.cores}, commit ${machine.gitCommit}${machine.gitDirtyFiles ? ` (+${machine.gitDirtyFiles} changed files)` : ''}, pinned: ${pinned}`);
+  log(`${options.scenario ?? 'fanout'}: node ${machine.node}, ${machine.cpuModel} × ${machine.cores}, commit ${machine.gitCommit}${machine.gitDirtyFiles ? ` (+${machine.gitDirtyFiles} changed files)` : ''}, pinned: ${pinned}`);
 
   let patienceMs = PATIENCE_MS;
   const lanes: Lane[] = [];
@@ -224,7 +228,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
 
   const finishedAt = new Date();
   return {
-    scenario: 'fanout',
+    scenario: options.scenario ?? 'fanout',
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationSeconds: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000),
