@@ -10,6 +10,7 @@ import { classify, classifyResult } from '../plugins/use-error-codes.js';
 import type { TenantResolver } from '../plugins/use-tenant.js';
 import { resolvePrincipal } from '../principal.js';
 import { createSharedExecutor } from './shared-execution.js';
+import { createFrameSplicer } from './shared-frames.js';
 
 type ConnectionExtra = {
   principal?: Principal;
@@ -46,6 +47,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
   const { platform, yoga, tenants, wss, logger, metrics } = options;
   const { maxSubscriptionsPerConnection, connectionInitTimeoutMs, maxSocketBufferBytes } = platform.config;
   const sharedSubscribe = createSharedExecutor(logger);
+  const frames = createFrameSplicer();
 
   /**
    * A client that does not read: graphql-ws waits for each send, so its subscriptions' bounded buffers fill
@@ -115,6 +117,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
           return false;
         }
         ctx.extra.principal = principal;
+        frames.attach(ctx.extra.socket);
         scheduleExpiry(ctx.extra);
         if (principal.kind === 'key') {
           let sockets = socketsByKey.get(principal.keyId);
@@ -194,7 +197,8 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
       onNext: (ctx, _id, _payload, _args, result) => {
         const socket = ctx.extra.socket;
         if (socket.bufferedAmount > maxSocketBufferBytes) closeSlowConsumer(socket);
-        return classifyResult(result);
+        // Serialized once per shared result; the socket's send splices the JSON in (shared-frames.ts).
+        return frames.placeholder(classifyResult(result)) as never;
       },
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => classify(e)),
     },
