@@ -19,8 +19,8 @@ interface Answer {
   error?: string;
 }
 
-function post(spec: PublishSpec, seq: number): Promise<Answer> {
-  const data = makeTick(seq);
+function post(spec: PublishSpec, seq: number, payloadBytes?: number): Promise<Answer> {
+  const data = makeTick(seq, payloadBytes);
   const body = spec.kind === 'rest' ? JSON.stringify(data) : JSON.stringify({ query: spec.query, variables: { data } });
   const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(spec.kind === 'graphql' ? spec.headers : {}) };
   const started = performance.now();
@@ -46,8 +46,8 @@ const percentile = (sorted: number[], p: number): number =>
 
 const methods = {
   /** Publishes `count` events with seqs from `seqStart`, `rate` per second; resolves when every answer is in. */
-  async publish(params: { spec: PublishSpec; rate: number; count: number; seqStart: number; windowFrom?: number; windowTo?: number }) {
-    const { spec, rate, count, seqStart, windowFrom = seqStart, windowTo = seqStart + count } = params;
+  async publish(params: { spec: PublishSpec; rate: number; count: number; seqStart: number; windowFrom?: number; windowTo?: number; payloadBytes?: number }) {
+    const { spec, rate, count, seqStart, windowFrom = seqStart, windowTo = seqStart + count, payloadBytes } = params;
     const period = 1000 / rate;
     const started = performance.now();
     const answers: Promise<Answer>[] = [];
@@ -57,7 +57,7 @@ const methods = {
       const wait = due - performance.now();
       if (wait > 0.5) await new Promise((resolve) => setTimeout(resolve, wait));
       maxLateMs = Math.max(maxLateMs, performance.now() - due);
-      answers.push(post(spec, seqStart + i));
+      answers.push(post(spec, seqStart + i, payloadBytes));
     }
     const sendMs = performance.now() - started;
     const settled = await Promise.all(answers);

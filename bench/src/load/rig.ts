@@ -11,6 +11,7 @@ import type { RunningPeer } from '../peers/peers.js';
 import type { StepResult } from '../report/results.js';
 import type { PublisherMethods } from './publisher.js';
 import type { SubscriberMethods } from './subscribers.js';
+import { stepLabel } from './wire.js';
 
 export interface RigOptions {
   /** Core for the subscriber and publisher processes, or null to leave them unpinned. */
@@ -29,6 +30,8 @@ export interface StepPlan {
   p99LimitMs: number;
   /** Longest wait for the last deliveries after the last publish. @default 8000 */
   drainCapMs?: number;
+  /** Size of each event's data. @default 300 */
+  payloadBytes?: number | undefined;
 }
 
 export interface Rig {
@@ -121,8 +124,8 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
       }
     },
     async runStep(plan) {
-      const { subscribers: target, rate, warmupSeconds, measureSeconds, p99LimitMs, drainCapMs = 8_000 } = plan;
-      const label = `${target} subs × ${rate}/s`;
+      const { subscribers: target, rate, warmupSeconds, measureSeconds, p99LimitMs, drainCapMs = 8_000, payloadBytes } = plan;
+      const label = stepLabel({ subscribers: target, rate, payloadBytes });
       const warm = Math.round(rate * warmupSeconds);
       const measured = Math.round(rate * measureSeconds);
       const stepFrom = seq;
@@ -130,11 +133,11 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
       const windowTo = windowFrom + measured;
       seq = windowTo;
 
-      const { subscribersAtStart } = await subscribers.call('startStep', { stepFrom, windowFrom, windowTo });
+      const { subscribersAtStart } = await subscribers.call('startStep', { stepFrom, windowFrom, windowTo, ...(payloadBytes ? { payloadBytes } : {}) });
       const stepCpu = cpuMeter(peer.pid);
       const publishing = publisher.call(
         'publish',
-        { spec: peer.publish, rate, count: warm + measured, seqStart: stepFrom, windowFrom, windowTo },
+        { spec: peer.publish, rate, count: warm + measured, seqStart: stepFrom, windowFrom, windowTo, ...(payloadBytes ? { payloadBytes } : {}) },
         (warmupSeconds + measureSeconds) * 1000 + 60_000,
       );
       await sleep(warmupSeconds * 1000);
@@ -195,6 +198,7 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
         report.subscribersAtStart === target;
       return {
         label,
+        ...(payloadBytes ? { payloadBytes } : {}),
         subscribers: target,
         rate,
         status: 'measured',

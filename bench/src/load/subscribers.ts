@@ -11,7 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
 import { serveRpc } from '../support/rpc.js';
-import { PAD_LENGTH, nowMs, type WireSpec } from './wire.js';
+import { PAD_LENGTH, nowMs, padLength, type WireSpec } from './wire.js';
 
 interface Subscriber {
   socket: WebSocket;
@@ -61,6 +61,8 @@ export interface StepReport {
 }
 
 const subscribers: Subscriber[] = [];
+/** The pad length of this step's events (their size is part of the step's plan). */
+let expectedPad = PAD_LENGTH;
 const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
@@ -95,7 +97,7 @@ function noteError(text: string): void {
 /** Checks one event in full: the data must be what the publisher sent. */
 function checkEvent(text: string): void {
   const match = /\{"seq":\d+,"sentAt":\d+(\.\d+)?,"pad":"(x+)"\}/.exec(text);
-  if (match?.[2]?.length !== PAD_LENGTH) {
+  if (match?.[2]?.length !== expectedPad) {
     malformed += 1;
     noteError(`malformed event: ${text}`);
   }
@@ -290,8 +292,9 @@ const methods = {
     return { open: openCount(), withData: subscribers.reduce((n, s) => n + (s.open && s.gotData ? 1 : 0), 0) };
   },
   /** Starts counting a step: events with seq ≥ stepFrom belong to it; [windowFrom, windowTo) are measured. */
-  startStep(params: { stepFrom: number; windowFrom: number; windowTo: number }) {
+  startStep(params: { stepFrom: number; windowFrom: number; windowTo: number; payloadBytes?: number }) {
     ({ stepFrom, windowFrom, windowTo } = params);
+    expectedPad = params.payloadBytes === undefined ? PAD_LENGTH : padLength(params.payloadBytes);
     stepActive = true;
     subscribersAtStart = openCount();
     stepDelivered = windowDelivered = duplicates = reordered = stale = clampedNegative = malformed = errors = 0;

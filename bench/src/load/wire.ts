@@ -30,13 +30,23 @@ export interface Tick {
 /** Size of the data's JSON form; the pad is sized so that every event's data is this many bytes (± a digit). */
 export const PAYLOAD_BYTES = 300;
 
-/** Pad length: the data is 300 bytes with a 6-digit seq and a 17-character sentAt; shorter numbers make it a few bytes less. */
-export const PAD_LENGTH = PAYLOAD_BYTES - JSON.stringify({ seq: 100_000, sentAt: 1_764_277_083_123.456, pad: '' }).length;
-const PAD = 'x'.repeat(PAD_LENGTH);
+/** Pad length for data of `bytes` bytes with a 6-digit seq and a 17-character sentAt; shorter numbers make it a few bytes less. */
+export const padLength = (bytes: number): number => bytes - JSON.stringify({ seq: 100_000, sentAt: 1_764_277_083_123.456, pad: '' }).length;
+export const PAD_LENGTH = padLength(PAYLOAD_BYTES);
+const pads = new Map<number, string>();
 
 /** The same clock in every process of the machine: wall time with the monotonic clock's resolution. */
 export const nowMs = (): number => performance.timeOrigin + performance.now();
 
-export function makeTick(seq: number): Tick {
-  return { seq, sentAt: nowMs(), pad: PAD };
+/** One event's data, `bytes` bytes in its JSON form. */
+export function makeTick(seq: number, bytes: number = PAYLOAD_BYTES): Tick {
+  let pad = pads.get(bytes);
+  if (pad === undefined) pads.set(bytes, (pad = 'x'.repeat(padLength(bytes))));
+  return { seq, sentAt: nowMs(), pad };
+}
+
+/** A step's label: `1000 subs × 25/s`, with the payload size when it is not the default 300 B. */
+export function stepLabel(step: { subscribers: number; rate: number; payloadBytes?: number | undefined }): string {
+  const size = step.payloadBytes && step.payloadBytes !== PAYLOAD_BYTES ? ` × ${step.payloadBytes >= 1024 ? `${Math.round(step.payloadBytes / 1024)} KB` : `${step.payloadBytes} B`}` : '';
+  return `${step.subscribers} subs × ${step.rate}/s${size}`;
 }

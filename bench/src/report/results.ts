@@ -8,6 +8,8 @@ export interface StepResult {
   label: string;
   subscribers: number;
   rate: number;
+  /** Size of each event's data when not the default 300 B. */
+  payloadBytes?: number;
   status: 'measured' | 'skipped' | 'failed';
   note?: string;
   warmupSeconds: number;
@@ -106,7 +108,7 @@ export interface FanoutResult {
     payloadBytes: number;
     warmupSeconds: number;
     measureSeconds: number;
-    plan: { subscribers: number; rate: number }[];
+    plan: { subscribers: number; rate: number; payloadBytes?: number }[];
     pinned: boolean;
     serverCore: number | null;
     loadCore: number | null;

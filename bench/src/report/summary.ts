@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PeerName } from '../peers/peers.js';
+import { stepLabel } from '../load/wire.js';
 import type { IdleResult } from '../scenarios/idle.js';
 import type { FanoutResult, PeerResult, ProfileResult, StepResult } from './results.js';
 import { PEER_COLORS, barChart, compact } from './svg.js';
@@ -84,8 +85,8 @@ function failureReason(step: StepResult): string {
 }
 
 function fanoutCharts(result: FanoutResult, dir: string): void {
-  const labels = result.settings.plan.map((p) => `${p.subscribers} subs × ${p.rate}/s`);
-  const groups = result.settings.plan.map((p) => `${p.subscribers >= 1000 ? `${p.subscribers / 1000}k` : p.subscribers} × ${p.rate}/s`);
+  const labels = result.settings.plan.map((p) => stepLabel(p));
+  const groups = result.settings.plan.map((p) => stepLabel(p).replace(/^(\d+)000 subs/, '$1k').replace(' subs', ''));
   const series = (pick: (s: StepResult) => number): { name: string; color: string; values: (number | null)[] }[] =>
     result.peers.map((peer) => ({
       name: peer.peer,
@@ -122,7 +123,7 @@ function compareSection(result: FanoutResult): string[] {
   const others = result.peers.filter((p) => p.peer !== 'ours');
   if (!ours || others.length === 0) return [];
   const lines: string[] = ['### Where ours stands (ratios in the same run)', ''];
-  const labels = result.settings.plan.map((p) => `${p.subscribers} subs × ${p.rate}/s`);
+  const labels = result.settings.plan.map((p) => stepLabel(p));
   const oursRate = headlineRate(ours, 1000);
 
   for (const peer of others) {
@@ -180,7 +181,7 @@ function fanoutSection(result: FanoutResult): string[] {
   const bigSteps = settings.plan.filter((p) => p.subscribers !== 1000);
   // Efficiency at the first step that loads the server at all (1/s mostly measures idle timers).
   const efficiencyPlan = settings.plan.find((p) => p.subscribers * p.rate >= 1000) ?? settings.plan[0];
-  const efficiencyLabel = efficiencyPlan ? `${efficiencyPlan.subscribers} subs × ${efficiencyPlan.rate}/s` : '';
+  const efficiencyLabel = efficiencyPlan ? stepLabel(efficiencyPlan) : '';
   const firstLabel = efficiencyLabel.replace(' subs', '');
   const lines: string[] = [
     '## fanout',
@@ -205,12 +206,12 @@ function fanoutSection(result: FanoutResult): string[] {
     '',
     '### Headline',
     '',
-    `| Peer | Highest rate, 1000 subs, passing | Highest rate, 1000 subs, all delivered, p99 < ${KEEPS_UP_P99_MS} ms | ${bigSteps.map((p) => `${p.subscribers} subs × ${p.rate}/s`).join(' | ')} | Deliveries / server CPU-s at ${firstLabel} | Idle RSS MB | RSS per extra subscriber${bigSteps[0] ? ` (1000 → ${bigSteps[0].subscribers})` : ''} | Startup |`,
+    `| Peer | Highest rate, 1000 subs, passing | Highest rate, 1000 subs, all delivered, p99 < ${KEEPS_UP_P99_MS} ms | ${bigSteps.map((p) => stepLabel(p)).join(' | ')} | Deliveries / server CPU-s at ${firstLabel} | Idle RSS MB | RSS per extra subscriber${bigSteps[0] ? ` (1000 → ${bigSteps[0].subscribers})` : ''} | Startup |`,
     `|---|---|---|${bigSteps.map(() => '---').join('|')}|---:|---:|---:|---:|`,
   ];
   for (const peer of result.peers) {
     const big = bigSteps.map((p) => {
-      const step = stepOf(peer, `${p.subscribers} subs × ${p.rate}/s`);
+      const step = stepOf(peer, stepLabel(p));
       if (!step) return 'not run';
       if (!measured(step)) return step.note ?? step.status;
       return step.passes ? `passes (p99 ${ms(step.latency.p99Ms)} ms)` : `fails: ${failureReason(step)}`;
@@ -232,7 +233,7 @@ function fanoutSection(result: FanoutResult): string[] {
   );
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const plan of settings.plan) {
-    const label = `${plan.subscribers} subs × ${plan.rate}/s`;
+    const label = stepLabel(plan);
     for (const peer of result.peers) {
       const s = stepOf(peer, label);
       if (!s) continue;
@@ -293,7 +294,7 @@ function twoInstancesSection(result: FanoutResult): string[] {
     '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const plan of result.settings.plan) {
-    const label = `${plan.subscribers} subs × ${plan.rate}/s`;
+    const label = stepLabel(plan);
     const a = stepOf(one, label);
     const b = stepOf(two, label);
     if (!measured(a) || !measured(b)) {

@@ -8,7 +8,7 @@ import { canPin, pin } from '../support/children.js';
 import { machineInfo, rssBytes } from '../support/proc.js';
 import { redisServerPid } from '../support/services.js';
 import { createRig, type Rig } from '../load/rig.js';
-import { PAYLOAD_BYTES } from '../load/wire.js';
+import { PAYLOAD_BYTES, stepLabel } from '../load/wire.js';
 import { PEER_DESCRIPTIONS, startPeer, type PeerName, type RunningPeer } from '../peers/peers.js';
 import type { PlatformBuild } from '../peers/platform-build.js';
 import type { FanoutResult, PeerResult, StepResult } from '../report/results.js';
@@ -21,7 +21,7 @@ export interface FanoutOptions {
   /** The build of the platform that `ours` runs. */
   platform: PlatformBuild;
   /** Steps in order of rising load. @default the fan-out plan (1,000 subscribers at 10–100/s, then 5,000 at 2/s) */
-  plan?: { subscribers: number; rate: number }[];
+  plan?: { subscribers: number; rate: number; payloadBytes?: number }[];
   /** The name the result is filed under. @default 'fanout' */
   scenario?: FanoutResult['scenario'];
 }
@@ -62,11 +62,12 @@ interface Lane {
   done: boolean;
 }
 
-function skipped(subscribers: number, rate: number, note: string, warmupSeconds: number, measureSeconds: number): StepResult {
+function skipped(subscribers: number, rate: number, payloadBytes: number | undefined, note: string, warmupSeconds: number, measureSeconds: number): StepResult {
   return {
-    label: `${subscribers} subs × ${rate}/s`,
+    label: stepLabel({ subscribers, rate, payloadBytes }),
     subscribers,
     rate,
+    ...(payloadBytes ? { payloadBytes } : {}),
     status: 'skipped',
     note,
     warmupSeconds,
@@ -84,6 +85,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
         { subscribers: 100, rate: 10 },
         { subscribers: 100, rate: 50 },
         { subscribers: 300, rate: 10 },
+        { subscribers: 100, rate: 10, payloadBytes: 10 * 1024 },
       ]
     : [
         { subscribers: 1000, rate: 10 },
@@ -92,6 +94,9 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
         { subscribers: 1000, rate: 100 },
         // As many deliveries per second as 1000 × 10/s, over five times the sockets.
         { subscribers: 5000, rate: 2 },
+        // The same load with larger events.
+        { subscribers: 1000, rate: 10, payloadBytes: 1024 },
+        { subscribers: 1000, rate: 10, payloadBytes: 10 * 1024 },
       ]);
   const pinned = canPin();
   const serverCore = pinned ? 0 : null;
@@ -133,8 +138,8 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
       return quiet;
     };
 
-    for (const [k, { subscribers, rate }] of plan.entries()) {
-      log(`\n${subscribers} subs × ${rate}/s`);
+    for (const [k, { subscribers, rate, payloadBytes }] of (plan as { subscribers: number; rate: number; payloadBytes?: number }[]).entries()) {
+      log(`\n${stepLabel({ subscribers, rate, payloadBytes })}`);
       const order = lanes.map((_, i) => lanes[(i + k) % lanes.length] as Lane);
       for (const lane of order) {
         const { name, result, peer, rig } = lane;
@@ -142,7 +147,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
         const worst = lane.worst;
         const higher = worst && (subscribers === worst.subscribers ? rate > worst.rate : subscribers * rate >= worst.subscribers * worst.rate);
         if (worst && higher) {
-          result.steps.push(skipped(subscribers, rate, `skipped: overloaded at ${worst.label}`, warmupSeconds, measureSeconds));
+          result.steps.push(skipped(subscribers, rate, payloadBytes, `skipped: overloaded at ${worst.label}`, warmupSeconds, measureSeconds));
           log(`[${name}] skipped (overloaded at ${worst.label})`);
           continue;
         }
@@ -164,7 +169,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
             if (cores >= FOREIGN_CPU_LIMIT) log(`[${name}] other processes still use ${cores} cores; measuring anyway`);
           };
           await calm();
-          const stepPlan = { subscribers, rate, warmupSeconds, measureSeconds, p99LimitMs: P99_LIMIT_MS };
+          const stepPlan = { subscribers, rate, warmupSeconds, measureSeconds, p99LimitMs: P99_LIMIT_MS, payloadBytes };
           let step = await rig.runStep(stepPlan);
           const stepCostMs = (warmupSeconds + measureSeconds) * 1000 + step.drainMs + 2_000;
           if ((disturbed(step) || borderline(step)) && !overloaded(step) && patienceMs > stepCostMs) {
