@@ -1,5 +1,5 @@
 import client from 'prom-client';
-import type { Platform } from '@realtime/core';
+import { lagSeconds, listCdcSources, usesReplication, type Platform } from '@realtime/core';
 
 export interface Metrics {
   registry: client.Registry;
@@ -42,5 +42,30 @@ export function createMetrics(platform: () => Platform): Metrics {
       this.set(platform().subscriber.listenerCount());
     },
   });
+  // CDC slot lag as the cdc workers last reported it (any instance serves it: it is read from PostgreSQL).
+  const cdcLabels = ['source', 'name', 'application', 'environment'] as const;
+  const cdcLagBytes = new client.Gauge({
+    name: 'realtime_cdc_slot_lag_bytes',
+    help: 'WAL bytes between a CDC source slot’s confirmed position and the server’s current position.',
+    labelNames: cdcLabels,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      cdcLagSecondsGauge.reset();
+      for (const source of await listCdcSources(platform().pool)) {
+        if (!usesReplication(source)) continue;
+        const labels = { source: source.id, name: source.name, application: source.applicationId, environment: source.environment };
+        if (source.lagBytes !== null) this.set(labels, source.lagBytes);
+        cdcLagSecondsGauge.set(labels, lagSeconds(source));
+      }
+    },
+  });
+  const cdcLagSecondsGauge = new client.Gauge({
+    name: 'realtime_cdc_slot_lag_seconds',
+    help: 'Seconds since a CDC source’s consumer last had nothing outstanding.',
+    labelNames: cdcLabels,
+    registers: [registry],
+  });
+  void cdcLagBytes;
   return { registry, publishes, wsConnections };
 }

@@ -1,0 +1,301 @@
+/**
+ * CDC and the outbox against real PostgreSQL: every slot-using test lives in this one file and runs in
+ * order (the slot-invalidation test changes a server-wide setting). Captured tables live in a database of
+ * their own, dropped at the end with every slot and publication.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { loadConfig, type Config } from '@realtime/core';
+import { buildApp, type App } from '@realtime/server';
+import { startWorkerRoles } from '@realtime/workers';
+import { connectWs, gql, subscribe, type WsConnection } from '../../test/support/clients.js';
+import { ownerWithApplication } from '../../test/support/fixtures.js';
+import { REPO_ROOT } from '../../test/support/server-process.js';
+import { POSTGRES_URL, cleanupConfig, dropDatabase, eventually, testEnv, uniqueName } from '../../test/support/services.js';
+
+const FAST = {
+  REALTIME_CDC_POLL_MS: '200',
+  REALTIME_CDC_LEASE_MS: '2000',
+  REALTIME_CDC_HEARTBEAT_MS: '500',
+  REALTIME_OUTBOX_POLL_MS: '100',
+};
+
+interface SourceDb {
+  url: string;
+  name: string;
+  query: (sql: string, values?: unknown[]) => Promise<pg.QueryResult>;
+  close(): Promise<void>;
+}
+
+/** A database of the test's own standing in for an application's database. */
+async function createSourceDb(): Promise<SourceDb> {
+  const name = uniqueName('rt_src');
+  const admin = new pg.Client({ connectionString: `${POSTGRES_URL}/postgres` });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = `${POSTGRES_URL}/${name}`;
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  return {
+    url,
+    name,
+    query: (sql, values) => pool.query(sql, values),
+    async close() {
+      await pool.end();
+      // Dropping the database fails while a slot of it exists: drop any the test left first.
+      const client = new pg.Client({ connectionString: `${POSTGRES_URL}/postgres` });
+      await client.connect();
+      try {
+        await eventually(async () => {
+          const { rows } = await client.query<{ slot_name: string; active_pid: number | null }>('SELECT slot_name, active_pid FROM pg_replication_slots WHERE database = $1', [name]);
+          for (const slot of rows) {
+            if (slot.active_pid) await client.query('SELECT pg_terminate_backend($1)', [slot.active_pid]);
+            await client.query('SELECT pg_drop_replication_slot($1)', [slot.slot_name]).catch(() => undefined);
+          }
+          return rows.length === 0;
+        }, 15_000, 'slots dropped');
+      } finally {
+        await client.end();
+      }
+      await dropDatabase(name);
+    },
+  };
+}
+
+const OUTBOX_DDL = (table: string): string => `
+  CREATE TABLE ${table} (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    topic text NOT NULL,
+    subject text,
+    data jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+  )`;
+
+/** Everything stored in a topic's history, oldest first. */
+async function history(config: Config, app: string, topic: string): Promise<{ id: string; subject: string | null; data: Record<string, unknown> }[]> {
+  const redis = new Redis(config.redisUrl);
+  try {
+    const entries = await redis.xrange(`${config.redisKeyPrefix}:${app}:DEV:h:${topic}`, '-', '+');
+    return entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('e') + 1] as string) as { id: string; subject: string | null; data: Record<string, unknown> });
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const CREATE = `mutation($input: CreateCdcSourceInput!) { createCdcSource(input: $input) { id name status slotName tables { table topic operations } } }`;
+const SOURCE = `query($id: ID!) { cdcSource(id: $id) { id status paused lastError snapshotRequested lastSnapshotAt lag { bytes seconds confirmedLsn warning } } }`;
+
+interface SourceView {
+  id: string;
+  status: string;
+  paused: boolean;
+  lastError: string | null;
+  snapshotRequested: boolean;
+  lastSnapshotAt: string | null;
+  lag: { bytes: number | null; seconds: number; confirmedLsn: string | null; warning: boolean };
+}
+
+async function createSource(url: string, cookie: string, input: Record<string, unknown>): Promise<string> {
+  const response = await gql<{ createCdcSource: { id: string } }>(url, CREATE, { input }, { cookie });
+  if (!response.data) throw new Error(JSON.stringify(response.errors));
+  return response.data.createCdcSource.id;
+}
+
+async function sourceView(url: string, cookie: string, id: string): Promise<SourceView> {
+  const response = await gql<{ cdcSource: SourceView }>(url, SOURCE, { id }, { cookie });
+  if (!response.data?.cdcSource) throw new Error(JSON.stringify(response.errors));
+  return response.data.cdcSource;
+}
+
+describe('capture and outbox', () => {
+  const config = loadConfig(testEnv(FAST));
+  let app: App;
+  let url: string;
+  let workers: { stop(): Promise<void> };
+  let db: SourceDb;
+  let owner: { cookie: string; app: string; pk: string; sk: string };
+  const sockets: WsConnection[] = [];
+
+  beforeAll(async () => {
+    db = await createSourceDb();
+    await db.query(`CREATE TABLE orders (id serial PRIMARY KEY, status text NOT NULL, amount numeric(10,2), tags text[], meta jsonb, placed_at timestamptz DEFAULT now())`);
+    await db.query('ALTER TABLE orders REPLICA IDENTITY FULL');
+    await db.query(OUTBOX_DDL('realtime_outbox'));
+    await db.query(OUTBOX_DDL('app.outbox_polled').replace('CREATE TABLE', 'CREATE SCHEMA app; CREATE TABLE'));
+    await db.query(`INSERT INTO orders (status, amount) VALUES ('EXISTING', 1.50)`);
+    app = await buildApp({ config });
+    url = await app.start();
+    workers = await startWorkerRoles(app.platform, ['cdc', 'outbox']);
+    owner = await ownerWithApplication(url, 'CDC');
+    const note = await gql(url, `mutation($app: ID!) { registerTopic(input: { applicationId: $app, environment: DEV, name: "order.note", schema: { type: "object", properties: { text: { type: "string" } }, required: ["text"] } }) { id } }`, { app: owner.app }, { cookie: owner.cookie });
+    expect(note.errors).toBeUndefined();
+  });
+
+  afterAll(async () => {
+    await Promise.all(sockets.map((s) => s.dispose()));
+    await workers?.stop();
+    await app?.stop();
+    await db?.close();
+    await cleanupConfig(config);
+  });
+
+  it('should refuse a source whose table does not exist, leaving nothing behind', async () => {
+    const response = await gql(url, CREATE, {
+      input: { applicationId: owner.app, environment: 'DEV', name: 'broken', connectionString: db.url, tables: [{ table: 'public.nope', topic: 'nope.changed' }] },
+    }, { cookie: owner.cookie });
+    expect(response.errors?.[0]?.extensions?.code).toBe('SOURCE_NOT_READY');
+    expect(response.errors?.[0]?.message).toContain('public.nope does not exist');
+    const { rows } = await db.query('SELECT count(*)::int AS n FROM pg_replication_slots WHERE database = current_database()');
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('should deliver the snapshot, then INSERT, UPDATE and DELETE to a graphql-ws subscriber in the envelope', async () => {
+    const id = await createSource(url, owner.cookie, {
+      applicationId: owner.app,
+      environment: 'DEV',
+      name: 'shop',
+      connectionString: db.url,
+      tables: [{ table: 'orders', topic: 'order.changed' }],
+      outbox: { mode: 'STREAM' },
+    });
+    // The existing row arrives as a snapshot read.
+    const read = await eventually(async () => (await history(config, owner.app, 'order.changed')).find((e) => e.data.op === 'read'), 20_000, 'snapshot read');
+    expect(read.data).toMatchObject({ op: 'read', schema: 'public', table: 'orders', before: null, after: { id: 1, status: 'EXISTING', amount: '1.50' }, commitTime: null, txId: null });
+    await eventually(async () => (await sourceView(url, owner.cookie, id)).status === 'RUNNING', 20_000, 'RUNNING');
+
+    const socket = connectWs(url, { apiKey: owner.pk });
+    sockets.push(socket);
+    type Change = { orderChanged: { id: string; topic: string; source: string; data: { op: string; schema: string; table: string; lsn: string; txId: number; commitTime: string; before: { id: number; status: string } | null; after: { id: number; status: string; tags: string[] | null } | null } } };
+    const changes = subscribe<Change>(socket, `subscription { orderChanged { id topic source data { op schema table lsn txId commitTime before { id status } after { id status tags } } } }`);
+    await eventually(() => app.platform.subscriber.listenerCount() >= 1, 10_000, 'subscription');
+
+    await db.query(`INSERT INTO orders (status, amount, tags, meta) VALUES ('NEW', 9.99, ARRAY['a','b'], '{"x":1}')`);
+    await db.query(`UPDATE orders SET status = 'PAID' WHERE status = 'NEW'`);
+    await db.query(`DELETE FROM orders WHERE status = 'PAID'`);
+    await changes.waitFor(3, 20_000);
+    const events = changes.results.map((r) => {
+      expect(r.errors).toBeUndefined();
+      return r.data!.orderChanged;
+    });
+    expect(events.map((e) => e.data.op)).toEqual(['insert', 'update', 'delete']);
+    expect(events[0]).toMatchObject({ topic: 'order.changed', source: `/cdc/${id}`, data: { schema: 'public', table: 'orders', before: null, after: { id: 2, status: 'NEW', tags: ['a', 'b'] } } });
+    expect(events[1]?.data).toMatchObject({ before: { id: 2, status: 'NEW' }, after: { id: 2, status: 'PAID' } });
+    expect(events[2]?.data).toMatchObject({ before: { id: 2, status: 'PAID' }, after: null });
+    for (const event of events) {
+      expect(event.data.lsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+      expect(typeof event.data.txId).toBe('number');
+      expect(Number.isNaN(Date.parse(event.data.commitTime))).toBe(false);
+    }
+    expect(new Set(events.map((e) => e.id)).size).toBe(3);
+
+    const view = await sourceView(url, owner.cookie, id);
+    expect(view.lastError).toBeNull();
+    expect(view.lag.confirmedLsn).toMatch(/\//);
+    changes.stop();
+  });
+
+  it('should register a compatible new schema version when the table gains a column', async () => {
+    await db.query('ALTER TABLE orders ADD COLUMN note text');
+    await db.query(`INSERT INTO orders (status, note) VALUES ('NOTED', 'hello')`);
+    const event = await eventually(async () => (await history(config, owner.app, 'order.changed')).find((e) => (e.data.after as { status?: string } | null)?.status === 'NOTED'), 20_000, 'the change with the new column');
+    expect(event.data.after).toMatchObject({ note: 'hello' });
+    const topic = await gql<{ topic: { schemaVersion: number; schema: { properties: { after: { properties: Record<string, unknown> } } } } }>(
+      url,
+      `query($app: ID!) { topic(applicationId: $app, environment: DEV, name: "order.changed") { schemaVersion schema } }`,
+      { app: owner.app },
+      { cookie: owner.cookie },
+    );
+    expect(topic.data?.topic.schemaVersion).toBe(2);
+    expect(Object.keys(topic.data!.topic.schema.properties.after.properties)).toContain('note');
+  });
+
+  it('should publish an outbox row whose transaction commits, and never one whose transaction rolls back (stream)', async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`INSERT INTO realtime_outbox (topic, subject, data) VALUES ('order.note', 'o-1', '{"text":"rolled back"}')`);
+      await client.query('ROLLBACK');
+      await client.query('BEGIN');
+      await client.query(`INSERT INTO orders (status) VALUES ('WITH-NOTE')`);
+      await client.query(`INSERT INTO realtime_outbox (topic, subject, data) VALUES ('order.note', 'o-1', '{"text":"committed"}')`);
+      await client.query('COMMIT');
+    } finally {
+      await client.end();
+    }
+    const notes = await eventually(async () => {
+      const found = await history(config, owner.app, 'order.note');
+      return found.length > 0 && found;
+    }, 20_000, 'the committed outbox row');
+    await new Promise((r) => setTimeout(r, 300)); // nothing else may follow
+    const after = await history(config, owner.app, 'order.note');
+    expect(after.map((e) => e.data)).toEqual([{ text: 'committed' }]);
+    expect(after[0]?.subject).toBe('o-1');
+    expect(notes[0]?.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('should relay a polled outbox in order without ever publishing a rolled-back row', async () => {
+    const id = await createSource(url, owner.cookie, {
+      applicationId: owner.app,
+      environment: 'DEV',
+      name: 'polled',
+      connectionString: db.url,
+      outbox: { table: 'app.outbox_polled', mode: 'POLL' },
+    });
+    const slow = new pg.Client({ connectionString: db.url });
+    await slow.connect();
+    try {
+      // A transaction takes id 1 and commits after id 2 does: the relay must not skip it.
+      await slow.query('BEGIN');
+      await slow.query(`INSERT INTO app.outbox_polled (topic, subject, data) VALUES ('order.note', 'p', '{"text":"first, committed late"}')`);
+      await db.query(`INSERT INTO app.outbox_polled (topic, subject, data) VALUES ('order.note', 'q', '{"text":"second"}')`);
+      const rolledBack = new pg.Client({ connectionString: db.url });
+      await rolledBack.connect();
+      await rolledBack.query('BEGIN');
+      await rolledBack.query(`INSERT INTO app.outbox_polled (topic, subject, data) VALUES ('order.note', 'p', '{"text":"never"}')`);
+      await rolledBack.query('ROLLBACK');
+      await rolledBack.end();
+      await new Promise((r) => setTimeout(r, 500)); // several polls while the first is still open
+      await slow.query('COMMIT');
+    } finally {
+      await slow.end();
+    }
+    const texts = await eventually(async () => {
+      const found = (await history(config, owner.app, 'order.note')).map((e) => (e.data as { text: string }).text);
+      return found.length >= 3 && found;
+    }, 20_000, 'both polled rows');
+    expect(texts.slice(1).sort()).toEqual(['first, committed late', 'second']);
+    expect(texts).not.toContain('never');
+    const { rows } = await db.query('SELECT count(*)::int AS n FROM app.outbox_polled');
+    expect(rows[0].n).toBe(0);
+    expect((await sourceView(url, owner.cookie, id)).status).toBe('RUNNING');
+  });
+
+  it('should pause, resume without losing changes, and delete the slot and publication', async () => {
+    const sources = await gql<{ cdcSources: { id: string; name: string }[] }>(url, `query($app: ID!) { cdcSources(applicationId: $app, environment: DEV) { id name } }`, { app: owner.app }, { cookie: owner.cookie });
+    const shop = sources.data!.cdcSources.find((s) => s.name === 'shop')!;
+    await gql(url, `mutation($id: ID!) { pauseCdcSource(id: $id) { id } }`, { id: shop.id }, { cookie: owner.cookie });
+    await eventually(async () => {
+      const { rows } = await db.query(`SELECT active FROM pg_replication_slots WHERE slot_name LIKE 'rt_cdc_%' AND database = current_database()`);
+      return rows.length === 1 && rows[0].active === false;
+    }, 20_000, 'the consumer to stop');
+    await db.query(`INSERT INTO orders (status) VALUES ('WHILE-PAUSED')`);
+    const paused = await sourceView(url, owner.cookie, shop.id);
+    expect(paused.status).toBe('PAUSED');
+    expect(paused.lag.bytes).toBeGreaterThan(0);
+    await gql(url, `mutation($id: ID!) { resumeCdcSource(id: $id) { id } }`, { id: shop.id }, { cookie: owner.cookie });
+    await eventually(async () => (await history(config, owner.app, 'order.changed')).some((e) => (e.data.after as { status?: string } | null)?.status === 'WHILE-PAUSED'), 20_000, 'the change made while paused');
+
+    // Another application's secret key cannot see or delete it.
+    const other = await ownerWithApplication(url, 'Other');
+    const foreign = await gql(url, `mutation($id: ID!) { deleteCdcSource(id: $id) }`, { id: shop.id }, { key: other.sk });
+    expect(foreign.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+
+    const deleted = await gql(url, `mutation($id: ID!) { deleteCdcSource(id: $id) }`, { id: shop.id }, { key: owner.sk });
+    expect(deleted.errors).toBeUndefined();
+    const left = await db.query(`SELECT (SELECT count(*) FROM pg_replication_slots WHERE database = current_database())::int AS slots, (SELECT count(*) FROM pg_publication)::int AS publications`);
+    expect(left.rows[0]).toEqual({ slots: 0, publications: 0 });
+  });
+});
