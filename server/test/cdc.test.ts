@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { loadConfig, type Config } from '@realtime/core';
+import { loadConfig, parseLsn, type Config } from '@realtime/core';
 import { buildApp, type App } from '@realtime/server';
 import { startWorkerRoles } from '@realtime/workers';
 import { connectWs, gql, subscribe, type WsConnection } from '../../test/support/clients.js';
@@ -272,6 +272,43 @@ describe('capture and outbox', () => {
     const { rows } = await db.query('SELECT count(*)::int AS n FROM app.outbox_polled');
     expect(rows[0].n).toBe(0);
     expect((await sourceView(url, owner.cookie, id)).status).toBe('RUNNING');
+  });
+
+  it('should take an on-demand snapshot ordered after the changes committed before it and before those committed after it', async () => {
+    const sources = await gql<{ cdcSources: { id: string; name: string; lastSnapshotAt: string | null }[] }>(url, `query($app: ID!) { cdcSources(applicationId: $app, environment: DEV) { id name lastSnapshotAt } }`, { app: owner.app }, { cookie: owner.cookie });
+    const shop = sources.data!.cdcSources.find((s) => s.name === 'shop')!;
+    const start = (await history(config, owner.app, 'order.changed')).length;
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; writing || i < 10; i += 1) {
+        await db.query(`INSERT INTO orders (status) VALUES ($1)`, [`DURING-${i}`]);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const requested = await gql(url, `mutation($id: ID!) { snapshotCdcSource(id: $id) { snapshotRequested } }`, { id: shop.id }, { key: owner.sk });
+    expect(requested.errors).toBeUndefined();
+    await eventually(async () => {
+      const view = await sourceView(url, owner.cookie, shop.id);
+      return !view.snapshotRequested && view.lastSnapshotAt !== shop.lastSnapshotAt;
+    }, 30_000, 'the snapshot');
+    writing = false;
+    await writer;
+    const events = await eventually(async () => {
+      const found = (await history(config, owner.app, 'order.changed')).slice(start);
+      return found.filter((e) => e.data.op === 'insert').length >= 10 && found;
+    }, 20_000, 'the inserts');
+    const readAt = events.map((e, i) => (e.data.op === 'read' ? i : -1)).filter((i) => i >= 0);
+    expect(readAt.length).toBeGreaterThan(0);
+    expect(readAt[readAt.length - 1]! - readAt[0]! + 1).toBe(readAt.length); // one contiguous block
+    const point = parseLsn(events[readAt[0]!]!.data.lsn as string);
+    const before = events.slice(0, readAt[0]);
+    const after = events.slice(readAt[readAt.length - 1]! + 1);
+    expect(before.every((e) => parseLsn(e.data.lsn as string) < point)).toBe(true);
+    expect(after.every((e) => parseLsn(e.data.lsn as string) >= point)).toBe(true);
+    // The snapshot holds exactly the rows inserted before it.
+    const readIds = new Set(readAt.map((i) => (events[i]!.data.after as { id: number }).id));
+    for (const e of before) expect(readIds.has((e.data.after as { id: number }).id)).toBe(true);
+    for (const e of after) expect(readIds.has((e.data.after as { id: number }).id)).toBe(false);
   });
 
   it('should pause, resume without losing changes, and delete the slot and publication', async () => {

@@ -143,7 +143,7 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
     let failed = false;
     let transaction: { xid: number; commitLsn: string; commitTime: string; commitMs: number; position: number } | undefined;
     // Snapshot ordering: commits at or after `barrier` wait until the snapshot is published.
-    let barrier: { lsn: bigint; reached: () => void; released: Promise<void> } | undefined;
+    let barrier: { lsn: bigint | undefined; known: Promise<void>; reached: () => void; released: Promise<void> } | undefined;
     let snapshotting = false;
 
     /**
@@ -213,9 +213,12 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
       switch (message.tag) {
         case 'begin': {
           const commitLsn = formatLsn(parseLsn(message.commitLsn ?? '0/0'));
-          if (barrier && parseLsn(commitLsn) >= barrier.lsn) {
-            barrier.reached();
-            await barrier.released;
+          if (barrier) {
+            await barrier.known;
+            if (barrier?.lsn !== undefined && parseLsn(commitLsn) >= barrier.lsn) {
+              barrier.reached();
+              await barrier.released;
+            }
           }
           const micros = message.commitTime as bigint;
           const commitMs = Number(micros / 1000n);
@@ -288,7 +291,7 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
         // Nothing outstanding: everything up to the server's position is handled.
         confirm(parseLsn(lsn));
         caughtUpAt = new Date();
-        if (barrier && parseLsn(lsn) >= barrier.lsn) barrier.reached();
+        if (barrier?.lsn !== undefined && parseLsn(lsn) >= barrier.lsn) barrier.reached();
       } else if (shouldRespond) {
         confirm(confirmed);
       }
@@ -343,6 +346,12 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
         const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
         let release: () => void = () => undefined;
         const released = new Promise<void>((resolve) => (release = resolve));
+        let know: () => void = () => undefined;
+        const known = new Promise<void>((resolve) => (know = resolve));
+        // From now until the snapshot's position is known, commits wait: any commit not yet begun may come
+        // after that position, and must then follow the snapshot's rows.
+        const gate: NonNullable<typeof barrier> = { lsn: undefined, known, reached, released };
+        barrier = gate;
         try {
           await reportCdcSource(platform.pool, source.id, { status: 'SNAPSHOTTING' });
           await takeSnapshot({
@@ -353,7 +362,8 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
             // Publish the rows only once every change committed before the snapshot is published, and hold
             // later commits until the rows are out: history then reads changes, snapshot, changes.
             waitForPosition: async (lsn) => {
-              barrier = { lsn, reached, released };
+              gate.lsn = lsn;
+              know();
               if (confirmed >= lsn) reached();
               confirm(confirmed, true); // ask for a keepalive, which reaches the barrier when idle
               await Promise.race([reachedPromise, ended]);
@@ -366,6 +376,7 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
         } finally {
           barrier = undefined;
           snapshotting = false;
+          know();
           release();
         }
       },
