@@ -326,6 +326,9 @@ describe('capture and outbox', () => {
       return (view.lag.bytes ?? 0) > 0 && view;
     }, 10_000, 'lag while paused');
     expect(paused.status).toBe('PAUSED');
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`realtime_cdc_slot_lag_bytes\\{source="${shop.id}",name="shop",application="${owner.app}",environment="DEV"\\} \\d+`));
+    expect(metrics).toContain(`realtime_cdc_slot_lag_seconds{source="${shop.id}"`);
     await gql(url, `mutation($id: ID!) { resumeCdcSource(id: $id) { id } }`, { id: shop.id }, { cookie: owner.cookie });
     await eventually(async () => (await history(config, owner.app, 'order.changed')).some((e) => (e.data.after as { status?: string } | null)?.status === 'WHILE-PAUSED'), 20_000, 'the change made while paused');
 

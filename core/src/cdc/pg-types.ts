@@ -34,7 +34,6 @@ const INT4 = 23;
 const OID = 26;
 const FLOAT4 = 700;
 const FLOAT8 = 701;
-const NUMERIC = 1700;
 const JSON_OID = 114;
 const JSONB = 3802;
 const TIMESTAMPTZ = 1184;
@@ -101,7 +100,8 @@ export function columnSchema(column: ColumnInfo): Record<string, unknown> {
       case OID:
         return { type: 'integer', minimum: 0, maximum: 4294967295 };
       case INT8:
-        return { type: 'integer', minimum: -9223372036854775808, maximum: 9223372036854775807 };
+        // ±2^63, as close as a JSON number gets to bigint's range (values beyond 2^53 lose precision).
+        return { type: 'integer', minimum: -(2 ** 63), maximum: 2 ** 63 };
       case FLOAT4:
       case FLOAT8:
         return { type: ['number', 'string'] };

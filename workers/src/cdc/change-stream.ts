@@ -6,6 +6,7 @@ import {
   createSlot,
   deterministicEventId,
   ensureCdcTopic,
+  findCdcSource,
   ensurePublication,
   formatLsn,
   parseLsn,
@@ -33,8 +34,12 @@ const { LogicalReplicationService, PgoutputPlugin } = replication;
 export interface ChangeStream {
   /** Resolves when the stream ended: stopped, or failed (with the error). */
   readonly ended: Promise<Error | undefined>;
-  /** Loads every captured row as op `read`, ordered between the changes committed before and after it. */
-  snapshot(): Promise<void>;
+  /**
+   * Loads every captured row as op `read`, ordered between the changes committed before and after it.
+   * `requestedAt`: when the request was read; a request read before the last snapshot finished is
+   * already satisfied by it and ignored.
+   */
+  snapshot(requestedAt?: number): Promise<void>;
   /** Stops streaming; nothing unconfirmed is acknowledged. */
   stop(): Promise<void>;
 }
@@ -129,6 +134,9 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
         });
         if (state !== undefined) await admin.query('SELECT pg_drop_replication_slot($1)', [slot]);
       }
+      // A source paused or deleted meanwhile (deleteCdcSource drops the slot) must not get a new one.
+      const current = await findCdcSource(platform.pool, source.id);
+      if (!current || current.paused) throw new Error('the source was paused or deleted while starting');
       await reportCdcSource(platform.pool, source.id, { confirmedLsn: await createSlot(connectionString, source.id) });
       snapshotNeeded = snapshotNeeded || state !== undefined || source.confirmedLsn !== null;
       if (snapshotNeeded) await reportCdcSource(platform.pool, source.id, { snapshotRequested: true });
@@ -145,6 +153,7 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
     // Snapshot ordering: commits at or after `barrier` wait until the snapshot is published.
     let barrier: { lsn: bigint | undefined; known: Promise<void>; reached: () => void; released: Promise<void> } | undefined;
     let snapshotting = false;
+    let lastSnapshotDone = 0;
 
     /**
      * Values arrive as text; they are converted like snapshot values (pg-types.ts), not with pg's global
@@ -339,8 +348,8 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
 
     const stream: ChangeStream = {
       ended,
-      async snapshot() {
-        if (failed || snapshotting) return;
+      async snapshot(requestedAt = Date.now()) {
+        if (failed || snapshotting || requestedAt < lastSnapshotDone) return;
         snapshotting = true;
         let reached: () => void = () => undefined;
         const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
@@ -371,6 +380,7 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
             },
           });
           await reportCdcSource(platform.pool, source.id, { status: 'RUNNING', snapshotRequested: false, lastSnapshotAt: new Date(), lastError: null });
+          lastSnapshotDone = Date.now();
         } catch (error) {
           fail(error as Error);
         } finally {
