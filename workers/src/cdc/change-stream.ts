@@ -120,6 +120,9 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
     const state = await readSlot(admin, slot);
     let snapshotNeeded = source.snapshotRequested;
     if (state === undefined || slotLost(state)) {
+      // A source paused or deleted meanwhile (deleteCdcSource drops the slot) gets no gap and no new slot.
+      const current = await findCdcSource(platform.pool, source.id);
+      if (!current || current.paused) throw new Error('the source was paused or deleted while starting');
       if (state !== undefined || source.confirmedLsn !== null) {
         const reason =
           state === undefined
@@ -134,9 +137,6 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
         });
         if (state !== undefined) await admin.query('SELECT pg_drop_replication_slot($1)', [slot]);
       }
-      // A source paused or deleted meanwhile (deleteCdcSource drops the slot) must not get a new one.
-      const current = await findCdcSource(platform.pool, source.id);
-      if (!current || current.paused) throw new Error('the source was paused or deleted while starting');
       await reportCdcSource(platform.pool, source.id, { confirmedLsn: await createSlot(connectionString, source.id) });
       snapshotNeeded = snapshotNeeded || state !== undefined || source.confirmedLsn !== null;
       if (snapshotNeeded) await reportCdcSource(platform.pool, source.id, { snapshotRequested: true });
@@ -147,7 +147,7 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
     let received = 0;
     let processed = 0;
     let inTransaction = false;
-    let caughtUpAt = new Date();
+    let caughtUpAt = source.caughtUpAt ?? new Date();
     let failed = false;
     let transaction: { xid: number; commitLsn: string; commitTime: string; commitMs: number; position: number } | undefined;
     // Snapshot ordering: commits at or after `barrier` wait until the snapshot is published.
