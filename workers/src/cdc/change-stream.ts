@@ -19,13 +19,14 @@ import {
   slotLost,
   slotName,
   type CdcSource,
+  type CdcOperationName,
   type CdcTable,
   type ChangeEventData,
   type ColumnInfo,
   type Platform,
 } from '@realtime/core';
 import type { WorkerLog } from '../log.js';
-import { publishOutboxRow } from '../outbox/outbox-row.js';
+import { publishOutboxRow, type OutboxRow } from '../outbox/outbox-row.js';
 import { takeSnapshot } from './snapshot.js';
 
 const { LogicalReplicationService, PgoutputPlugin } = replication;
@@ -262,11 +263,11 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
           transaction.position += 1;
           const key = `${message.relation.schema}.${message.relation.name}`;
           if (key === outboxKey) {
-            if (message.tag === 'insert') await publishOutboxRow(platform, source, message.new as never);
+            if (message.tag === 'insert') await publishOutboxRow(platform, source, message.new as OutboxRow);
             return;
           }
           const state = tables.get(key);
-          if (!state || !state.config.operations.includes(message.tag.toUpperCase() as never)) return;
+          if (!state || !state.config.operations.includes(message.tag.toUpperCase() as CdcOperationName)) return;
           if (message.tag === 'insert') await publishChange(state, 'insert', null, message.new);
           else if (message.tag === 'update') await publishChange(state, 'update', message.old ?? message.key, message.new);
           else await publishChange(state, 'delete', message.old ?? message.key, null);
