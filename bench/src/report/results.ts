@@ -160,7 +160,12 @@ export interface CdcResult {
     delivered: number;
     failures: number;
     slotLagBytesAtEnd: number;
+    /** From the writer seeing its COMMIT reply (events that arrive earlier count 0). */
     latency: LatencySummary;
+    /** Share of events that reached the subscriber before the writer processed its COMMIT reply. */
+    arrivedBeforeCommitReplyShare: number;
+    /** From sending the single-statement transaction (includes its execution and commit). */
+    fromSend: LatencySummary;
   };
   /** A burst written as fast as possible: how fast the pipeline drains it. */
   capacity: { rows: number; writeRowsPerSec: number; delivered: number; drainChangesPerSec: number; maxSlotLagBytes: number };
