@@ -197,6 +197,17 @@ describe('capture and outbox', () => {
     changes.stop();
   });
 
+  it('should keep confirming the server position while its tables are idle, so the slot pins no WAL', async () => {
+    await db.query('CREATE TABLE IF NOT EXISTS unrelated (x text)');
+    await db.query(`INSERT INTO unrelated SELECT md5(random()::text) FROM generate_series(1, 5000)`);
+    const { rows } = await db.query('SELECT pg_current_wal_lsn()::text AS lsn');
+    const target = parseLsn((rows[0] as { lsn: string }).lsn);
+    await eventually(async () => {
+      const slot = await db.query(`SELECT confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name LIKE 'rt_cdc_%' AND database = current_database()`);
+      return parseLsn((slot.rows[0] as { confirmed: string }).confirmed) >= target;
+    }, 20_000, 'the idle slot to confirm past the unrelated writes');
+  });
+
   it('should register a compatible new schema version when the table gains a column', async () => {
     await db.query('ALTER TABLE orders ADD COLUMN note text');
     await db.query(`INSERT INTO orders (status, note) VALUES ('NOTED', 'hello')`);
