@@ -39,7 +39,10 @@ export interface CdcSource {
   outboxMode: OutboxMode | null;
   status: CdcSourceStatus;
   paused: boolean;
+  /** A snapshot is due: more were asked for than taken. */
   snapshotRequested: boolean;
+  /** Snapshots asked for so far; a worker passes it to the stream, which records it as done when taken. */
+  snapshotRequests: number;
   lastError: string | null;
   lastErrorAt: Date | null;
   confirmedLsn: string | null;
@@ -62,7 +65,8 @@ interface Row {
   outbox_mode: OutboxMode | null;
   status: CdcSourceStatus;
   paused: boolean;
-  snapshot_requested: boolean;
+  snapshot_requests: number;
+  snapshots_done: number;
   last_error: string | null;
   last_error_at: Date | null;
   confirmed_lsn: string | null;
@@ -84,7 +88,8 @@ const toSource = (r: Row): CdcSource => ({
   outboxMode: r.outbox_mode,
   status: r.status,
   paused: r.paused,
-  snapshotRequested: r.snapshot_requested,
+  snapshotRequested: r.snapshot_requests > r.snapshots_done,
+  snapshotRequests: r.snapshot_requests,
   lastError: r.last_error,
   lastErrorAt: r.last_error_at,
   confirmedLsn: r.confirmed_lsn,
@@ -122,9 +127,9 @@ export async function insertCdcSource(
   if (!/^[\w .:-]{1,64}$/.test(name)) throw badInput('name must be 1–64 letters, digits, spaces or "_.:-"', { field: 'name' });
   try {
     const { rows } = await db.query<Row>(
-      `INSERT INTO cdc_sources (id, application_id, environment, name, connection_string_encrypted, tables, outbox_table, outbox_mode, snapshot_requested)
+      `INSERT INTO cdc_sources (id, application_id, environment, name, connection_string_encrypted, tables, outbox_table, outbox_mode, snapshot_requests)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-      [uuidv7(), input.applicationId, input.environment, name, input.connectionStringEncrypted, JSON.stringify(input.tables), input.outboxTable, input.outboxMode, input.snapshot],
+      [uuidv7(), input.applicationId, input.environment, name, input.connectionStringEncrypted, JSON.stringify(input.tables), input.outboxTable, input.outboxMode, input.snapshot ? 1 : 0],
     );
     return toSource(rows[0] as Row);
   } catch (error) {
@@ -157,7 +162,8 @@ export interface CdcSourceReport {
   lagBytes?: number | null;
   caughtUpAt?: Date;
   lastSnapshotAt?: Date;
-  snapshotRequested?: boolean;
+  /** The request number a completed snapshot satisfied (see {@link CdcSource.snapshotRequests}). */
+  snapshotDone?: number;
 }
 
 export async function reportCdcSource(db: Queryable, id: string, report: CdcSourceReport): Promise<void> {
@@ -183,7 +189,10 @@ export async function reportCdcSource(db: Queryable, id: string, report: CdcSour
   }
   if (report.caughtUpAt !== undefined) set('caught_up_at', report.caughtUpAt);
   if (report.lastSnapshotAt !== undefined) set('last_snapshot_at', report.lastSnapshotAt);
-  if (report.snapshotRequested !== undefined) set('snapshot_requested', report.snapshotRequested);
+  if (report.snapshotDone !== undefined) {
+    values.push(report.snapshotDone);
+    sets.push(`snapshots_done = GREATEST(snapshots_done, $${values.length})`);
+  }
   if (sets.length === 0) return;
   await db.query(`UPDATE cdc_sources SET ${sets.join(', ')} WHERE id = $1`, values);
 }
@@ -193,9 +202,13 @@ export async function setCdcSourcePaused(db: Queryable, id: string, paused: bool
   await db.query(`UPDATE cdc_sources SET paused = $2, status = CASE WHEN $2 THEN 'PAUSED' ELSE 'STARTING' END WHERE id = $1`, [id, paused]);
 }
 
-/** Asks the source's worker for a snapshot (op `read` for every row), consistent with the stream. */
-export async function requestCdcSnapshot(db: Queryable, id: string): Promise<void> {
-  await db.query('UPDATE cdc_sources SET snapshot_requested = true WHERE id = $1', [id]);
+/**
+ * Asks the source's worker for a snapshot (op `read` for every row), consistent with the stream. Returns
+ * the request's number.
+ */
+export async function requestCdcSnapshot(db: Queryable, id: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>('UPDATE cdc_sources SET snapshot_requests = snapshot_requests + 1 WHERE id = $1 RETURNING snapshot_requests AS n', [id]);
+  return rows[0]?.n ?? 0;
 }
 
 export async function deleteCdcSourceRow(db: Queryable, id: string): Promise<void> {

@@ -131,7 +131,10 @@ export const MIGRATIONS: readonly Migration[] = [
         outbox_mode text CHECK (outbox_mode IN ('STREAM', 'POLL')),
         status text NOT NULL DEFAULT 'STARTING' CHECK (status IN ('STARTING', 'SNAPSHOTTING', 'RUNNING', 'PAUSED', 'ERROR')),
         paused boolean NOT NULL DEFAULT false,
-        snapshot_requested boolean NOT NULL DEFAULT false,
+        -- Snapshots asked for (createCdcSource, snapshotCdcSource, a lost slot) and taken: one is due while
+        -- requests > done; a request made during a running snapshot is not swallowed by its completion.
+        snapshot_requests integer NOT NULL DEFAULT 0,
+        snapshots_done integer NOT NULL DEFAULT 0,
         last_error text,
         last_error_at timestamptz,
         confirmed_lsn text,

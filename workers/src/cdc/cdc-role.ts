@@ -88,7 +88,6 @@ export const cdcRole: WorkerRole = {
     }
 
     async function poll(): Promise<void> {
-      const readAt = Date.now();
       const sources = await listCdcSources(platform.pool);
       const wanted = new Map(sources.filter((s) => usesReplication(s) && !s.paused).map((s) => [s.id, s]));
       for (const [id, entry] of running) {
@@ -98,7 +97,7 @@ export const cdcRole: WorkerRole = {
       for (const source of wanted.values()) {
         const entry = running.get(source.id);
         if (!entry) await startSource(source);
-        else if (source.snapshotRequested && entry.stream) void entry.stream.snapshot(readAt);
+        else if (source.snapshotRequested && entry.stream) void entry.stream.snapshot(source.snapshotRequests);
       }
     }
 

@@ -16,6 +16,7 @@ import {
   readColumns,
   readSlot,
   reportCdcSource,
+  requestCdcSnapshot,
   slotLost,
   slotName,
   type CdcSource,
@@ -36,11 +37,11 @@ export interface ChangeStream {
   /** Resolves when the stream ended: stopped, or failed (with the error). */
   readonly ended: Promise<Error | undefined>;
   /**
-   * Loads every captured row as op `read`, ordered between the changes committed before and after it.
-   * `requestedAt`: when the request was read; a request read before the last snapshot finished is
-   * already satisfied by it and ignored.
+   * Loads every captured row as op `read`, ordered between the changes committed before and after it, and
+   * records `request` (CdcSource.snapshotRequests as read) as done. A request already done (read before the
+   * last snapshot finished) is ignored.
    */
-  snapshot(requestedAt?: number): Promise<void>;
+  snapshot(request: number): Promise<void>;
   /** Stops streaming; nothing unconfirmed is acknowledged. */
   stop(): Promise<void>;
 }
@@ -119,7 +120,7 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
 
     // The slot: reuse it, create it, or, when it was lost, say so and start afresh.
     const state = await readSlot(admin, slot);
-    let snapshotNeeded = source.snapshotRequested;
+    let snapshotRequest = source.snapshotRequested ? source.snapshotRequests : 0;
     if (state === undefined || slotLost(state)) {
       // A source paused or deleted meanwhile (deleteCdcSource drops the slot) gets no gap and no new slot.
       const current = await findCdcSource(platform.pool, source.id);
@@ -139,8 +140,8 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
         if (state !== undefined) await admin.query('SELECT pg_drop_replication_slot($1)', [slot]);
       }
       await reportCdcSource(platform.pool, source.id, { confirmedLsn: await createSlot(connectionString, source.id) });
-      snapshotNeeded = snapshotNeeded || state !== undefined || source.confirmedLsn !== null;
-      if (snapshotNeeded) await reportCdcSource(platform.pool, source.id, { snapshotRequested: true });
+      // After a gap, the rows' state comes back through a fresh snapshot.
+      if (state !== undefined || source.confirmedLsn !== null) snapshotRequest = await requestCdcSnapshot(platform.pool, source.id);
     }
 
     // Streaming state.
@@ -349,8 +350,8 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
 
     const stream: ChangeStream = {
       ended,
-      async snapshot(requestedAt = Date.now()) {
-        if (failed || snapshotting || requestedAt < lastSnapshotDone) return;
+      async snapshot(request) {
+        if (failed || snapshotting || request <= lastSnapshotDone) return;
         snapshotting = true;
         let reached: () => void = () => undefined;
         const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
@@ -380,8 +381,8 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
               if (failed) throw new Error('the replication stream failed during the snapshot');
             },
           });
-          await reportCdcSource(platform.pool, source.id, { status: 'RUNNING', snapshotRequested: false, lastSnapshotAt: new Date(), lastError: null });
-          lastSnapshotDone = Date.now();
+          await reportCdcSource(platform.pool, source.id, { status: 'RUNNING', snapshotDone: request, lastSnapshotAt: new Date(), lastError: null });
+          lastSnapshotDone = request;
         } catch (error) {
           fail(error as Error);
         } finally {
@@ -395,7 +396,7 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
         await finish(undefined);
       },
     };
-    if (snapshotNeeded) void stream.snapshot();
+    if (snapshotRequest > 0) void stream.snapshot(snapshotRequest);
     return stream;
   } catch (error) {
     await finish(error as Error);
