@@ -150,6 +150,11 @@ describe('capture and outbox', () => {
     expect(response.errors?.[0]?.message).toContain('public.nope does not exist');
     const { rows } = await db.query('SELECT count(*)::int AS n FROM pg_replication_slots WHERE database = current_database()');
     expect(rows[0].n).toBe(0);
+    // A publishable key administers nothing.
+    const byPk = await gql(url, CREATE, {
+      input: { applicationId: owner.app, environment: 'DEV', name: 'pk', connectionString: db.url, tables: [{ table: 'orders', topic: 'order.changed' }] },
+    }, { key: owner.pk });
+    expect(byPk.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
   it('should deliver the snapshot, then INSERT, UPDATE and DELETE to a graphql-ws subscriber in the envelope', async () => {
@@ -193,6 +198,10 @@ describe('capture and outbox', () => {
 
     const view = await sourceView(url, owner.cookie, id);
     expect(view.lastError).toBeNull();
+    // The connection string is sealed at rest.
+    const stored = await app.platform.pool.query<{ sealed: string }>('SELECT connection_string_encrypted AS sealed FROM cdc_sources WHERE id = $1', [id]);
+    expect(stored.rows[0]?.sealed).toMatch(/^v1\./);
+    expect(stored.rows[0]?.sealed).not.toContain(db.name);
     expect(view.lag.confirmedLsn).toMatch(/\//);
     changes.stop();
   });
