@@ -317,9 +317,12 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
       (error: unknown) => fail(error as Error),
     );
 
+    // A status update every heartbeat, busy or not: while the stream is paused (flow control, a snapshot
+    // holding commits) keepalives are not read, and without replies the server would end the connection
+    // after wal_sender_timeout. When idle it also asks for a keepalive, which confirms the server position.
     timers.push(
       setInterval(() => {
-        if (!failed && processed === received && !inTransaction) confirm(confirmed, true);
+        if (!failed) confirm(confirmed, processed === received && !inTransaction);
       }, heartbeatMs),
     );
     let reporting = false;
