@@ -175,7 +175,8 @@ describe('capture and outbox', () => {
     sockets.push(socket);
     type Change = { orderChanged: { id: string; topic: string; source: string; data: { op: string; schema: string; table: string; lsn: string; txId: number; commitTime: string; before: { id: number; status: string } | null; after: { id: number; status: string; tags: string[] | null } | null } } };
     const changes = subscribe<Change>(socket, `subscription { orderChanged { id topic source data { op schema table lsn txId commitTime before { id status } after { id status tags } } } }`);
-    await eventually(() => app.platform.subscriber.listenerCount() >= 1, 10_000, 'subscription');
+    const updates = subscribe<{ orderChanged: { data: { op: string; after: { status: string } } } }>(socket, `subscription { orderChanged(where: { op: { eq: update } }) { data { op after { status } } } }`);
+    await eventually(() => app.platform.subscriber.listenerCount() >= 2, 10_000, 'subscriptions');
 
     await db.query(`INSERT INTO orders (status, amount, tags, meta) VALUES ('NEW', 9.99, ARRAY['a','b'], '{"x":1}')`);
     await db.query(`UPDATE orders SET status = 'PAID' WHERE status = 'NEW'`);
@@ -195,6 +196,9 @@ describe('capture and outbox', () => {
       expect(Number.isNaN(Date.parse(event.data.commitTime))).toBe(false);
     }
     expect(new Set(events.map((e) => e.id)).size).toBe(3);
+    await updates.waitFor(1);
+    expect(updates.results.map((r) => r.data?.orderChanged.data)).toEqual([{ op: 'update', after: { status: 'PAID' } }]);
+    updates.stop();
 
     const view = await sourceView(url, owner.cookie, id);
     expect(view.lastError).toBeNull();
