@@ -150,6 +150,11 @@ describe('capture and outbox', () => {
     expect(response.errors?.[0]?.message).toContain('public.nope does not exist');
     const { rows } = await db.query('SELECT count(*)::int AS n FROM pg_replication_slots WHERE database = current_database()');
     expect(rows[0].n).toBe(0);
+    const unreachable = await gql(url, CREATE, {
+      input: { applicationId: owner.app, environment: 'DEV', name: 'down', connectionString: 'postgres://postgres:secret@127.0.0.1:1/shop', tables: [{ table: 'orders', topic: 'order.changed' }] },
+    }, { cookie: owner.cookie });
+    expect(unreachable.errors?.[0]?.extensions?.code).toBe('SOURCE_NOT_READY');
+    expect(unreachable.errors?.[0]?.message).toContain('cannot connect to the source database postgres://postgres:***@127.0.0.1:1/shop');
     // A publishable key administers nothing.
     const byPk = await gql(url, CREATE, {
       input: { applicationId: owner.app, environment: 'DEV', name: 'pk', connectionString: db.url, tables: [{ table: 'orders', topic: 'order.changed' }] },
