@@ -102,8 +102,9 @@ export const cdcRole: WorkerRole = {
     }
 
     let timer: NodeJS.Timeout | undefined;
+    let polling: Promise<void> = Promise.resolve();
     const loop = (): void => {
-      poll()
+      polling = poll()
         .catch((error: unknown) => log('error', 'cdc poll failed', { error: (error as Error).message }))
         .finally(() => {
           if (!stopped) timer = setTimeout(loop, cdcPollMs);
@@ -115,6 +116,7 @@ export const cdcRole: WorkerRole = {
       async stop() {
         stopped = true;
         clearTimeout(timer);
+        await polling; // a poll in flight may still start something: let it finish, then stop everything
         await Promise.all([...running.keys()].map(stopSource));
       },
     };

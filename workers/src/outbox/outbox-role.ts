@@ -94,8 +94,9 @@ export const outboxRole: WorkerRole = {
     }
 
     let timer: NodeJS.Timeout | undefined;
+    let polling: Promise<void> = Promise.resolve();
     const loop = (): void => {
-      poll()
+      polling = poll()
         .catch((error: unknown) => log('error', 'outbox poll failed', { error: (error as Error).message }))
         .finally(() => {
           if (!stopped) timer = setTimeout(loop, cdcPollMs);
@@ -106,6 +107,7 @@ export const outboxRole: WorkerRole = {
       async stop() {
         stopped = true;
         clearTimeout(timer);
+        await polling; // a poll in flight may still start something: let it finish, then stop everything
         await Promise.all([...relays.values()].map((r) => r.stop()));
       },
     };
