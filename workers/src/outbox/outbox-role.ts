@@ -38,13 +38,14 @@ export const outboxRole: WorkerRole = {
         );
       }, Math.max(100, Math.floor(cdcLeaseMs / 3)));
       const run = async (): Promise<void> => {
-        let failing = false;
+        // Status is written when it changes (first round, recovery), not every round.
+        let failing = true;
         while (active) {
           let relayed = 0;
           try {
             client ??= await connectSource(platform.secrets.open(source.connectionStringEncrypted));
             relayed = await relayOutboxRound(platform, source, client);
-            if (failing || ownsStatus) {
+            if (failing) {
               await reportCdcSource(platform.pool, source.id, { ...(ownsStatus ? { status: 'RUNNING' as const } : {}), lastError: null });
               failing = false;
             }
