@@ -445,15 +445,18 @@ describe('a CDC worker killed mid-stream', () => {
       for (let tx = 0; tx < 200; tx += 1) {
         await db.query(`INSERT INTO load (n, payload) SELECT n, repeat('x', 20) FROM generate_series($1::int, $1::int + 49) AS n`, [tx * 50]);
         committed += 50;
+        await new Promise((r) => setTimeout(r, 15)); // spread the load over a few seconds
       }
     })();
     const seenAtKill = await eventually(async () => {
       const count = (await history(config, owner.app, 'load.changed')).length;
       return count >= 1_500 && count;
     }, 60_000, 'the first worker to stream');
+    const committedAtKill = committed;
     first.child.kill('SIGKILL');
     await first.exited;
     expect(seenAtKill).toBeLessThan(10_000);
+    expect(committedAtKill).toBeLessThan(10_000); // killed while the load was still being written
     await load;
     expect(committed).toBe(10_000);
 
