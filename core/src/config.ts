@@ -54,6 +54,24 @@ export interface Config {
    * and kept in the database, which suits development only: production sets it.
    */
   secretKey: Buffer | undefined;
+  /**
+   * Milliseconds a CDC or outbox worker holds a source's lease in Redis without renewing it (renewed every
+   * third of it). When the holder dies, another instance takes the source over within this time. @default 10000
+   */
+  cdcLeaseMs: number;
+  /** How often workers look for sources to run and report status and slot lag, in milliseconds. @default 1000 */
+  cdcPollMs: number;
+  /**
+   * How often an idle CDC consumer asks the database for a keepalive and confirms its position, so an idle
+   * source never pins WAL, in milliseconds. @default 10000
+   */
+  cdcHeartbeatMs: number;
+  /** Slot lag in bytes above which a source is flagged `lagWarning`. @default 104857600 (100 MiB) */
+  cdcLagWarningBytes: number;
+  /** Slot lag in seconds above which a source is flagged `lagWarning`. @default 60 */
+  cdcLagWarningSeconds: number;
+  /** How often the polling outbox relay reads new rows, in milliseconds. @default 500 */
+  outboxPollMs: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -111,6 +129,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: integer(env, 'REALTIME_SHUTDOWN_GRACE_MS', 10_000, 0),
     logLevel,
     secretKey: secretKey(env.REALTIME_SECRET_KEY),
+    cdcLeaseMs: integer(env, 'REALTIME_CDC_LEASE_MS', 10_000, 300),
+    cdcPollMs: integer(env, 'REALTIME_CDC_POLL_MS', 1_000, 50),
+    cdcHeartbeatMs: integer(env, 'REALTIME_CDC_HEARTBEAT_MS', 10_000, 100),
+    cdcLagWarningBytes: integer(env, 'REALTIME_CDC_LAG_WARNING_BYTES', 100 * 1024 * 1024, 1),
+    cdcLagWarningSeconds: integer(env, 'REALTIME_CDC_LAG_WARNING_SECONDS', 60, 1),
+    outboxPollMs: integer(env, 'REALTIME_OUTBOX_POLL_MS', 500, 10),
   };
 }
 

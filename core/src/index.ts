@@ -85,7 +85,7 @@ export {
 export { createRegistryCache, type RegistryCache, type TopicSet } from './registry/registry-cache.js';
 export { diffSchemas, type SchemaDiffEntry } from './registry/schema-diff.js';
 export { connectRedis, type Redis } from './redis/connection.js';
-export { topicKeys, registryChannel, broadcastChannel, type Scope, type TopicKeys } from './redis/keys.js';
+export { topicKeys, registryChannel, broadcastChannel, leaseKey, type Scope, type TopicKeys } from './redis/keys.js';
 export { createSubscriber, decodeMessage, type Subscriber, type EventListener } from './redis/subscriber.js';
 export { createEventIterator, type EventIteratorOptions } from './redis/event-iterator.js';
 export { readHistory, readHistoryState, type HistoryState } from './redis/history.js';
@@ -109,3 +109,42 @@ export {
 export { publishPlatformEvent, PLATFORM_TOPICS, type PlatformTopic, type PlatformEventDeps } from './events/platform-events.js';
 export { createPlatform, type Platform, type PlatformOptions, type ControlMessage } from './platform.js';
 export { createPresence, presenceKeys, type Presence, type PresenceMember, type PresenceChange, type PresenceKeys } from './presence/presence.js';
+export { parseLsn, formatLsn, normalizeLsn } from './cdc/lsn.js';
+export { columnValue, columnSchema, rowSchema, type ColumnInfo } from './cdc/pg-types.js';
+export { changeEventSchema, deterministicEventId, type ChangeEventData, type ChangeOperation } from './cdc/change-event.js';
+export {
+  CDC_OPERATIONS,
+  insertCdcSource,
+  findCdcSource,
+  listCdcSources,
+  reportCdcSource,
+  setCdcSourcePaused,
+  requestCdcSnapshot,
+  deleteCdcSourceRow,
+  usesReplication,
+  lagSeconds,
+  type CdcSource,
+  type CdcTable,
+  type CdcOperationName,
+  type CdcSourceStatus,
+  type CdcSourceReport,
+  type OutboxMode,
+} from './cdc/cdc-sources.js';
+export {
+  parseTableName,
+  qualifiedName,
+  slotName,
+  snapshotSlotName,
+  publicationName,
+  connectSource,
+  readColumns,
+  checkSource,
+  ensurePublication,
+  readSlot,
+  slotLost,
+  dropSlot,
+  dropSourceObjects,
+  createSlot,
+  type SlotState,
+} from './cdc/source-database.js';
+export { ensureCdcTopic, capturedColumns, type CdcTopicDeps } from './cdc/cdc-topics.js';

@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   TOO_MANY_SUBSCRIPTIONS: { status: 429, closeCode: null, meaning: 'The connection already holds the maximum number of subscriptions.' },
   HISTORY_GAP: { status: 410, closeCode: null, meaning: 'A resume could not be exact: events between the cursor and extensions.oldestCursor are gone (trimmed, or the history was lost); delivery continues from the oldest kept event.' },
   SLOW_CONSUMER: { status: 503, closeCode: 4008, meaning: 'The subscriber fell behind by more than its buffer and was stopped; resubscribe.' },
+  SOURCE_NOT_READY: { status: 422, closeCode: null, meaning: 'A database cannot be captured as asked (unreachable, wal_level not logical, no REPLICATION privilege, a missing table or column); the message says which and how to fix it.' },
   SERVICE_UNAVAILABLE: { status: 503, closeCode: null, meaning: 'A backing service (PostgreSQL or Redis) did not answer; retry later.' },
   INTERNAL_SERVER_ERROR: { status: 500, closeCode: 4500, meaning: 'An unexpected error; details are logged, never sent.' },
 } as const;

@@ -1,5 +1,5 @@
 import client from 'prom-client';
-import type { Platform } from '@realtime/core';
+import { lagSeconds, listCdcSources, usesReplication, type CdcSource, type Platform } from '@realtime/core';
 
 export interface Metrics {
   registry: client.Registry;
@@ -42,5 +42,25 @@ export function createMetrics(platform: () => Platform): Metrics {
       this.set(platform().subscriber.listenerCount());
     },
   });
+  // CDC slot lag as the cdc workers last reported it (any instance serves it: it is read from PostgreSQL).
+  const cdcLabels = ['source', 'name', 'application', 'environment'] as const;
+  const cdcGauge = (name: string, help: string, value: (source: CdcSource) => number | null): void => {
+    new client.Gauge({
+      name,
+      help,
+      labelNames: cdcLabels,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const source of await listCdcSources(platform().pool)) {
+          const measured = usesReplication(source) ? value(source) : null;
+          if (measured === null) continue;
+          this.set({ source: source.id, name: source.name, application: source.applicationId, environment: source.environment }, measured);
+        }
+      },
+    });
+  };
+  cdcGauge('realtime_cdc_slot_lag_bytes', 'WAL bytes between a CDC source slot’s confirmed position and the server’s current position.', (s) => s.lagBytes);
+  cdcGauge('realtime_cdc_slot_lag_seconds', 'Seconds since a CDC source’s consumer last had nothing outstanding.', (s) => lagSeconds(s));
   return { registry, publishes, wsConnections };
 }

@@ -34,9 +34,9 @@ describe('realtime start', () => {
     const port = await run(['start'], testEnv({ PORT: 'http' }));
     expect(port.code).toBe(1);
     expect(port.output).toContain('realtime: PORT must be an integer');
-    const role = await run(['start', '--role', 'cdc'], testEnv());
+    const role = await run(['start', '--role', 'reports'], testEnv());
     expect(role.code).toBe(1);
-    expect(role.output).toContain('unknown role "cdc"; available roles: api');
+    expect(role.output).toContain('unknown role "reports"; available roles: api');
   });
 });
 

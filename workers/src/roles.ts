@@ -1,4 +1,6 @@
 import type { Platform } from '@realtime/core';
+import { cdcRole } from './cdc/cdc-role.js';
+import { outboxRole } from './outbox/outbox-role.js';
 
 /** A background role a process can run: started with the connected platform, stopped on shutdown. */
 export interface WorkerRole {
@@ -8,10 +10,12 @@ export interface WorkerRole {
 }
 
 /**
- * The background roles that exist. Webhook dispatch, CDC and the outbox relay join this list with their
- * issues; until then only the API role runs, and asking for another role is an error, not a silent no-op.
+ * The background roles that exist. Asking for a role not listed here is an error, not a silent no-op.
  */
-export const WORKER_ROLES: ReadonlyMap<string, WorkerRole> = new Map();
+export const WORKER_ROLES: ReadonlyMap<string, WorkerRole> = new Map([
+  [cdcRole.name, cdcRole],
+  [outboxRole.name, outboxRole],
+]);
 
 /** Every role name a process accepts: the API plus the worker roles. */
 export const ROLE_NAMES: readonly string[] = ['api', ...WORKER_ROLES.keys()];

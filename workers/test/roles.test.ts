@@ -8,6 +8,11 @@ describe('roles', () => {
     expect(ROLE_NAMES).toContain('api');
   });
 
+  it('should know the cdc and outbox roles, which run by default', () => {
+    expect(ROLE_NAMES).toEqual(expect.arrayContaining(['api', 'cdc', 'outbox']));
+    expect(parseRoles('cdc, outbox')).toEqual(['cdc', 'outbox']);
+  });
+
   it('should refuse a role that does not exist, listing the ones that do', () => {
     expect(() => parseRoles('api,webhooks-typo')).toThrow(/unknown role "webhooks-typo"; available roles: api/);
     expect(() => parseRoles(',')).toThrow(/unknown role/);

@@ -146,3 +146,34 @@ export interface ProfileResult {
   note: string;
   peers: PeerProfile[];
 }
+
+/** Scenario `cdc` (bench/src/scenarios/cdc.ts). Latencies in milliseconds, rates per second. */
+export interface CdcResult {
+  scenario: 'cdc';
+  startedAt: string;
+  machine: MachineInfo;
+  platform: string;
+  quick: boolean;
+  /** Single-row transactions at a fixed rate: commit returned to the writer → subscriber receipt. */
+  latency: {
+    rate: number;
+    seconds: number;
+    achievedTxPerSec: number;
+    committed: number;
+    delivered: number;
+    failures: number;
+    slotLagBytesAtEnd: number;
+    /** From the writer seeing its COMMIT reply (events that arrive earlier count 0). */
+    latency: LatencySummary;
+    /** Share of events that reached the subscriber before the writer processed its COMMIT reply. */
+    arrivedBeforeCommitReplyShare: number;
+    /** From sending the single-statement transaction (includes its execution and commit). */
+    fromSend: LatencySummary;
+  };
+  /** A burst written as fast as possible: how fast the pipeline drains it. */
+  capacity: { rows: number; writeRowsPerSec: number; delivered: number; drainChangesPerSec: number; maxSlotLagBytes: number };
+  /** A bare pg-logical-replication consumer of the burst's WAL: decoding and transfer only. */
+  rawDecode: { changes: number; changesPerSec: number; firstChangeAfterMs: number };
+  /** 80 % of the drain rate, paced: does the lag stay flat? */
+  sustained: { offeredChangesPerSec: number; seconds: number; backlogAtEnd: number; slotLagBytesTwoSecondsLater: number; lagNotGrowing: boolean };
+}

@@ -114,4 +114,38 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'topics may allow client broadcasts',
     sql: `ALTER TABLE topics ADD COLUMN client_messages boolean NOT NULL DEFAULT false;`,
   },
+  {
+    id: 6,
+    name: 'CDC sources: logical replication of application databases, and the outbox relay',
+    sql: `
+      -- One row per captured database. The connection string is sealed with the platform's secret key.
+      -- status is what the worker last reported; paused and snapshot_requested are what users asked for.
+      CREATE TABLE cdc_sources (
+        id uuid PRIMARY KEY,
+        application_id uuid NOT NULL,
+        environment text NOT NULL,
+        name text NOT NULL,
+        connection_string_encrypted text NOT NULL,
+        tables jsonb NOT NULL DEFAULT '[]',
+        outbox_table text,
+        outbox_mode text CHECK (outbox_mode IN ('STREAM', 'POLL')),
+        status text NOT NULL DEFAULT 'STARTING' CHECK (status IN ('STARTING', 'SNAPSHOTTING', 'RUNNING', 'PAUSED', 'ERROR')),
+        paused boolean NOT NULL DEFAULT false,
+        -- Snapshots asked for (createCdcSource, snapshotCdcSource, a lost slot) and taken: one is due while
+        -- requests > done; a request made during a running snapshot is not swallowed by its completion.
+        snapshot_requests integer NOT NULL DEFAULT 0,
+        snapshots_done integer NOT NULL DEFAULT 0,
+        last_error text,
+        last_error_at timestamptz,
+        confirmed_lsn text,
+        lag_bytes bigint,
+        caught_up_at timestamptz,
+        lag_measured_at timestamptz,
+        last_snapshot_at timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (application_id, environment, name),
+        FOREIGN KEY (application_id, environment) REFERENCES environments (application_id, name) ON DELETE CASCADE
+      );
+    `,
+  },
 ];

@@ -44,3 +44,7 @@ export const rateKey = (prefix: string, scope: Scope, keyId: string, second: num
 /** The Pub/Sub channel of a topic's ephemeral client broadcasts (never stored). */
 export const broadcastChannel = (prefix: string, scope: Scope, topic: string): string =>
   `${prefix}:${scope.applicationId}:${scope.environment}:bc:${topic}`;
+
+/** A worker lease on one thing of an application environment (a CDC source's slot, its outbox relay). */
+export const leaseKey = (prefix: string, scope: Scope, name: string): string =>
+  `${prefix}:${scope.applicationId}:${scope.environment}:lease:${name}`;

@@ -81,6 +81,97 @@ export type Broadcast = {
   topic: Scalars['String']['output'];
 };
 
+/** How far the source’s replication slot is behind the database. `bytes`: WAL between the slot’s confirmed position and the server’s; `seconds`: time since the consumer last had nothing outstanding. */
+export type CdcLag = {
+  __typename?: 'CdcLag';
+  bytes?: Maybe<Scalars['Float']['output']>;
+  confirmedLsn?: Maybe<Scalars['String']['output']>;
+  measuredAt?: Maybe<Scalars['DateTime']['output']>;
+  seconds: Scalars['Int']['output'];
+  /** True when bytes pass REALTIME_CDC_LAG_WARNING_BYTES or seconds pass REALTIME_CDC_LAG_WARNING_SECONDS. */
+  warning: Scalars['Boolean']['output'];
+  warningBytes: Scalars['Float']['output'];
+  warningSeconds: Scalars['Int']['output'];
+};
+
+/** A row change a captured table publishes (snapshots add `read` events regardless). */
+export enum CdcOperation {
+  Delete = 'DELETE',
+  Insert = 'INSERT',
+  Update = 'UPDATE'
+}
+
+export type CdcOutbox = {
+  __typename?: 'CdcOutbox';
+  mode: OutboxMode;
+  table: Scalars['String']['output'];
+};
+
+export type CdcOutboxInput = {
+  /** Default STREAM. */
+  mode?: InputMaybe<OutboxMode>;
+  /** Default `public.realtime_outbox`. */
+  table?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A database captured into topics: row changes of its tables by logical replication, and rows of its outbox table. Its connection string is stored encrypted and never returned. */
+export type CdcSource = {
+  __typename?: 'CdcSource';
+  applicationId: Scalars['ID']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  environment: EnvironmentName;
+  id: Scalars['ID']['output'];
+  lag: CdcLag;
+  lastError?: Maybe<Scalars['String']['output']>;
+  lastErrorAt?: Maybe<Scalars['DateTime']['output']>;
+  lastSnapshotAt?: Maybe<Scalars['DateTime']['output']>;
+  name: Scalars['String']['output'];
+  outbox?: Maybe<CdcOutbox>;
+  paused: Scalars['Boolean']['output'];
+  publicationName?: Maybe<Scalars['String']['output']>;
+  /** The replication slot the platform owns in the database. */
+  slotName?: Maybe<Scalars['String']['output']>;
+  /** A snapshot is asked for and not yet complete. */
+  snapshotRequested: Scalars['Boolean']['output'];
+  status: CdcSourceStatus;
+  tables: Array<CdcTable>;
+};
+
+export enum CdcSourceStatus {
+  /** The last attempt failed (lastError says why); it is retried every poll. A lost slot also passes through ERROR, publishes realtime.cdc.source.gap, and recovers with a fresh slot and snapshot. */
+  Error = 'ERROR',
+  /** Paused by pauseCdcSource: nothing is read, and the slot keeps WAL until resumed. */
+  Paused = 'PAUSED',
+  /** Streaming (or polling the outbox). */
+  Running = 'RUNNING',
+  /** Publishing existing rows as op `read`; changes committed meanwhile follow the snapshot. */
+  Snapshotting = 'SNAPSHOTTING',
+  /** Waiting for a worker (the `cdc` or `outbox` role) to take the source. */
+  Starting = 'STARTING'
+}
+
+/** A captured table and the topic its changes are published to. */
+export type CdcTable = {
+  __typename?: 'CdcTable';
+  /** Captured columns; null means all. */
+  columns?: Maybe<Array<Scalars['String']['output']>>;
+  operations: Array<CdcOperation>;
+  /** `schema.table`. */
+  table: Scalars['String']['output'];
+  topic: Scalars['String']['output'];
+};
+
+export type CdcTableInput = {
+  /** Columns carried in before/after. Default: all. */
+  columns?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Default: INSERT, UPDATE, DELETE. */
+  operations?: InputMaybe<Array<CdcOperation>>;
+  /** `schema.table` (a bare name means `public`). */
+  table: Scalars['String']['input'];
+  /** Topic the changes are published to; registered (or versioned) with a schema generated from the columns. */
+  topic: Scalars['String']['input'];
+};
+
 /** Deliver an event to an end user only where `data.<path>` equals the value of the token claim `<claim>`. */
 export type ClaimFilter = {
   __typename?: 'ClaimFilter';
@@ -128,6 +219,20 @@ export type CreateApiKeyPayload = {
 
 export type CreateApplicationInput = {
   name: Scalars['String']['input'];
+};
+
+export type CreateCdcSourceInput = {
+  applicationId: Scalars['ID']['input'];
+  /** postgres://… of a role with REPLICATION that owns the tables. Stored encrypted. */
+  connectionString: Scalars['String']['input'];
+  environment: EnvironmentName;
+  name: Scalars['String']['input'];
+  /** Relay an outbox table of this database. */
+  outbox?: InputMaybe<CdcOutboxInput>;
+  /** Publish existing rows as op `read` first. Default true. */
+  snapshot?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Tables to capture. Default none (an outbox alone). */
+  tables?: InputMaybe<Array<CdcTableInput>>;
 };
 
 export type Environment = {
@@ -218,12 +323,20 @@ export type Mutation = {
   createApiKey: CreateApiKeyPayload;
   /** Creates an application with the environments DEV, STAGING and PROD. Console users only. */
   createApplication: Application;
+  /** Captures a database: checks it (wal_level, REPLICATION, tables, outbox table), registers each table’s topic with a schema generated from its columns, creates the publication and replication slot, and stores the connection string encrypted. A worker then snapshots (unless snapshot: false) and streams. Fails with SOURCE_NOT_READY, leaving nothing behind, when the database is not ready. */
+  createCdcSource: CdcSource;
+  /** Stops the source and drops its replication slot and publication in the database, then forgets it. When the database is unreachable this fails with SOURCE_NOT_READY and changes nothing, unless force: true (the slot then stays behind: drop it with pg_drop_replication_slot). */
+  deleteCdcSource: Scalars['ID']['output'];
+  /** Stops reading the source within one poll. The slot keeps WAL while paused: watch lag.bytes. */
+  pauseCdcSource: CdcSource;
   /** Publishes an event with a secret key (Authorization: Bearer sk_…); the application and environment come from the key. Answers only after the event is stored in history and published; on error nothing is. */
   publish: PublishPayload;
   /** Adds the next schema version of a topic if it satisfies the topic’s compatibility mode; otherwise SCHEMA_INCOMPATIBLE with extensions.breakingChanges. Every server instance serves the new typed fields within a second. */
   registerSchemaVersion: RegisterSchemaVersionPayload;
   /** Registers a topic and its schema (version 1). Idempotent for an identical schema; another schema for an existing name is a CONFLICT (add versions with registerSchemaVersion). */
   registerTopic: Topic;
+  /** Resumes a paused source from its slot’s confirmed position: no change is lost while paused (unless the slot was lost meanwhile). */
+  resumeCdcSource: CdcSource;
   /** Revokes a key at once on every instance. Idempotent. */
   revokeApiKey: ApiKey;
   /** Creates or replaces the HS256 secret that verifies end-user tokens of one environment. Tokens signed with the old secret stop working. */
@@ -238,6 +351,8 @@ export type Mutation = {
   signIn: User;
   /** Ends the current session (server-side) and clears its cookie. True when a session ended. */
   signOut: Scalars['Boolean']['output'];
+  /** Publishes every captured row as op `read`, consistent with the stream: changes committed before the snapshot come before its rows, later ones after. */
+  snapshotCdcSource: CdcSource;
 };
 
 
@@ -261,6 +376,25 @@ export type MutationCreateApplicationArgs = {
 
 
 /** Changes to the control plane, and publishing. */
+export type MutationCreateCdcSourceArgs = {
+  input: CreateCdcSourceInput;
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationDeleteCdcSourceArgs = {
+  force?: InputMaybe<Scalars['Boolean']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationPauseCdcSourceArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Changes to the control plane, and publishing. */
 export type MutationPublishArgs = {
   input: PublishInput;
 };
@@ -275,6 +409,12 @@ export type MutationRegisterSchemaVersionArgs = {
 /** Changes to the control plane, and publishing. */
 export type MutationRegisterTopicArgs = {
   input: RegisterTopicInput;
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationResumeCdcSourceArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -321,6 +461,12 @@ export type MutationSetTopicRetentionArgs = {
 export type MutationSignInArgs = {
   email: Scalars['String']['input'];
   password: Scalars['String']['input'];
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationSnapshotCdcSourceArgs = {
+  id: Scalars['ID']['input'];
 };
 
 export type OrderUpdated = {
@@ -399,6 +545,13 @@ export type OrderUpdatedWhere = {
   total?: InputMaybe<FloatFilter>;
 };
 
+export enum OutboxMode {
+  /** Rows are polled without logical replication and deleted once stored in history. */
+  Poll = 'POLL',
+  /** Rows are read from the replication stream (insert-only; needs wal_level=logical). Rows are not deleted. */
+  Stream = 'STREAM'
+}
+
 /** SNAPSHOT first, then JOIN and LEAVE changes. A change may repeat what the snapshot already showed: apply them idempotently. */
 export type PresenceEvent = {
   __typename?: 'PresenceEvent';
@@ -447,6 +600,9 @@ export type Query = {
   __typename?: 'Query';
   application?: Maybe<Application>;
   applications: Array<Application>;
+  cdcSource?: Maybe<CdcSource>;
+  /** The CDC sources of one application environment, by name. */
+  cdcSources: Array<CdcSource>;
   /** Checks a candidate schema against a topic’s mode and versions without registering it (for CI pipelines). */
   checkCompatibility: CompatibilityResult;
   /** The signed-in user, or null without a session. */
@@ -463,6 +619,19 @@ export type Query = {
 /** Reads of the control plane. */
 export type QueryApplicationArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Reads of the control plane. */
+export type QueryCdcSourceArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Reads of the control plane. */
+export type QueryCdcSourcesArgs = {
+  applicationId: Scalars['ID']['input'];
+  environment: EnvironmentName;
 };
 
 

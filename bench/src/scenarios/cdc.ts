@@ -1,0 +1,274 @@
+/**
+ * Scenario `cdc`: PostgreSQL commit → graphql-ws subscriber through logical replication.
+ *
+ * 1. Latency: single-row transactions at a fixed rate (1,000 tx/s) for 15 s; latency = the subscriber's
+ *    receipt − the moment the writer saw its COMMIT return (same process, same clock; an event that arrives
+ *    first counts 0 and the share of those is reported), and, more conservatively, − the moment the
+ *    statement was sent.
+ * 2. Capacity: a burst of 50,000 rows (transactions of 100) written as fast as possible; the drain rate
+ *    (rows / time until the subscriber has them all) is the most the pipeline delivers per second.
+ * 3. Sustained: 80 % of that drain rate, paced for 10 s; "lag not growing" when the backlog at the end of
+ *    the phase is under half a second of the rate and the slot's lag is back under 1 MiB two seconds later.
+ *
+ * Peer: `raw-decode`, a bare pg-logical-replication consumer (pgoutput, auto-acknowledge) of its own slot on
+ * the same table, reading the burst's WAL: the ceiling of decoding and transfer alone, no history, no
+ * subscriber. Everything runs on 127.0.0.1; the platform is `node server/dist/main.js start` (every role).
+ */
+import pg from 'pg';
+import replication from 'pg-logical-replication';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { sleep, startProcess } from '../support/children.js';
+import { POSTGRES_URL, REDIS_URL, deleteRedisPrefix, dropDatabase, freePort, uniqueName } from '../support/services.js';
+import { machineInfo } from '../support/proc.js';
+import { nowMs } from '../load/wire.js';
+import type { PlatformBuild } from '../peers/platform-build.js';
+import type { CdcResult } from '../report/results.js';
+import type { LatencySummary } from '../load/subscribers.js';
+
+const ADMIN = { email: 'bench@example.test', password: 'bench password, 127.0.0.1 only' };
+
+async function gql<T>(base: string, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ data: T; setCookie: string[] }> {
+  const response = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+  const body = (await response.json()) as { data?: T; errors?: unknown[] };
+  if (body.errors || !body.data) throw new Error(`GraphQL call failed: ${query.slice(0, 60)}… → ${JSON.stringify(body.errors)}`);
+  return { data: body.data, setCookie: response.headers.getSetCookie() };
+}
+
+function summarize(samples: number[]): LatencySummary {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  const mean = sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length);
+  return { count: sorted.length, meanMs: mean, p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99), p999Ms: at(0.999), maxMs: sorted[sorted.length - 1] ?? Number.NaN };
+}
+
+export async function runCdc(options: { quick?: boolean; log: (line: string) => void; platform: PlatformBuild }): Promise<CdcResult> {
+  const { log, quick = false } = options;
+  const startedAt = new Date();
+  const latencyRate = quick ? 200 : 1_000;
+  const latencySeconds = quick ? 3 : 15;
+  const burstRows = quick ? 5_000 : 50_000;
+  const sustainSeconds = quick ? 3 : 10;
+
+  const sourceDb = uniqueName('rt_bench_src');
+  const platformDb = uniqueName('rt_bench');
+  const prefix = uniqueName('bench');
+  const admin = new pg.Client({ connectionString: `${POSTGRES_URL}/postgres` });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${sourceDb}"`);
+  const sourceUrl = `${POSTGRES_URL}/${sourceDb}`;
+  const writers = new pg.Pool({ connectionString: sourceUrl, max: 16 });
+  await writers.query('CREATE TABLE bench_changes (id bigserial PRIMARY KEY, pad text NOT NULL)');
+  await writers.query('CREATE PUBLICATION bench_raw FOR TABLE bench_changes');
+
+  const port = await freePort();
+  const server = startProcess(process.execPath, ['server/dist/main.js', 'start'], {
+    cwd: options.platform.root,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `${POSTGRES_URL}/${platformDb}`,
+      REDIS_URL,
+      REALTIME_REDIS_PREFIX: prefix,
+      REALTIME_ADMIN_EMAIL: ADMIN.email,
+      REALTIME_ADMIN_PASSWORD: ADMIN.password,
+      REALTIME_CDC_POLL_MS: '250',
+      LOG_LEVEL: 'warn',
+    },
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const socket = { client: undefined as ReturnType<typeof createClient> | undefined };
+  let sourceId: string | undefined;
+  let cookie = '';
+  try {
+    for (let i = 0; ; i += 1) {
+      try {
+        if ((await fetch(`${base}/healthz`)).ok) break;
+      } catch {
+        // not yet listening
+      }
+      if (i > 900 || server.child.exitCode !== null) throw new Error(`platform did not start:\n${server.output().slice(-4000)}`);
+      await sleep(100);
+    }
+    const signIn = await gql(base, 'mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { id } }', ADMIN);
+    cookie = signIn.setCookie.find((c) => c.startsWith('rt_session='))?.split(';')[0] ?? '';
+    const auth = { cookie };
+    const app = (await gql<{ createApplication: { id: string } }>(base, 'mutation { createApplication(input: { name: "Bench" }) { id } }', {}, auth)).data.createApplication.id;
+    const pk = (await gql<{ createApiKey: { secret: string } }>(base, 'mutation($app: ID!) { createApiKey(input: { applicationId: $app, environment: DEV, kind: PUBLISHABLE }) { secret } }', { app }, auth)).data.createApiKey.secret;
+    sourceId = (
+      await gql<{ createCdcSource: { id: string } }>(
+        base,
+        'mutation($input: CreateCdcSourceInput!) { createCdcSource(input: $input) { id } }',
+        { input: { applicationId: app, environment: 'DEV', name: 'bench', connectionString: sourceUrl, tables: [{ table: 'bench_changes', topic: 'bench.change', operations: ['INSERT'] }], snapshot: false } },
+        auth,
+      )
+    ).data.createCdcSource.id;
+    await gql(base, 'mutation($app: ID!) { setTopicRetention(input: { applicationId: $app, environment: DEV, topic: "bench.change", retention: { maxEvents: 200000 } }) { name } }', { app }, auth);
+    const slotLag = async (): Promise<number> =>
+      Number((await writers.query(`SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::float8 AS lag FROM pg_replication_slots WHERE slot_name LIKE 'rt_cdc_%' AND database = current_database()`)).rows[0]?.lag ?? 0);
+
+    // The subscriber: receipt times by row id.
+    const received = new Map<number, number>();
+    socket.client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, connectionParams: { apiKey: pk }, lazy: false, retryAttempts: 0 });
+    let subscribed = false;
+    socket.client.subscribe<{ benchChange: { data: { after: { id: number } } } }>(
+      { query: 'subscription { benchChange { data { after { id } } } }' },
+      {
+        next: (value) => {
+          const id = value.data?.benchChange.data.after.id;
+          if (id !== undefined && !received.has(id)) received.set(id, nowMs());
+        },
+        error: (error) => log(`cdc: subscription error ${JSON.stringify(error)}`),
+        complete: () => undefined,
+      },
+    );
+    // Wait until a probe row arrives: the stream and the subscription are both live.
+    for (let i = 0; !subscribed; i += 1) {
+      const { rows } = await writers.query<{ id: string }>(`INSERT INTO bench_changes (pad) VALUES ('probe') RETURNING id`);
+      const probe = Number(rows[0]?.id);
+      for (let j = 0; j < 20 && !received.has(probe); j += 1) await sleep(100);
+      subscribed = received.has(probe);
+      if (i > 60) throw new Error('the CDC stream never delivered a probe row');
+    }
+    log('cdc: stream and subscriber live');
+
+    // 1. Latency at a fixed rate.
+    const committedAt = new Map<number, number>();
+    const sentAt = new Map<number, number>();
+    const pad = 'x'.repeat(100);
+    let failures = 0;
+    const latencyStart = nowMs();
+    const inflight: Promise<void>[] = [];
+    for (let sent = 0; sent < latencyRate * latencySeconds; sent += 1) {
+      const due = latencyStart + (sent * 1000) / latencyRate;
+      const wait = due - nowMs();
+      if (wait > 1) await sleep(wait);
+      const sendMs = nowMs();
+      inflight.push(
+        writers.query<{ id: string }>('INSERT INTO bench_changes (pad) VALUES ($1) RETURNING id', [pad]).then(
+          (r) => {
+            const id = Number(r.rows[0]?.id);
+            committedAt.set(id, nowMs());
+            sentAt.set(id, sendMs);
+          },
+          () => void (failures += 1),
+        ),
+      );
+      if (inflight.length >= 1000) await Promise.all(inflight.splice(0));
+    }
+    await Promise.all(inflight);
+    const offeredSeconds = (nowMs() - latencyStart) / 1000;
+    const lagAfterLatency = await slotLag();
+    for (let i = 0; i < 300 && [...committedAt.keys()].some((id) => !received.has(id)); i += 1) await sleep(100);
+    const signed = [...committedAt].map(([id, at]) => (received.get(id) ?? Number.NaN) - at).filter(Number.isFinite);
+    const latencies = signed.map((l) => Math.max(0, l));
+    const fromSend = [...sentAt].map(([id, at]) => (received.get(id) ?? Number.NaN) - at).filter(Number.isFinite);
+    const latency = {
+      rate: latencyRate,
+      seconds: latencySeconds,
+      achievedTxPerSec: committedAt.size / offeredSeconds,
+      delivered: latencies.length,
+      committed: committedAt.size,
+      failures,
+      slotLagBytesAtEnd: lagAfterLatency,
+      latency: summarize(latencies),
+      arrivedBeforeCommitReplyShare: signed.filter((l) => l < 0).length / Math.max(1, signed.length),
+      fromSend: summarize(fromSend),
+    };
+    log(`cdc: latency at ${latencyRate} tx/s → from COMMIT reply p50 ${latency.latency.p50Ms.toFixed(1)} ms, p99 ${latency.latency.p99Ms.toFixed(1)} ms; from send p50 ${latency.fromSend.p50Ms.toFixed(1)} ms, p99 ${latency.fromSend.p99Ms.toFixed(1)} ms (${latencies.length}/${committedAt.size}; ${Math.round(latency.arrivedBeforeCommitReplyShare * 100)}% arrived before the writer saw its COMMIT reply)`);
+
+    // 2. Capacity: a burst; a raw decoder's slot is created first so it sees the same rows.
+    const raw = new pg.Client({ connectionString: sourceUrl, replication: 'database' } as pg.ClientConfig);
+    await raw.connect();
+    const rawSlot = `bench_raw_${sourceDb.slice(-10)}`;
+    await raw.query(`CREATE_REPLICATION_SLOT "${rawSlot}" LOGICAL pgoutput NOEXPORT_SNAPSHOT`);
+    await raw.end();
+    const before = received.size;
+    const burstStart = nowMs();
+    const lagSamples: number[] = [];
+    const sampler = setInterval(() => void slotLag().then((l) => lagSamples.push(l), () => undefined), 500);
+    const txs = burstRows / 100;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < txs) {
+          next += 1;
+          await writers.query(`INSERT INTO bench_changes (pad) SELECT $1 FROM generate_series(1, 100)`, [pad]);
+        }
+      }),
+    );
+    const writtenMs = nowMs() - burstStart;
+    for (let i = 0; i < 1200 && received.size - before < burstRows; i += 1) await sleep(100);
+    clearInterval(sampler);
+    const lastReceipt = Math.max(...[...received.values()].slice(-burstRows));
+    const drainMs = lastReceipt - burstStart;
+    const capacity = { rows: burstRows, writeRowsPerSec: burstRows / (writtenMs / 1000), delivered: received.size - before, drainChangesPerSec: (received.size - before) / (drainMs / 1000), maxSlotLagBytes: Math.max(0, ...lagSamples) };
+    log(`cdc: burst of ${burstRows} written at ${Math.round(capacity.writeRowsPerSec)}/s, delivered at ${Math.round(capacity.drainChangesPerSec)} changes/s`);
+
+    // The raw decoder over the same WAL.
+    const rawResult = await (async () => {
+      const service = new replication.LogicalReplicationService({ connectionString: sourceUrl }, { acknowledge: { auto: true, timeoutSeconds: 1 } });
+      let count = 0;
+      let first = 0;
+      let last = 0;
+      service.on('data', (_lsn: string, message: { tag: string }) => {
+        if (message.tag !== 'insert') return;
+        if (count === 0) first = nowMs();
+        count += 1;
+        last = nowMs();
+      });
+      service.on('error', () => undefined);
+      const started = nowMs();
+      void service.subscribe(new replication.PgoutputPlugin({ protoVersion: 1, publicationNames: ['bench_raw'] }), rawSlot).catch(() => undefined);
+      for (let i = 0; i < 600 && count < burstRows; i += 1) await sleep(100);
+      await service.destroy();
+      return { changes: count, changesPerSec: count / ((last - started) / 1000), firstChangeAfterMs: first - started };
+    })();
+    await admin.query('SELECT pg_drop_replication_slot($1)', [rawSlot]).catch(() => undefined);
+    log(`cdc: raw decode of the same WAL: ${Math.round(rawResult.changesPerSec)} changes/s`);
+
+    // 3. Sustained at 80 % of the drain rate.
+    const sustainRate = Math.max(100, Math.floor(capacity.drainChangesPerSec * 0.8));
+    const perTx = 50;
+    const sustainStartCount = received.size;
+    const sustainStart = nowMs();
+    let written = 0;
+    const pending: Promise<unknown>[] = [];
+    while (nowMs() - sustainStart < sustainSeconds * 1000) {
+      const due = sustainStart + (written / sustainRate) * 1000;
+      const wait = due - nowMs();
+      if (wait > 1) await sleep(wait);
+      pending.push(writers.query(`INSERT INTO bench_changes (pad) SELECT $1 FROM generate_series(1, ${perTx})`, [pad]));
+      written += perTx;
+      if (pending.length >= 16) await Promise.all(pending.splice(0, 8));
+    }
+    await Promise.all(pending);
+    const backlogAtEnd = written - (received.size - sustainStartCount);
+    await sleep(2_000);
+    const lagAfterSustain = await slotLag();
+    const sustained = {
+      offeredChangesPerSec: written / ((nowMs() - 2_000 - sustainStart) / 1000),
+      seconds: sustainSeconds,
+      backlogAtEnd,
+      slotLagBytesTwoSecondsLater: lagAfterSustain,
+      lagNotGrowing: backlogAtEnd <= sustainRate / 2 && lagAfterSustain < 1024 * 1024,
+    };
+    log(`cdc: sustained ${Math.round(sustained.offeredChangesPerSec)} changes/s for ${sustainSeconds} s: backlog at end ${backlogAtEnd}, lag ${lagAfterSustain} B → ${sustained.lagNotGrowing ? 'keeps up' : 'falls behind'}`);
+
+    return { scenario: 'cdc', startedAt: startedAt.toISOString(), machine: machineInfo(), platform: options.platform.description, quick, latency, capacity, rawDecode: rawResult, sustained };
+  } finally {
+    await socket.client?.dispose();
+    if (sourceId) {
+      await gql(base, 'mutation($id: ID!) { deleteCdcSource(id: $id, force: true) }', { id: sourceId }, { cookie }).catch(() => undefined);
+    }
+    await server.stop(15_000);
+    await writers.end().catch(() => undefined);
+    const { rows } = await admin.query<{ slot_name: string }>('SELECT slot_name FROM pg_replication_slots WHERE database = $1', [sourceDb]).catch(() => ({ rows: [] as { slot_name: string }[] }));
+    for (const row of rows) await admin.query('SELECT pg_drop_replication_slot($1)', [row.slot_name]).catch(() => undefined);
+    await admin.end();
+    await dropDatabase(sourceDb).catch(() => undefined);
+    await dropDatabase(platformDb).catch(() => undefined);
+    await deleteRedisPrefix(prefix).catch(() => undefined);
+  }
+}
