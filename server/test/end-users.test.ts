@@ -103,6 +103,8 @@ describe('end-user tokens', () => {
   });
 
   it('should authorize end users over SSE with the x-realtime-token header', async () => {
+    // Earlier tests' subscriptions must be gone, or the readiness check below could count them.
+    await eventually(() => server.platform.subscriber.listenerCount() === 0, 10_000, 'earlier subscriptions released');
     const sse = createSseClient({
       url: `${url}/graphql/stream`,
       headers: { authorization: `Bearer ${pk}`, 'x-realtime-token': await hs256({ sub: 'alice', topics: ['order.*'] }) },
@@ -158,6 +160,7 @@ describe('end-user tokens', () => {
     expect((await shortLived.closed).code).toBe(4403);
     // Past the first token's expiry the refreshed socket still works.
     await new Promise((r) => setTimeout(r, 500));
+    await eventually(() => server.platform.subscriber.listenerCount() === 0, 10_000, 'the expired subscription released');
     raw.send(JSON.stringify({ id: 's1', type: 'subscribe', payload: { query: ORDERS } }));
     await eventually(() => server.platform.subscriber.listenerCount() >= 1, 10_000, 'refreshed subscription');
     await publishOrder('bob', 42);
@@ -180,6 +183,7 @@ describe('end-user tokens', () => {
     expect(set.errors).toBeUndefined();
     for (const [alg, key, kid] of [['RS256', rsa.privateKey, 'rsa-1'], ['EdDSA', ed.privateKey, 'ed-1']] as const) {
       const token = await new SignJWT({ sub: 'alice', topics: ['order.updated'] }).setProtectedHeader({ alg, kid }).setExpirationTime('1h').sign(key);
+      await eventually(() => server.platform.subscriber.listenerCount() === 0, 10_000, 'earlier subscriptions released');
       const conn = connectWs(url, { apiKey: pk, token });
       sockets.push(conn);
       const sub = subscribe<Order>(conn, ORDERS);
