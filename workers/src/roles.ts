@@ -1,4 +1,5 @@
 import type { Platform } from '@realtime/core';
+import { webhooksRole } from './webhooks/role.js';
 
 /** A background role a process can run: started with the connected platform, stopped on shutdown. */
 export interface WorkerRole {
@@ -8,10 +9,10 @@ export interface WorkerRole {
 }
 
 /**
- * The background roles that exist. Webhook dispatch, CDC and the outbox relay join this list with their
- * issues; until then only the API role runs, and asking for another role is an error, not a silent no-op.
+ * The background roles that exist. CDC and the outbox relay join this list with their issues; asking for a
+ * role that does not exist is an error, not a silent no-op.
  */
-export const WORKER_ROLES: ReadonlyMap<string, WorkerRole> = new Map();
+export const WORKER_ROLES: ReadonlyMap<string, WorkerRole> = new Map<string, WorkerRole>([[webhooksRole.name, webhooksRole]]);
 
 /** Every role name a process accepts: the API plus the worker roles. */
 export const ROLE_NAMES: readonly string[] = ['api', ...WORKER_ROLES.keys()];
