@@ -11,6 +11,7 @@ import './events/filters.js';
 import './events/publish.js';
 import './events/events-field.js';
 import './presence/presence.js';
+import './webhooks/webhook.js';
 
 import { buildApplicationSchema } from './typed/application-schema.js';
 import type { Topic } from '@realtime/core';

@@ -112,6 +112,7 @@ export interface QueuedDelivery {
   id: string;
   generation: number;
   endpointId: string;
+  origin: string;
   event: EventEnvelope;
 }
 
@@ -155,7 +156,7 @@ export async function insertDeliveries(db: Queryable, deliveries: readonly NewDe
     const generation = generations.get(id);
     if (generation !== undefined) {
       generations.delete(id); // the same event twice in one batch: one job
-      queued.push({ id, generation, endpointId: d.endpointId, event: d.event });
+      queued.push({ id, generation, endpointId: d.endpointId, origin: d.origin, event: d.event });
     }
   });
   return queued;
@@ -291,7 +292,8 @@ export interface DeliveryPage {
   endCursor: string | null;
 }
 
-const pageCursor = (d: WebhookDelivery): string => Buffer.from(`${d.createdAt.toISOString()}|${d.id}`).toString('base64url');
+/** Keyset cursor: the row's created_at at full (microsecond) precision, and its id. */
+const pageCursor = (row: DeliveryRow & { cursor_time: string }): string => Buffer.from(`${row.cursor_time}|${row.id}`).toString('base64url');
 
 function parsePageCursor(text: string): { createdAt: string; id: string } {
   const [createdAt, id] = Buffer.from(text, 'base64url').toString('utf8').split('|');
@@ -323,13 +325,14 @@ export async function listDeliveries(db: Queryable, query: DeliveryQuery): Promi
     conditions.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
   }
   params.push(first + 1);
-  const { rows } = await db.query<DeliveryRow>(
-    `SELECT * FROM webhook_deliveries WHERE ${conditions.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+  const { rows } = await db.query<DeliveryRow & { cursor_time: string }>(
+    `SELECT *, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_time FROM webhook_deliveries
+     WHERE ${conditions.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
     params,
   );
-  const nodes = rows.slice(0, first).map(toDelivery);
-  const last = nodes[nodes.length - 1];
-  return { nodes, hasNextPage: rows.length > first, endCursor: last ? pageCursor(last) : null };
+  const page = rows.slice(0, first);
+  const last = page[page.length - 1];
+  return { nodes: page.map(toDelivery), hasNextPage: rows.length > first, endCursor: last ? pageCursor(last) : null };
 }
 
 export interface EndpointSummary {

@@ -83,7 +83,7 @@ export async function redeliverWebhook(deps: WebhookOperationDeps, deliveryId: s
   const delivery = await restartDelivery(deps.db, deliveryId);
   if (!delivery) return undefined;
   await enqueueDeliveries(deps.queue, deps.config, [
-    { id: delivery.id, generation: delivery.generation, endpointId: delivery.endpointId, event: delivery.event },
+    { id: delivery.id, generation: delivery.generation, endpointId: delivery.endpointId, origin: delivery.origin, event: delivery.event },
   ]);
   return delivery;
 }

@@ -11,6 +11,8 @@ export interface WebhookJobData {
   deliveryId: string;
   endpointId: string;
   generation: number;
+  /** `live`, `replay:<id>` or `test:<id>` (see WebhookDelivery.origin). */
+  origin: string;
   event: EventEnvelope;
   /** Times a FIFO delivery waited for an earlier one of its subject (not attempts). */
   waits?: number;
@@ -66,6 +68,7 @@ export async function enqueueDeliveries(queue: WebhookQueue, config: Config, del
         deliveryId: d.id,
         endpointId: d.endpointId,
         generation: d.generation,
+        origin: d.origin,
         event: d.event,
       },
       opts: {

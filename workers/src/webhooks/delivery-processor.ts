@@ -50,11 +50,16 @@ export function createDeliveryProcessor(options: DeliveryProcessorOptions): (job
   const { retryScheduleMs: schedule, disableAfterMs } = platform.config.webhooks;
 
   return async (job, token) => {
-    const { deliveryId, endpointId, event } = job.data;
+    const { deliveryId, endpointId, event, origin, generation } = job.data;
     const endpoint = await endpoints.get(endpointId);
     if (!endpoint) return; // deleted with its deliveries
     if (endpoint.status !== 'ENABLED') {
       await markDeliveryDead(db, deliveryId, `not sent: the endpoint is disabled (${endpoint.disabledReason ?? 'by a user'})`);
+      return;
+    }
+    if (origin === 'live' && generation === 0 && Date.parse(event.time) < endpoint.activeSince.getTime()) {
+      // Published while the endpoint was disabled, and queued before the dispatcher heard of it.
+      await markDeliveryDead(db, deliveryId, 'not sent: published while the endpoint was disabled');
       return;
     }
     if (endpoint.ordered && event.subject !== null && token) {
