@@ -260,6 +260,29 @@ describe('webhooks', () => {
     });
   });
 
+  describe('exactly one send per event', () => {
+    it('should not send an event again when the same event id is published again after the idempotency window', async () => {
+      const { endpoint } = await createEndpoint(url, { cookie: owner.cookie }, { applicationId: owner.app, url: `${receiver.url}/republish`, topics: ['order.created'], filter: { 'data.n': 70 } });
+      const scope = { applicationId: owner.app, environment: 'DEV' as const };
+      const id = '0190f000-0000-7000-8000-000000000070';
+      await app.platform.publisher.publishSystem(scope, { topic: 'order.created', data: { n: 70 }, id });
+      await eventually(() => receiver.on('/republish').length === 1, 15_000, 'the first send');
+      // The idempotency window passes: the same id is stored in history a second time.
+      await app.platform.redis.del(`${config.redisKeyPrefix}:${owner.app}:DEV:idem:order.created:${id}`);
+      await app.platform.publisher.publishSystem(scope, { topic: 'order.created', data: { n: 70 }, id });
+      const history = await app.platform.redis.xrange(`${config.redisKeyPrefix}:${owner.app}:DEV:h:order.created`, '-', '+');
+      expect(history.filter(([, fields]) => fields[3]?.includes(id))).toHaveLength(2);
+      await eventually(async () => {
+        const pending = await app.platform.redis.xpending(`${config.redisKeyPrefix}:${owner.app}:DEV:h:order.created`, 'webhooks');
+        const info = await app.platform.redis.xinfo('GROUPS', `${config.redisKeyPrefix}:${owner.app}:DEV:h:order.created`);
+        return (pending as [number])[0] === 0 && JSON.stringify(info).includes(history[history.length - 1]![0]);
+      }, 15_000, 'the dispatcher past the second entry');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(receiver.on('/republish')).toHaveLength(1);
+      expect(await deliveriesOf(url, owner.cookie, owner.app, endpoint.id)).toHaveLength(1);
+    });
+  });
+
   describe('ordering and replay', () => {
     it('should deliver the events of one subject in order on an ordered endpoint, a later one waiting for a retried earlier one', async () => {
       const failedOnce = new Set<string>();
@@ -408,6 +431,45 @@ describe('webhooks', () => {
       await new Promise((r) => setTimeout(r, 500));
       expect(receiver.on('/tenant-b').map((r) => r.headers['webhook-id'])).not.toContain(event.id);
     });
+  });
+});
+
+describe('webhook endpoints failing for too long', () => {
+  const config = testConfig({ REALTIME_WEBHOOK_ALLOW_PRIVATE: '1', REALTIME_WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s,1s', REALTIME_WEBHOOK_DISABLE_AFTER: '1s' });
+  let app: App;
+  let url: string;
+  let worker: { stop(): Promise<void> };
+  let receiver: Receiver;
+
+  beforeAll(async () => {
+    app = await buildApp({ config });
+    url = await app.start();
+    worker = await startWebhooks(app.platform, { log: () => undefined });
+    receiver = await startReceiver();
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await app?.stop();
+    await receiver?.close();
+    await cleanupConfig(config);
+  });
+
+  it('should disable an endpoint that failed without a success for REALTIME_WEBHOOK_DISABLE_AFTER and publish the platform event', async () => {
+    const owner = await ownerWithApplication(url, 'Failing');
+    await registerTopic(url, owner.cookie, owner.app, 'order.created');
+    receiver.reply('/failing', { status: 500 });
+    const { endpoint } = await createEndpoint(url, { cookie: owner.cookie }, { applicationId: owner.app, url: `${receiver.url}/failing`, topics: ['order.created'] });
+    await publish(url, owner.sk, 'order.created', { n: 1 });
+    const disabled = await eventually(async () => {
+      const response = await gql<{ webhookEndpoint: Endpoint }>(url, `query($id: ID!) { webhookEndpoint(id: $id) { ${ENDPOINT_FIELDS} } }`, { id: endpoint.id }, { cookie: owner.cookie });
+      return response.data?.webhookEndpoint.status === 'DISABLED' ? response.data.webhookEndpoint : undefined;
+    }, 20_000, 'the endpoint disabled');
+    expect(disabled.disabledReason).toBe('no successful delivery for 1 s');
+    const history = await app.platform.redis.xrange(`${config.redisKeyPrefix}:${owner.app}:DEV:h:realtime.webhook.endpoint.disabled`, '-', '+');
+    expect(history).toHaveLength(1);
+    expect(JSON.parse(history[0]![1][3]!)).toMatchObject({ subject: endpoint.id, data: { endpointId: endpoint.id, reason: 'no successful delivery for 1 s' } });
+    await eventually(async () => (await deliveriesOf(url, owner.cookie, owner.app, endpoint.id))[0]?.status === 'DEAD', 15_000, 'the delivery dead-lettered');
   });
 });
 

@@ -6,6 +6,8 @@ describe('roles', () => {
     expect(parseRoles(undefined)).toEqual([...ROLE_NAMES]);
     expect(parseRoles('all')).toEqual([...ROLE_NAMES]);
     expect(ROLE_NAMES).toContain('api');
+    expect(ROLE_NAMES).toContain('webhooks');
+    expect(parseRoles('webhooks')).toEqual(['webhooks']);
   });
 
   it('should refuse a role that does not exist, listing the ones that do', () => {
