@@ -41,13 +41,18 @@ async function start(roleText: string | undefined): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('draining', { signal });
-    Promise.all([workers.stop(), app.stop()]).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error('shutdown failed', { error: String(error) });
-        process.exit(1);
-      },
-    );
+    // Worker roles stop first (in-flight webhook attempts finish and are recorded), then the API and the
+    // platform's connections they use.
+    workers
+      .stop()
+      .then(() => app.stop())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error('shutdown failed', { error: String(error) });
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

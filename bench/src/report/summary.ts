@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { WebhooksResult } from '../scenarios/webhooks.js';
 import type { PeerName } from '../peers/peers.js';
 import type { FanoutResult, PeerResult, ProfileResult, StepResult } from './results.js';
 import { PEER_COLORS, barChart, compact } from './svg.js';
@@ -297,6 +298,48 @@ function profileSection(result: ProfileResult): string[] {
   return lines;
 }
 
+function webhooksSection(result: WebhooksResult): string[] {
+  const s = result.settings;
+  const lines = [
+    '## webhooks: deliveries per second',
+    '',
+    `Run ${result.startedAt} (${result.durationSeconds} s). Node ${result.machine.node}, ${result.machine.cpuModel} × ${result.machine.cores} cores, repository HEAD \`${result.machine.gitCommit}\`. **Ours is** ${result.platformBuild}.`,
+    '',
+    `Each variant: ${s.events} events of ${s.payloadBytes}-byte data published with the worker stopped, then \`realtime start --role webhooks\` (concurrency ${s.concurrency}, retry schedule \`${s.retrySchedule}\`) drains them into a receiver in its own process; deliveries/s = events ÷ (last new id − first request). ` +
+      'Everything (API, worker, receiver, bench, Redis, PostgreSQL) shares the machine. Peers, same receiver and concurrency: a plain undici POST loop (a failed POST retried at once) and a BullMQ worker doing nothing per job (variant-independent).',
+    '',
+    '| Variant | Ours deliveries/s | Ours requests | Worker CPU-s | Deliveries / worker CPU-s | Raw HTTP POST loop /s | Raw BullMQ no-op jobs/s | Ours ÷ lower raw peer |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const v of result.variants) {
+    const lower = Math.min(v.rawHttp.deliveriesPerSec, result.rawBullmq.jobsPerSec);
+    lines.push(
+      v.ours.error
+        ? `| ${v.variant} | failed: ${v.ours.error.split('\n')[0]} | | | | ${v.rawHttp.deliveriesPerSec} | ${result.rawBullmq.jobsPerSec} | |`
+        : `| ${v.variant} | ${v.ours.deliveriesPerSec} | ${v.ours.requests} | ${v.ours.workerCpuSeconds} | ${v.ours.deliveriesPerWorkerCpuSecond} | ${v.rawHttp.deliveriesPerSec} | ${result.rawBullmq.jobsPerSec} | ${(v.ours.deliveriesPerSec / lower).toFixed(2)}× |`,
+    );
+  }
+  lines.push('');
+  if ('error' in result.latency) lines.push(`First-attempt latency: failed (${result.latency.error}).`, '');
+  else {
+    const l = result.latency;
+    lines.push(
+      `First-attempt latency (publish request sent → receiver got the first attempt), ${l.rate} events/s for ${s.latencySeconds} s with the worker running: p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, p99.9 ${l.p999Ms} ms, max ${l.maxMs} ms (${l.delivered}/${l.offered} delivered).`,
+      '',
+    );
+  }
+  const ok = result.variants.find((v) => v.variant === 'ok');
+  if (ok && !ok.ours.error) {
+    const lower = Math.min(ok.rawHttp.deliveriesPerSec, result.rawBullmq.jobsPerSec);
+    lines.push(
+      `Goal (issue 8): ≥ 2,000 deliveries/s and ≥ 0.5× the lower raw peer. Measured on \`ok\`: ${ok.ours.deliveriesPerSec}/s, ${(ok.ours.deliveriesPerSec / lower).toFixed(2)}× the lower raw peer (${lower}/s): ` +
+        `${ok.ours.deliveriesPerSec >= 2000 && ok.ours.deliveriesPerSec >= 0.5 * lower ? 'met' : `**not met** — behind by ${Math.max(0, 2000 - ok.ours.deliveriesPerSec)}/s on the absolute goal`}.`,
+      '',
+    );
+  }
+  return lines;
+}
+
 export function writeSummary(dir: string): string {
   const read = <T>(name: string): T | undefined => (existsSync(join(dir, name)) ? (JSON.parse(readFileSync(join(dir, name), 'utf8')) as T) : undefined);
   const fanout = read<FanoutResult>('fanout.json');
@@ -313,6 +356,8 @@ export function writeSummary(dir: string): string {
     lines.push(...fanoutSection(fanout));
   }
   if (profile) lines.push(...profileSection(profile));
+  const webhooks = read<WebhooksResult>('webhooks.json');
+  if (webhooks) lines.push(...webhooksSection(webhooks));
   const text = lines.join('\n');
   writeFileSync(join(dir, 'SUMMARY.md'), text);
   return text;
