@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `realtime` CLI. `realtime start [--role api|all]` parses configuration, builds the app, listens,
+ * The `realtime` CLI. `realtime start [--role api,webhooks|all]` parses configuration, builds the app, listens,
  * and drains gracefully on SIGTERM/SIGINT. Nothing else happens here.
  */
 import { parseArgs } from 'node:util';
@@ -20,7 +20,7 @@ import { buildApp } from './app.js';
 import { createLogger } from './logger.js';
 
 const USAGE = `usage:
-  realtime start [--role api|all]
+  realtime start [--role api,webhooks|all]
       Starts the platform.
   realtime schema export --application <id> --environment DEV|STAGING|PROD [--out <file>]
       Prints the GraphQL SDL of one application environment (typed topic fields included), for codegen.
