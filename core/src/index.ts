@@ -139,6 +139,7 @@ export {
   webhookJobId,
   insertDeliveries,
   recordAttempt,
+  recordAttempts,
   markDeliveryDead,
   hasEarlierUnfinished,
   findDelivery,

@@ -176,42 +176,58 @@ export interface AttemptRecord {
 }
 
 /**
- * Records one attempt and the delivery's new status in one statement, and keeps the endpoint's failure
- * run: a success ends it, a failure starts it when none is running. Returns when the run started (null
- * after a success), which the dispatcher compares with REALTIME_WEBHOOK_DISABLE_AFTER.
+ * Records attempts and their deliveries' new statuses, and keeps each endpoint's failure run, in one
+ * statement (one commit) for the whole batch: the last outcome of an endpoint in the batch decides — a
+ * success ends its run, a failure starts one when none is running. Returns, per attempt, when its
+ * endpoint's run started (null after a success), which the worker compares with
+ * REALTIME_WEBHOOK_DISABLE_AFTER. Attempts of deliveries deleted meanwhile (their endpoint was) are dropped.
  */
-export async function recordAttempt(db: Queryable, attempt: AttemptRecord): Promise<{ failingSince: Date | null }> {
-  const { rows } = await db.query<{ failing_since: Date | null }>(
-    `WITH attempt AS (
+export async function recordAttempts(db: Queryable, attempts: readonly AttemptRecord[]): Promise<{ failingSince: Date | null }[]> {
+  if (attempts.length === 0) return [];
+  const lastOutcome = new Map<string, boolean>();
+  for (const a of attempts) lastOutcome.set(a.endpointId, a.succeeded);
+  const endpoints = [...lastOutcome.keys()].sort(); // one lock order for every writer: no deadlocks between workers
+  const { rows } = await db.query<{ id: string; failing_since: Date | null }>(
+    `WITH input AS (
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::boolean[], $4::integer[], $5::integer[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
+         AS t(delivery_id, endpoint_id, succeeded, status_code, latency_ms, response_excerpt, error, status, next_attempt_at)
+     ), attempt AS (
        INSERT INTO webhook_attempts (delivery_id, endpoint_id, succeeded, status_code, latency_ms, response_excerpt, error)
-       SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE id = $1)
+       SELECT i.delivery_id, i.endpoint_id, i.succeeded, i.status_code, i.latency_ms, i.response_excerpt, i.error
+       FROM input i JOIN webhook_deliveries d ON d.id = i.delivery_id
      ), delivery AS (
-       UPDATE webhook_deliveries SET status = $8, attempts = attempts + 1, last_status_code = $4, last_error = $7,
-         next_attempt_at = $9, updated_at = now()
-       WHERE id = $1
+       UPDATE webhook_deliveries d SET status = i.status, attempts = d.attempts + 1, last_status_code = i.status_code,
+         last_error = i.error, next_attempt_at = i.next_attempt_at, updated_at = now()
+       FROM input i WHERE d.id = i.delivery_id
      )
-     UPDATE webhook_endpoints SET
-       failing_since = CASE WHEN $3 THEN NULL ELSE coalesce(failing_since, now()) END,
-       last_success_at = CASE WHEN $3 THEN now() ELSE last_success_at END
-     WHERE id = $2 AND ($3 OR failing_since IS NULL) AND (NOT $3 OR failing_since IS NOT NULL OR last_success_at IS NULL OR last_success_at < now() - interval '1 second')
-     RETURNING failing_since`,
+     UPDATE webhook_endpoints e SET
+       failing_since = CASE WHEN u.ok THEN NULL ELSE coalesce(e.failing_since, now()) END,
+       last_success_at = CASE WHEN u.ok THEN now() ELSE e.last_success_at END
+     FROM unnest($10::uuid[], $11::boolean[]) AS u(id, ok)
+     WHERE e.id = u.id
+     RETURNING e.id, e.failing_since`,
     [
-      attempt.deliveryId,
-      attempt.endpointId,
-      attempt.succeeded,
-      attempt.statusCode,
-      Math.round(attempt.latencyMs),
-      attempt.responseExcerpt,
-      attempt.error,
-      attempt.status,
-      attempt.nextAttemptAt,
+      attempts.map((a) => a.deliveryId),
+      attempts.map((a) => a.endpointId),
+      attempts.map((a) => a.succeeded),
+      attempts.map((a) => a.statusCode),
+      attempts.map((a) => Math.round(a.latencyMs)),
+      attempts.map((a) => a.responseExcerpt),
+      attempts.map((a) => a.error),
+      attempts.map((a) => a.status),
+      attempts.map((a) => a.nextAttemptAt),
+      endpoints,
+      endpoints.map((id) => lastOutcome.get(id) as boolean),
     ],
   );
-  if (rows[0]) return { failingSince: rows[0].failing_since };
-  if (attempt.succeeded) return { failingSince: null };
-  // The run was already going: read when it started.
-  const current = await db.query<{ failing_since: Date | null }>('SELECT failing_since FROM webhook_endpoints WHERE id = $1', [attempt.endpointId]);
-  return { failingSince: current.rows[0]?.failing_since ?? null };
+  const runs = new Map(rows.map((r) => [r.id, r.failing_since]));
+  return attempts.map((a) => ({ failingSince: a.succeeded ? null : (runs.get(a.endpointId) ?? null) }));
+}
+
+/** Records one attempt (see {@link recordAttempts}). */
+export async function recordAttempt(db: Queryable, attempt: AttemptRecord): Promise<{ failingSince: Date | null }> {
+  const [result] = await recordAttempts(db, [attempt]);
+  return result ?? { failingSince: null };
 }
 
 /** Marks a delivery DEAD without an attempt (its endpoint is disabled or gone). */

@@ -2,7 +2,6 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import {
   hasEarlierUnfinished,
   markDeliveryDead,
-  recordAttempt,
   signingSecrets,
   toCloudEvent,
   webhookHeaders,
@@ -11,6 +10,7 @@ import {
   type WebhookJobData,
 } from '@realtime/core';
 import { disableEndpoint } from './disable-endpoint.js';
+import type { AttemptRecorder } from './attempt-recorder.js';
 import type { EndpointCache } from './endpoint-cache.js';
 import type { WebhookSender } from './sender.js';
 
@@ -30,6 +30,8 @@ export interface DeliveryProcessorOptions {
   platform: Platform;
   sender: WebhookSender;
   endpoints: EndpointCache;
+  /** Writes attempt records (batched across concurrent jobs). */
+  attempts: AttemptRecorder;
   /** Identifies the platform in the User-Agent header. @default 'RealtimePlatform-Webhooks/1.0' */
   userAgent?: string;
 }
@@ -45,7 +47,7 @@ const formatDuration = (ms: number): string =>
  * the job again (at-least-once), with the same webhook-id.
  */
 export function createDeliveryProcessor(options: DeliveryProcessorOptions): (job: Job<WebhookJobData>, token?: string) => Promise<void> {
-  const { platform, sender, endpoints, userAgent = 'RealtimePlatform-Webhooks/1.0' } = options;
+  const { platform, sender, endpoints, attempts, userAgent = 'RealtimePlatform-Webhooks/1.0' } = options;
   const { pool: db, secrets } = platform;
   const { retryScheduleMs: schedule, disableAfterMs } = platform.config.webhooks;
 
@@ -92,16 +94,16 @@ export function createDeliveryProcessor(options: DeliveryProcessorOptions): (job
       error: result.error,
     };
     if (result.ok) {
-      await recordAttempt(db, { ...base, status: 'SUCCEEDED', nextAttemptAt: null });
+      await attempts.record({ ...base, status: 'SUCCEEDED', nextAttemptAt: null });
       return;
     }
     if (result.statusCode === 410) {
-      await recordAttempt(db, { ...base, status: 'DEAD', nextAttemptAt: null });
+      await attempts.record({ ...base, status: 'DEAD', nextAttemptAt: null });
       await disableEndpoint(platform, endpointId, 'the endpoint answered 410 Gone');
       throw new UnrecoverableError('HTTP 410: endpoint disabled');
     }
     const delayMs = last ? 0 : (result.retryAfterMs ?? withJitter(schedule[attempt] ?? schedule[schedule.length - 1] ?? 0));
-    const { failingSince } = await recordAttempt(db, {
+    const { failingSince } = await attempts.record({
       ...base,
       status: last ? 'DEAD' : 'FAILED',
       nextAttemptAt: last ? null : new Date(Date.now() + delayMs),

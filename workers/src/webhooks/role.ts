@@ -11,6 +11,7 @@ import {
   type WebhookJobData,
 } from '@realtime/core';
 import type { WorkerRole } from '../roles.js';
+import { createAttemptRecorder } from './attempt-recorder.js';
 import { AttemptFailedError, createDeliveryProcessor } from './delivery-processor.js';
 import { createDispatcher } from './dispatcher.js';
 import { createEndpointCache } from './endpoint-cache.js';
@@ -55,7 +56,7 @@ export async function startWebhooks(platform: Platform, options: WebhookRoleOpti
   // BullMQ's worker needs a connection that never gives up on a command (maxRetriesPerRequest: null).
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'realtime:webhooks-worker' });
   connection.on('error', () => undefined);
-  const worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, createDeliveryProcessor({ platform, sender, endpoints }), {
+  const worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, createDeliveryProcessor({ platform, sender, endpoints, attempts: createAttemptRecorder({ db: platform.pool }) }), {
     connection,
     prefix: webhookQueuePrefix(config),
     concurrency: settings.concurrency,
