@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { loadConfig } from '@realtime/core';
 import { buildApp, type App } from '@realtime/server';
+import { WEBHOOK_GROUP, startWebhooks } from '@realtime/workers';
 import { gql } from '../../test/support/clients.js';
 import { ownerWithApplication } from '../../test/support/fixtures.js';
 import { startReceiver, type Receiver } from '../../test/support/receiver.js';
@@ -85,6 +86,14 @@ describe('webhook worker crash', () => {
       90_000,
       'every event delivered after the restart',
     );
+    expect(new Set(receiver.on('/crash').map((r) => String(r.headers['webhook-id'])))).toEqual(new Set(published));
+    // The attempts the killed process made but never recorded run again once their locks expire: every
+    // delivery ends SUCCEEDED, none stays pending.
+    await eventually(async () => {
+      const { rows } = await app.platform.pool.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM webhook_deliveries GROUP BY status');
+      return rows.length === 1 && rows[0]?.status === 'SUCCEEDED' && Number(rows[0].n) === EVENTS;
+    }, 60_000, 'every delivery recorded as SUCCEEDED');
+    expect(receiver.on('/crash').length).toBeGreaterThan(EVENTS); // some were sent twice, with their one webhook-id
     const verifier = new Webhook(secret);
     for (const request of receiver.on('/crash')) {
       const body = verifier.verify(request.body, {
@@ -95,8 +104,53 @@ describe('webhook worker crash', () => {
       // A duplicate (a delivery the killed worker sent but did not record) carries the same webhook-id.
       expect(body.id).toBe(request.headers['webhook-id']);
     }
-    expect(new Set(receiver.on('/crash').map((r) => String(r.headers['webhook-id'])))).toEqual(new Set(published));
     second.child.kill('SIGTERM');
     await second.exited;
+  });
+});
+
+describe('webhook dispatcher crash', () => {
+  const env = testEnv({ REALTIME_WEBHOOK_ALLOW_PRIVATE: '1' });
+  const config = loadConfig(env);
+  let app: App;
+  let url: string;
+  let receiver: Receiver;
+
+  beforeAll(async () => {
+    app = await buildApp({ config });
+    url = await app.start();
+    receiver = await startReceiver();
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await receiver?.close();
+    await cleanupConfig(config);
+  });
+
+  it('should deliver history entries a dead dispatcher read but never acknowledged', async () => {
+    const owner = await ownerWithApplication(url, 'Orphans');
+    await gql(url, `mutation($app: ID!) { registerTopic(input: { applicationId: $app, environment: DEV, name: "job.done", schema: { type: "object" } }) { id } }`, { app: owner.app }, { cookie: owner.cookie });
+    await gql(url, `mutation($app: ID!, $url: String!) { createWebhookEndpoint(input: { applicationId: $app, environment: DEV, url: $url, topics: ["job.done"] }) { secret } }`, { app: owner.app, url: `${receiver.url}/orphans` }, { cookie: owner.cookie });
+    const published: string[] = [];
+    for (let n = 0; n < 20; n += 1) {
+      const response = await gql<{ publish: { event: { id: string } } }>(url, `mutation($n: Int!) { publish(input: { topic: "job.done", data: { n: $n } }) { event { id } } }`, { n }, { key: owner.sk });
+      published.push(response.data!.publish.event.id);
+    }
+    // A dispatcher reads every entry and dies before enqueueing or acknowledging any of them.
+    const stream = `${config.redisKeyPrefix}:${owner.app}:DEV:h:job.done`;
+    await app.platform.redis.xgroup('CREATE', stream, WEBHOOK_GROUP, '0', 'MKSTREAM');
+    const read = (await app.platform.redis.xreadgroup('GROUP', WEBHOOK_GROUP, 'dead-dispatcher', 'COUNT', 100, 'STREAMS', stream, '>')) as [string, unknown[]][];
+    expect(read[0]?.[1]).toHaveLength(20);
+
+    const worker = await startWebhooks(app.platform, { log: () => undefined, dispatcher: { claimIdleMs: 300, claimIntervalMs: 200 } });
+    try {
+      await eventually(() => new Set(receiver.on('/orphans').map((r) => r.headers['webhook-id'])).size === 20, 20_000, 'the orphaned entries delivered');
+      expect(new Set(receiver.on('/orphans').map((r) => String(r.headers['webhook-id'])))).toEqual(new Set(published));
+      const pending = (await app.platform.redis.xpending(stream, WEBHOOK_GROUP)) as [number];
+      expect(pending[0]).toBe(0);
+    } finally {
+      await worker.stop();
+    }
   });
 });

@@ -13,7 +13,7 @@ import {
 import type { WorkerRole } from '../roles.js';
 import { createAttemptRecorder } from './attempt-recorder.js';
 import { AttemptFailedError, createDeliveryProcessor } from './delivery-processor.js';
-import { createDispatcher } from './dispatcher.js';
+import { createDispatcher, type DispatcherOptions } from './dispatcher.js';
 import { createEndpointCache } from './endpoint-cache.js';
 import { createWebhookSender } from './sender.js';
 
@@ -24,6 +24,8 @@ export interface WebhookRoleOptions {
   stalledIntervalMs?: number;
   /** How often expired deliveries and attempts are deleted. @default 3600000 (1 hour) */
   retentionIntervalMs?: number;
+  /** Dispatcher tuning (batch size, claim of a dead dispatcher's entries…). @default the dispatcher's defaults */
+  dispatcher?: Pick<DispatcherOptions, 'batchSize' | 'blockMs' | 'refreshMs' | 'claimIdleMs' | 'claimIntervalMs'>;
   /** Where the role reports errors it survives. @default stderr */
   log?: (message: string, detail: Record<string, unknown>) => void;
 }
@@ -80,6 +82,7 @@ export async function startWebhooks(platform: Platform, options: WebhookRoleOpti
   });
 
   const dispatcher = createDispatcher({
+    ...options.dispatcher,
     platform,
     queue,
     onError: (error) => log('webhook dispatcher error', { error: String(error) }),
