@@ -151,7 +151,9 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
   };
 
   let worker: Started | undefined;
-  const startWorker = (): Started => startProcess(process.execPath, ['server/dist/main.js', 'start', '--role', 'webhooks'], { cwd, env });
+  // BENCH_WEBHOOKS_CPU_PROF=<dir>: write a V8 CPU profile of each worker process there (to see where its time goes).
+  const profile = process.env.BENCH_WEBHOOKS_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_WEBHOOKS_CPU_PROF] : [];
+  const startWorker = (): Started => startProcess(process.execPath, [...profile, 'server/dist/main.js', 'start', '--role', 'webhooks'], { cwd, env });
 
   const variants: WebhookVariantResult[] = [];
   const poster = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
