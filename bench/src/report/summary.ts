@@ -328,12 +328,21 @@ function webhooksSection(result: WebhooksResult): string[] {
       '',
     );
   }
+  lines.push(
+    'Reading it: `fail10` ends only after the failed tenth is retried, one schedule step (1 s) later, so its rate is bounded by the retry delay, not by throughput. ' +
+      '`slow50` is bounded by concurrency × 50 ms (2,000/s at 100) for ours and the POST loop alike; ours also waits for BullMQ and for the attempt to be committed in PostgreSQL before a slot is free. ' +
+      'Ours does strictly more per delivery than either peer: a PostgreSQL row and attempt record, BullMQ, HMAC signing, CloudEvents JSON, and the POST.',
+    '',
+  );
   const ok = result.variants.find((v) => v.variant === 'ok');
   if (ok && !ok.ours.error) {
     const lower = Math.min(ok.rawHttp.deliveriesPerSec, result.rawBullmq.jobsPerSec);
+    const ratio = ok.ours.deliveriesPerSec / lower;
+    const absolute = ok.ours.deliveriesPerSec >= 2000 ? 'met' : `**not met** (${2000 - ok.ours.deliveriesPerSec}/s short)`;
+    const relative = ratio >= 0.5 ? 'met' : `**not met**: ${ratio.toFixed(2)}× instead of 0.5×, ${Math.ceil(0.5 * lower) - ok.ours.deliveriesPerSec}/s short`;
     lines.push(
-      `Goal (issue 8): ≥ 2,000 deliveries/s and ≥ 0.5× the lower raw peer. Measured on \`ok\`: ${ok.ours.deliveriesPerSec}/s, ${(ok.ours.deliveriesPerSec / lower).toFixed(2)}× the lower raw peer (${lower}/s): ` +
-        `${ok.ours.deliveriesPerSec >= 2000 && ok.ours.deliveriesPerSec >= 0.5 * lower ? 'met' : `**not met** — behind by ${Math.max(0, 2000 - ok.ours.deliveriesPerSec)}/s on the absolute goal`}.`,
+      `Goals (issue 8), on \`ok\`: ≥ 2,000 deliveries/s — ${absolute} (${ok.ours.deliveriesPerSec}/s); ≥ 0.5× the lower raw peer (${lower}/s) — ${relative}. ` +
+        `Behind the raw BullMQ no-op worker by ${(result.rawBullmq.jobsPerSec / ok.ours.deliveriesPerSec).toFixed(1)}× and the raw POST loop by ${(ok.rawHttp.deliveriesPerSec / ok.ours.deliveriesPerSec).toFixed(1)}×.`,
       '',
     );
   }
