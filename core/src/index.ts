@@ -176,3 +176,4 @@ export {
   TEST_WEBHOOK_TOPIC,
   type WebhookOperationDeps,
 } from './webhooks/operations.js';
+export { webhookVersionKey, webhookEndpointsChanged, type WebhookChangeDeps } from './webhooks/changes.js';

@@ -261,6 +261,17 @@ describe('webhooks', () => {
   });
 
   describe('exactly one send per event', () => {
+    it('should not send events published before the endpoint existed', async () => {
+      const before = await publish(url, owner.sk, 'invoice.sent', { n: 90 });
+      await new Promise((r) => setTimeout(r, 20));
+      await createEndpoint(url, { cookie: owner.cookie }, { applicationId: owner.app, url: `${receiver.url}/late`, topics: ['invoice.sent'] });
+      const after = await publish(url, owner.sk, 'invoice.sent', { n: 91 });
+      await eventually(() => receiver.on('/late').length >= 1, 15_000, 'the delivery');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(receiver.on('/late').map((r) => r.headers['webhook-id'])).toEqual([after.id]);
+      expect(before.id).not.toBe(after.id);
+    });
+
     it('should not send an event again when the same event id is published again after the idempotency window', async () => {
       const { endpoint } = await createEndpoint(url, { cookie: owner.cookie }, { applicationId: owner.app, url: `${receiver.url}/republish`, topics: ['order.created'], filter: { 'data.n': 70 } });
       const scope = { applicationId: owner.app, environment: 'DEV' as const };

@@ -18,6 +18,7 @@ import {
   toCloudEvent,
   updateWebhookEndpoint,
   webhookQueueOf,
+  webhookEndpointsChanged,
   type DeliveryPage,
   type EndpointSummary,
   type EnvironmentName,
@@ -170,8 +171,8 @@ const operationDeps = (platform: Platform): WebhookOperationDeps => ({
 
 const urlOptions = (platform: Platform): { allowPrivate: boolean } => ({ allowPrivate: platform.config.webhooks.allowPrivate });
 
-const announce = (platform: Platform, endpoint: WebhookEndpoint): Promise<void> =>
-  platform.announce({ type: 'webhooks-changed', scope: { applicationId: endpoint.applicationId, environment: endpoint.environment } });
+/** After a committed change: raise the scope's endpoint version (dispatchers check it per batch) and announce it. */
+const announce = (platform: Platform, endpoint: WebhookEndpoint): Promise<void> => webhookEndpointsChanged(platform, endpoint);
 
 builder.queryField('webhookEndpoints', (t) =>
   t.field({

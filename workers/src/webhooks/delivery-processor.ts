@@ -53,7 +53,11 @@ export function createDeliveryProcessor(options: DeliveryProcessorOptions): (job
 
   return async (job, token) => {
     const { deliveryId, endpointId, event, origin, generation } = job.data;
-    const endpoint = await endpoints.get(endpointId);
+    let endpoint = await endpoints.get(endpointId);
+    if (endpoint && (endpoint.status !== 'ENABLED' || Date.parse(event.time) < endpoint.activeSince.getTime())) {
+      // About to drop it: make sure the cached endpoint is not older than an enable this process has not heard of yet.
+      endpoint = await endpoints.get(endpointId, true);
+    }
     if (!endpoint) return; // deleted with its deliveries
     if (endpoint.status !== 'ENABLED') {
       await markDeliveryDead(db, deliveryId, `not sent: the endpoint is disabled (${endpoint.disabledReason ?? 'by a user'})`);

@@ -1,4 +1,4 @@
-import { publishPlatformEvent, setWebhookEndpointStatus, type Platform } from '@realtime/core';
+import { publishPlatformEvent, setWebhookEndpointStatus, webhookEndpointsChanged, type Platform } from '@realtime/core';
 
 /**
  * Disables an endpoint (410 Gone, or failing without a success for too long), tells every instance, and
@@ -10,7 +10,7 @@ export async function disableEndpoint(platform: Platform, endpointId: string, re
   if (!result?.changed) return;
   const { endpoint } = result;
   const scope = { applicationId: endpoint.applicationId, environment: endpoint.environment };
-  await platform.announce({ type: 'webhooks-changed', scope });
+  await webhookEndpointsChanged(platform, scope);
   await publishPlatformEvent(
     { pool: platform.pool, registry: platform.registry, publisher: platform.publisher, announce: (m) => platform.announce(m) },
     scope,

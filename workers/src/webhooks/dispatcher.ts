@@ -8,6 +8,7 @@ import {
   insertDeliveries,
   listEnabledWebhookEndpoints,
   topicKeys,
+  webhookVersionKey,
   type EndpointMatcher,
   type EventEnvelope,
   type NewDelivery,
@@ -78,6 +79,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   reader.on('error', () => undefined);
 
   let matchers = new Map<string, EndpointMatcher[]>();
+  /** Each scope's endpoint version (webhookVersionKey) as of the last load; '-1' for a scope first seen then. */
+  let versions = new Map<string, string>();
   let streams = new Map<string, StreamInfo>();
   const groups = new Set<string>();
   let running = true;
@@ -95,6 +98,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   async function load(): Promise<void> {
+    // Versions are read before the endpoints: a change committed after this read shows as a newer version.
+    const known = [...matchers.values()].map((list) => list[0]?.record).filter((r) => r !== undefined);
+    const before = known.length > 0 ? await platform.redis.mget(...known.map((r) => webhookVersionKey(config.redisKeyPrefix, r))) : [];
+    const seen = new Map(known.map((r, i) => [scopeKey(r), before[i] ?? '0']));
     const endpoints = await listEnabledWebhookEndpoints(db);
     const nextMatchers = new Map<string, EndpointMatcher[]>();
     const scopes = new Map<string, Scope>();
@@ -115,6 +122,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     matchers = nextMatchers;
     streams = nextStreams;
+    versions = new Map([...scopes.keys()].map((key) => [key, seen.get(key) ?? '-1']));
   }
 
   function refresh(): Promise<void> {
@@ -135,10 +143,21 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return refreshing;
   }
 
-  /** Records deliveries and jobs for a batch of one stream's entries, then acknowledges them. */
+  /**
+   * Records deliveries and jobs for a batch of one stream's entries, then acknowledges them. The scope's
+   * endpoint version is checked first: an endpoint created or changed before these entries were stored is
+   * loaded before they are matched.
+   */
   async function handle(key: string, entries: [string, string[] | null][]): Promise<void> {
-    const info = streams.get(key);
+    let info = streams.get(key);
     const ids = entries.map(([id]) => id);
+    if (info) {
+      const version = (await platform.redis.get(webhookVersionKey(config.redisKeyPrefix, info.scope))) ?? '0';
+      if (version !== versions.get(scopeKey(info.scope))) {
+        await refresh();
+        info = streams.get(key);
+      }
+    }
     if (info) {
       const epoch = (await platform.redis.get(info.epochKey)) ?? '0';
       const candidates = matchers.get(scopeKey(info.scope)) ?? [];

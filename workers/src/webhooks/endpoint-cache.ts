@@ -1,8 +1,8 @@
 import { findWebhookEndpointRecord, type Queryable, type WebhookEndpointRecord } from '@realtime/core';
 
 export interface EndpointCache {
-  /** The endpoint, or undefined when it was deleted. */
-  get(id: string): Promise<WebhookEndpointRecord | undefined>;
+  /** The endpoint, or undefined when it was deleted; `fresh` reads PostgreSQL now (and caches the answer). */
+  get(id: string, fresh?: boolean): Promise<WebhookEndpointRecord | undefined>;
   /** Forgets every endpoint (on a `webhooks-changed` announcement). */
   clear(): void;
 }
@@ -15,10 +15,10 @@ export function createEndpointCache(options: { db: Queryable; ttlMs?: number }):
   const { db, ttlMs = 2_000 } = options;
   const entries = new Map<string, { record: Promise<WebhookEndpointRecord | undefined>; at: number }>();
   return {
-    get(id) {
+    get(id, fresh = false) {
       const now = Date.now();
       const entry = entries.get(id);
-      if (entry && now - entry.at < ttlMs) return entry.record;
+      if (!fresh && entry && now - entry.at < ttlMs) return entry.record;
       const record = findWebhookEndpointRecord(db, id);
       entries.set(id, { record, at: now });
       record.catch(() => entries.delete(id));
