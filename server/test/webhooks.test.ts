@@ -410,6 +410,10 @@ describe('webhooks', () => {
       await new Promise((r) => setTimeout(r, 500));
       // The event published while it was disabled is not sent (replay would send it).
       expect(receiver.on('/manage').map((r) => r.headers['webhook-id'])).toEqual([after.id]);
+      await gql(url, `mutation($id: ID!) { disableWebhookEndpoint(id: $id) { id } }`, { id: endpoint.id }, { key: owner.sk });
+      const refused = await gql(url, `mutation($id: ID!) { sendTestWebhook(endpointId: $id) { id } }`, { id: endpoint.id }, { key: owner.sk });
+      expect(errorCode(refused)).toBe('CONFLICT');
+      expect(refused.errors?.[0]?.message).toMatch(/is disabled \(disabled by a user\); enable it first/);
       const deleted = await gql(url, `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: endpoint.id }, { key: owner.sk });
       expect(deleted.data).toEqual({ deleteWebhookEndpoint: true });
       const gone = await gql(url, `query($id: ID!) { webhookEndpoint(id: $id) { id } }`, { id: endpoint.id }, { key: owner.sk });

@@ -19,6 +19,7 @@ import {
   updateWebhookEndpoint,
   webhookQueueOf,
   webhookEndpointsChanged,
+  RealtimeError,
   type DeliveryPage,
   type EndpointSummary,
   type EnvironmentName,
@@ -159,6 +160,17 @@ async function deliveryOrThrow(context: GraphQLContext, id: string): Promise<Web
   if (!delivery || !visibleTo(context.principal, delivery)) throw notFound(`webhook delivery ${id} does not exist`);
   requireAdminOf(context.principal, delivery.applicationId, delivery.environment);
   return delivery;
+}
+
+/** Sending to a disabled endpoint would only dead-letter: say so instead. */
+function assertEnabled(endpoint: WebhookEndpoint): void {
+  if (endpoint.status !== 'ENABLED') {
+    throw new RealtimeError(
+      'CONFLICT',
+      `webhook endpoint ${endpoint.id} is disabled (${endpoint.disabledReason ?? 'by a user'}); enable it first (enableWebhookEndpoint)`,
+      { endpointId: endpoint.id },
+    );
+  }
 }
 
 const operationDeps = (platform: Platform): WebhookOperationDeps => ({
@@ -373,6 +385,7 @@ builder.mutationField('redeliver', (t) =>
     args: { deliveryId: t.arg.id({ required: true }) },
     resolve: async (_root, args, context) => {
       const delivery = await deliveryOrThrow(context, String(args.deliveryId));
+      assertEnabled(await endpointOrThrow(context, delivery.endpointId));
       const restarted = await redeliverWebhook(operationDeps(context.platform), delivery.id);
       if (!restarted) throw notFound(`webhook delivery ${delivery.id} does not exist`);
       return restarted;
@@ -399,6 +412,7 @@ builder.mutationField('replayWebhookEndpoint', (t) =>
     },
     resolve: async (_root, args, context) => {
       const endpoint = await endpointOrThrow(context, String(args.endpointId));
+      assertEnabled(endpoint);
       return replayWebhookEndpoint(operationDeps(context.platform), endpoint, { since: args.since, until: args.until ?? new Date() });
     },
   }),
@@ -411,6 +425,7 @@ builder.mutationField('sendTestWebhook', (t) =>
     args: { endpointId: t.arg.id({ required: true }) },
     resolve: async (_root, args, context) => {
       const endpoint = await endpointOrThrow(context, String(args.endpointId));
+      assertEnabled(endpoint);
       return sendTestWebhook(operationDeps(context.platform), endpoint);
     },
   }),
