@@ -153,6 +153,13 @@ describe('webhooks', () => {
       const rotated = await gql<{ rotateWebhookSecret: { secret: string } }>(url, `mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, { id: endpoint.id }, { cookie: owner.cookie });
       const newSecret = rotated.data!.rotateWebhookSecret.secret;
       expect(newSecret).not.toBe(oldSecret);
+      // Stored sealed: neither secret (nor its key bytes) is readable in the database.
+      const { rows } = await app.platform.pool.query<Record<string, string>>('SELECT * FROM webhook_endpoints WHERE id = $1', [endpoint.id]);
+      const stored = JSON.stringify(rows);
+      for (const secret of [oldSecret, newSecret]) {
+        expect(stored).not.toContain(secret.slice(6));
+        expect(stored).not.toContain(Buffer.from(secret.slice(6), 'base64').toString('base64url'));
+      }
       await publish(url, owner.sk, 'invoice.sent', { n: 10 });
       await eventually(() => receiver.on('/rotated').length === 1, 15_000, 'the delivery');
       const request = receiver.on('/rotated')[0] as ReceivedRequest;
