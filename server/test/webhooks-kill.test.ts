@@ -128,7 +128,7 @@ describe('webhook dispatcher crash', () => {
     await cleanupConfig(config);
   });
 
-  it('should deliver history entries a dead dispatcher read but never acknowledged', async () => {
+  it('should deliver history entries a dead dispatcher read but never acknowledged, then forget its consumer', async () => {
     const owner = await ownerWithApplication(url, 'Orphans');
     await gql(url, `mutation($app: ID!) { registerTopic(input: { applicationId: $app, environment: DEV, name: "job.done", schema: { type: "object" } }) { id } }`, { app: owner.app }, { cookie: owner.cookie });
     await gql(url, `mutation($app: ID!, $url: String!) { createWebhookEndpoint(input: { applicationId: $app, environment: DEV, url: $url, topics: ["job.done"] }) { secret } }`, { app: owner.app, url: `${receiver.url}/orphans` }, { cookie: owner.cookie });
@@ -143,12 +143,14 @@ describe('webhook dispatcher crash', () => {
     const read = (await app.platform.redis.xreadgroup('GROUP', WEBHOOK_GROUP, 'dead-dispatcher', 'COUNT', 100, 'STREAMS', stream, '>')) as [string, unknown[]][];
     expect(read[0]?.[1]).toHaveLength(20);
 
-    const worker = await startWebhooks(app.platform, { log: () => undefined, dispatcher: { claimIdleMs: 300, claimIntervalMs: 200 } });
+    const worker = await startWebhooks(app.platform, { log: () => undefined, dispatcher: { claimIdleMs: 300, claimIntervalMs: 200, forgetConsumersAfterMs: 300 } });
     try {
       await eventually(() => new Set(receiver.on('/orphans').map((r) => r.headers['webhook-id'])).size === 20, 20_000, 'the orphaned entries delivered');
       expect(new Set(receiver.on('/orphans').map((r) => String(r.headers['webhook-id'])))).toEqual(new Set(published));
       const pending = (await app.platform.redis.xpending(stream, WEBHOOK_GROUP)) as [number];
       expect(pending[0]).toBe(0);
+      // The dead dispatcher's consumer, idle with nothing pending, is removed from the group.
+      await eventually(async () => !JSON.stringify(await app.platform.redis.xinfo('CONSUMERS', stream, WEBHOOK_GROUP)).includes('dead-dispatcher'), 10_000, 'the dead consumer forgotten');
     } finally {
       await worker.stop();
     }

@@ -45,6 +45,11 @@ export interface DispatcherOptions {
   claimIdleMs?: number;
   /** How often to look for such entries, in ms. @default 5000 */
   claimIntervalMs?: number;
+  /**
+   * Consumers (of dispatchers that are gone) idle this long with nothing pending are removed from the
+   * group, checked once per this period too, in ms. @default 3600000 (1 hour)
+   */
+  forgetConsumersAfterMs?: number;
   /** Told about errors the loop survives (Redis or PostgreSQL briefly down). */
   onError?: (error: unknown) => void;
 }
@@ -71,7 +76,16 @@ const field = (fields: string[], name: string): string | undefined => {
  * topic matches one of the endpoint's patterns, and its filter holds.
  */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
-  const { platform, queue, batchSize = 200, blockMs = 1_000, refreshMs = 5_000, claimIdleMs = 10_000, claimIntervalMs = 5_000 } = options;
+  const {
+    platform,
+    queue,
+    batchSize = 200,
+    blockMs = 1_000,
+    refreshMs = 5_000,
+    claimIdleMs = 10_000,
+    claimIntervalMs = 5_000,
+    forgetConsumersAfterMs = 3_600_000,
+  } = options;
   const onError = options.onError ?? (() => undefined);
   const { config, pool: db } = platform;
   const consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -231,6 +245,21 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   }
 
+  /** Removes consumers of dispatchers that are gone (idle long, nothing pending) so groups do not grow per restart. */
+  async function forgetDeadConsumers(): Promise<void> {
+    for (const key of streams.keys()) {
+      const consumers = (await platform.redis.xinfo('CONSUMERS', key, WEBHOOK_GROUP)) as unknown[][];
+      for (const fields of consumers) {
+        const info = new Map<string, unknown>();
+        for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1]);
+        const name = String(info.get('name'));
+        if (name !== consumer && Number(info.get('pending')) === 0 && Number(info.get('idle')) > forgetConsumersAfterMs) {
+          await platform.redis.xgroup('DELCONSUMER', key, WEBHOOK_GROUP, name);
+        }
+      }
+    }
+  }
+
   const unsubscribe = platform.onControl((message) => {
     if (message.type === 'webhooks-changed' || message.type === 'registry-changed') refresh().catch(onError);
   });
@@ -244,6 +273,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       .finally(() => (claiming = false));
   }, claimIntervalMs);
 
+  const forgetTimer = setInterval(() => forgetDeadConsumers().catch(onError), forgetConsumersAfterMs);
+  forgetTimer.unref();
   const started = refresh().then(() => claimOrphans().catch(onError));
   const loop = started.then(readLoop, (error: unknown) => {
     onError(error);
@@ -258,6 +289,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       unsubscribe();
       clearInterval(refreshTimer);
       clearInterval(claimTimer);
+      clearInterval(forgetTimer);
       reader.disconnect();
       await loop.catch(() => undefined);
       await refreshing?.catch(() => undefined);

@@ -25,7 +25,7 @@ export interface WebhookRoleOptions {
   /** How often expired deliveries and attempts are deleted. @default 3600000 (1 hour) */
   retentionIntervalMs?: number;
   /** Dispatcher tuning (batch size, claim of a dead dispatcher's entries…). @default the dispatcher's defaults */
-  dispatcher?: Pick<DispatcherOptions, 'batchSize' | 'blockMs' | 'refreshMs' | 'claimIdleMs' | 'claimIntervalMs'>;
+  dispatcher?: Pick<DispatcherOptions, 'batchSize' | 'blockMs' | 'refreshMs' | 'claimIdleMs' | 'claimIntervalMs' | 'forgetConsumersAfterMs'>;
   /** Where the role reports errors it survives. @default stderr */
   log?: (message: string, detail: Record<string, unknown>) => void;
 }
