@@ -72,6 +72,32 @@ export interface Config {
   cdcLagWarningSeconds: number;
   /** How often the polling outbox relay reads new rows, in milliseconds. @default 500 */
   outboxPollMs: number;
+  /** Webhook dispatch (the `webhooks` role and the webhook API); see {@link WebhookConfig}. */
+  webhooks: WebhookConfig;
+}
+
+/** Settings of webhook delivery, read from `REALTIME_WEBHOOK_*`. */
+export interface WebhookConfig {
+  /**
+   * Delay before each attempt, in milliseconds: the first entry before the first attempt, each next one after
+   * a failure; its length is the number of attempts. Delays above zero get ±10 % jitter.
+   * @default 0s,5s,5m,30m,2h,5h,10h,10h (Svix's schedule)
+   */
+  retryScheduleMs: number[];
+  /** Milliseconds to open a TCP (and TLS) connection to an endpoint. @default 5000 */
+  connectTimeoutMs: number;
+  /** Milliseconds one attempt may take in total (connect, send, response headers and the body excerpt). @default 15000 */
+  timeoutMs: number;
+  /** Send to loopback, private, link-local and metadata addresses too (development and tests only). @default false */
+  allowPrivate: boolean;
+  /** An endpoint failing without a single success for this long is disabled. @default 5 days */
+  disableAfterMs: number;
+  /** Deliveries and attempts older than this are deleted. @default 30 days */
+  retentionMs: number;
+  /** After rotateWebhookSecret, how long the previous secret still signs (both signatures are sent). @default 24 hours */
+  secretOverlapMs: number;
+  /** Deliveries one worker process sends at the same time. @default 50 */
+  concurrency: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -135,7 +161,50 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cdcLagWarningBytes: integer(env, 'REALTIME_CDC_LAG_WARNING_BYTES', 100 * 1024 * 1024, 1),
     cdcLagWarningSeconds: integer(env, 'REALTIME_CDC_LAG_WARNING_SECONDS', 60, 1),
     outboxPollMs: integer(env, 'REALTIME_OUTBOX_POLL_MS', 500, 10),
+    webhooks: {
+      retryScheduleMs: durationList(env, 'REALTIME_WEBHOOK_RETRY_SCHEDULE', '0s,5s,5m,30m,2h,5h,10h,10h'),
+      connectTimeoutMs: integer(env, 'REALTIME_WEBHOOK_CONNECT_TIMEOUT_MS', 5_000, 1),
+      timeoutMs: integer(env, 'REALTIME_WEBHOOK_TIMEOUT_MS', 15_000, 1),
+      allowPrivate: flag(env, 'REALTIME_WEBHOOK_ALLOW_PRIVATE'),
+      disableAfterMs: duration(env, 'REALTIME_WEBHOOK_DISABLE_AFTER', '5d', 1_000),
+      retentionMs: duration(env, 'REALTIME_WEBHOOK_RETENTION', '30d', 60_000),
+      secretOverlapMs: duration(env, 'REALTIME_WEBHOOK_SECRET_OVERLAP', '24h', 0),
+      concurrency: integer(env, 'REALTIME_WEBHOOK_CONCURRENCY', 50, 1),
+    },
   };
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `500ms`, `5s`, `30m`, `2h`, `5d` → milliseconds; undefined when the text is not a duration. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d{1,9})(ms|s|m|h|d)$/.exec(text.trim());
+  return match ? Number(match[1]) * (UNITS[match[2] as string] as number) : undefined;
+}
+
+function duration(env: NodeJS.ProcessEnv, name: string, fallback: string, min: number): number {
+  const raw = env[name] || fallback;
+  const value = parseDuration(raw);
+  if (value === undefined || value < min) {
+    throw new ConfigError(`${name} must be a duration like 30s, 5m, 2h or 5d (at least ${min} ms), got "${raw}"`);
+  }
+  return value;
+}
+
+function durationList(env: NodeJS.ProcessEnv, name: string, fallback: string): number[] {
+  const raw = env[name] || fallback;
+  const values = raw.split(',').map(parseDuration);
+  if (values.length === 0 || values.length > 50 || values.some((v) => v === undefined)) {
+    throw new ConfigError(`${name} must be 1–50 comma-separated durations like 0s,5s,5m,2h, got "${raw}"`);
+  }
+  return values as number[];
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(`${name} must be 1 or 0 (true or false), got "${raw}"`);
 }
 
 function secretKey(raw: string | undefined): Buffer | undefined {

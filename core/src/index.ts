@@ -1,5 +1,5 @@
 // The public surface of @realtime/core. Internals not listed here are not reachable from other packages.
-export { loadConfig, ConfigError, type Config, type LogLevel } from './config.js';
+export { loadConfig, parseDuration, ConfigError, type Config, type WebhookConfig, type LogLevel } from './config.js';
 export {
   ERROR_CODES,
   CLOSE_CODES,
@@ -148,3 +148,71 @@ export {
   type SlotState,
 } from './cdc/source-database.js';
 export { ensureCdcTopic, capturedColumns, type CdcTopicDeps } from './cdc/cdc-topics.js';
+export { isForbiddenAddress, assertWebhookUrl, systemResolver, bareHostname, type HostResolver, type WebhookUrlRules } from './webhooks/url-safety.js';
+export { generateWebhookSecret, signWebhook, webhookHeaders, WEBHOOK_SECRET_PREFIX } from './webhooks/signing.js';
+export { compileWebhookFilter, type WebhookFilter, type EventPredicate } from './webhooks/filter.js';
+export {
+  createWebhookEndpoint,
+  updateWebhookEndpoint,
+  findWebhookEndpoint,
+  findWebhookEndpointRecord,
+  listWebhookEndpoints,
+  listEnabledWebhookEndpoints,
+  setWebhookEndpointStatus,
+  deleteWebhookEndpoint,
+  rotateWebhookSecret,
+  signingSecrets,
+  compileEndpointMatcher,
+  endpointCoversTopic,
+  publicEndpoint,
+  type WebhookEndpoint,
+  type WebhookEndpointRecord,
+  type WebhookEndpointStatus,
+  type EndpointMatcher,
+  type EndpointUrlOptions,
+  type CreateWebhookEndpointInput,
+  type UpdateWebhookEndpointInput,
+} from './webhooks/endpoints.js';
+export {
+  deliveryIdFor,
+  webhookJobId,
+  insertDeliveries,
+  recordAttempt,
+  recordAttempts,
+  markDeliveryDead,
+  hasEarlierUnfinished,
+  findDelivery,
+  listAttempts,
+  listDeliveries,
+  endpointSummary,
+  deleteExpiredDeliveries,
+  type WebhookDelivery,
+  type WebhookDeliveryStatus,
+  type WebhookAttempt,
+  type NewDelivery,
+  type QueuedDelivery,
+  type AttemptRecord,
+  type DeliveryQuery,
+  type DeliveryPage,
+  type EndpointSummary,
+} from './webhooks/deliveries.js';
+export {
+  WEBHOOK_QUEUE,
+  WEBHOOK_BACKOFF,
+  webhookQueuePrefix,
+  withJitter,
+  createWebhookQueue,
+  webhookQueueOf,
+  enqueueDeliveries,
+  type WebhookJobData,
+  type WebhookQueue,
+} from './webhooks/queue.js';
+export {
+  replayWebhookEndpoint,
+  redeliverWebhook,
+  sendTestWebhook,
+  MAX_REPLAY_EVENTS,
+  TEST_WEBHOOK_TOPIC,
+  type WebhookOperationDeps,
+} from './webhooks/operations.js';
+export { webhookVersionKey, webhookEndpointsChanged, type WebhookChangeDeps } from './webhooks/changes.js';

@@ -13,7 +13,9 @@ import { createPresence, type Presence } from './presence/presence.js';
 /** Announcements every instance hears on the control channel. */
 export type ControlMessage =
   | { type: 'registry-changed'; scope: Scope }
-  | { type: 'key-revoked'; keyId: string };
+  | { type: 'key-revoked'; keyId: string }
+  /** A webhook endpoint was created, changed, enabled, disabled or deleted: dispatchers reload their endpoints. */
+  | { type: 'webhooks-changed'; scope: Scope };
 
 /**
  * Everything a role needs, connected: PostgreSQL (created and migrated), one Redis connection for commands,

@@ -12,6 +12,7 @@ import './events/publish.js';
 import './events/events-field.js';
 import './presence/presence.js';
 import './cdc/cdc-source.js';
+import './webhooks/webhook.js';
 
 import { buildApplicationSchema } from './typed/application-schema.js';
 import type { Topic } from '@realtime/core';

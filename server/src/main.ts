@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `realtime` CLI. `realtime start [--role api,cdc,outbox|all]` parses configuration, builds the app, listens,
+ * The `realtime` CLI. `realtime start [--role api,webhooks,cdc,outbox|all]` parses configuration, builds the app, listens,
  * and drains gracefully on SIGTERM/SIGINT. Nothing else happens here.
  */
 import { parseArgs } from 'node:util';
@@ -21,7 +21,7 @@ import { createLogger } from './logger.js';
 
 const USAGE = `usage:
   realtime start [--role <role>[,<role>…]|all]
-      Starts the platform: every role by default (api, cdc, outbox).
+      Starts the platform: every role by default (api, webhooks, cdc, outbox).
   realtime schema export --application <id> --environment DEV|STAGING|PROD [--out <file>]
       Prints the GraphQL SDL of one application environment (typed topic fields included), for codegen.
 
@@ -41,13 +41,18 @@ async function start(roleText: string | undefined): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('draining', { signal });
-    Promise.all([workers.stop(), app.stop()]).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error('shutdown failed', { error: String(error) });
-        process.exit(1);
-      },
-    );
+    // Worker roles stop first (in-flight webhook attempts finish and are recorded), then the API and the
+    // platform's connections they use.
+    workers
+      .stop()
+      .then(() => app.stop())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error('shutdown failed', { error: String(error) });
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -1,4 +1,5 @@
 import type { Platform } from '@realtime/core';
+import { webhooksRole } from './webhooks/role.js';
 import { cdcRole } from './cdc/cdc-role.js';
 import { outboxRole } from './outbox/outbox-role.js';
 
@@ -12,7 +13,8 @@ export interface WorkerRole {
 /**
  * The background roles that exist. Asking for a role not listed here is an error, not a silent no-op.
  */
-export const WORKER_ROLES: ReadonlyMap<string, WorkerRole> = new Map([
+export const WORKER_ROLES: ReadonlyMap<string, WorkerRole> = new Map<string, WorkerRole>([
+  [webhooksRole.name, webhooksRole],
   [cdcRole.name, cdcRole],
   [outboxRole.name, outboxRole],
 ]);

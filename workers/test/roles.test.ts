@@ -6,6 +6,8 @@ describe('roles', () => {
     expect(parseRoles(undefined)).toEqual([...ROLE_NAMES]);
     expect(parseRoles('all')).toEqual([...ROLE_NAMES]);
     expect(ROLE_NAMES).toContain('api');
+    expect(ROLE_NAMES).toContain('webhooks');
+    expect(parseRoles('webhooks')).toEqual(['webhooks']);
   });
 
   it('should know the cdc and outbox roles, which run by default', () => {

@@ -115,6 +115,81 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `ALTER TABLE topics ADD COLUMN client_messages boolean NOT NULL DEFAULT false;`,
   },
   {
+    id: 5,
+    name: 'webhooks: endpoints, deliveries and attempts',
+    sql: `
+      -- active_since: events before it are not sent (creation, or the last enable). The secrets are sealed
+      -- with the platform's SecretBox; previous_secret signs too until previous_secret_expires_at (rotation).
+      CREATE TABLE webhook_endpoints (
+        id uuid PRIMARY KEY,
+        application_id uuid NOT NULL,
+        environment text NOT NULL,
+        url text NOT NULL,
+        description text,
+        topics text[] NOT NULL,
+        filter jsonb,
+        ordered boolean NOT NULL DEFAULT false,
+        status text NOT NULL DEFAULT 'ENABLED' CHECK (status IN ('ENABLED', 'DISABLED')),
+        disabled_reason text,
+        disabled_at timestamptz,
+        secret_sealed text NOT NULL,
+        previous_secret_sealed text,
+        previous_secret_expires_at timestamptz,
+        active_since timestamptz NOT NULL DEFAULT now(),
+        failing_since timestamptz,
+        last_success_at timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        FOREIGN KEY (application_id, environment) REFERENCES environments (application_id, name) ON DELETE CASCADE
+      );
+      CREATE INDEX webhook_endpoints_scope_idx ON webhook_endpoints (application_id, environment);
+
+      -- One row per (endpoint, event, origin): origin 'live' for the dispatcher, 'replay:<id>', 'test:<id>'.
+      -- generation rises with every redeliver; the BullMQ job id is '<id>.<generation>'.
+      CREATE TABLE webhook_deliveries (
+        id uuid PRIMARY KEY,
+        endpoint_id uuid NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+        application_id uuid NOT NULL,
+        environment text NOT NULL,
+        origin text NOT NULL,
+        event_id text NOT NULL,
+        topic text NOT NULL,
+        subject text,
+        event_time timestamptz NOT NULL,
+        event jsonb NOT NULL,
+        status text NOT NULL DEFAULT 'PENDING' CHECK (status IN ('PENDING', 'FAILED', 'SUCCEEDED', 'DEAD')),
+        generation integer NOT NULL DEFAULT 0,
+        attempts integer NOT NULL DEFAULT 0,
+        last_status_code integer,
+        last_error text,
+        next_attempt_at timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (endpoint_id, event_id, origin)
+      );
+      CREATE INDEX webhook_deliveries_list_idx ON webhook_deliveries (application_id, environment, created_at DESC, id DESC);
+      CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, status, created_at DESC, id DESC);
+      CREATE INDEX webhook_deliveries_event_idx ON webhook_deliveries (application_id, environment, event_id);
+      CREATE INDEX webhook_deliveries_fifo_idx ON webhook_deliveries (endpoint_id, subject, event_time)
+        WHERE status IN ('PENDING', 'FAILED');
+
+      CREATE TABLE webhook_attempts (
+        id bigserial PRIMARY KEY,
+        delivery_id uuid NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+        endpoint_id uuid NOT NULL,
+        attempted_at timestamptz NOT NULL DEFAULT now(),
+        succeeded boolean NOT NULL,
+        status_code integer,
+        latency_ms integer NOT NULL,
+        response_excerpt text,
+        error text
+      );
+      CREATE INDEX webhook_attempts_delivery_idx ON webhook_attempts (delivery_id, id);
+      CREATE INDEX webhook_attempts_endpoint_idx ON webhook_attempts (endpoint_id, attempted_at DESC);
+      CREATE INDEX webhook_attempts_time_idx ON webhook_attempts (attempted_at);
+    `,
+  },
+  {
     id: 6,
     name: 'CDC sources: logical replication of application databases, and the outbox relay',
     sql: `

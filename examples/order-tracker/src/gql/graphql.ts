@@ -235,6 +235,20 @@ export type CreateCdcSourceInput = {
   tables?: InputMaybe<Array<CdcTableInput>>;
 };
 
+export type CreateWebhookEndpointInput = {
+  applicationId: Scalars['ID']['input'];
+  description?: InputMaybe<Scalars['String']['input']>;
+  environment: EnvironmentName;
+  /** Only events matching it: `{ "data.status": { "in": ["PAID"] }, "subject": "o-1" }` (see docs/protocol.md). */
+  filter?: InputMaybe<Scalars['JSON']['input']>;
+  /** FIFO per subject. Default false. */
+  ordered?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Topic names or patterns: `order.updated`, `order.*`, `order.**`, `**`. */
+  topics: Array<Scalars['String']['input']>;
+  /** https (http allowed outside PROD); private and loopback addresses are refused unless REALTIME_WEBHOOK_ALLOW_PRIVATE=1. */
+  url: Scalars['String']['input'];
+};
+
 export type Environment = {
   __typename?: 'Environment';
   name: EnvironmentName;
@@ -325,22 +339,38 @@ export type Mutation = {
   createApplication: Application;
   /** Captures a database: checks it (wal_level, REPLICATION, tables, outbox table), registers each table’s topic with a schema generated from its columns, creates the publication and replication slot, and stores the connection string encrypted. A worker then snapshots (unless snapshot: false) and streams. Fails with SOURCE_NOT_READY, leaving nothing behind, when the database is not ready. */
   createCdcSource: CdcSource;
+  /** Creates an endpoint; events published from now on that match its topics and filter are sent to it. */
+  createWebhookEndpoint: WebhookSecretPayload;
   /** Stops the source and drops its replication slot and publication in the database, then forgets it. When the database is unreachable this fails with SOURCE_NOT_READY and changes nothing, unless force: true (the slot then stays behind: drop it with pg_drop_replication_slot). */
   deleteCdcSource: Scalars['ID']['output'];
+  /** Deletes an endpoint with its deliveries and attempts. */
+  deleteWebhookEndpoint: Scalars['Boolean']['output'];
+  /** Stops sending to an endpoint; queued deliveries are dead-lettered when their turn comes. */
+  disableWebhookEndpoint: WebhookEndpoint;
+  /** Sends to an endpoint again, from events published now on (replay sends earlier ones). */
+  enableWebhookEndpoint: WebhookEndpoint;
   /** Stops reading the source within one poll. The slot keeps WAL while paused: watch lag.bytes. */
   pauseCdcSource: CdcSource;
   /** Publishes an event with a secret key (Authorization: Bearer sk_…); the application and environment come from the key. Answers only after the event is stored in history and published; on error nothing is. */
   publish: PublishPayload;
+  /** Sends a delivery again at once (a dead letter, or any other), with a fresh retry schedule and the same webhook-id. */
+  redeliver: WebhookDelivery;
   /** Adds the next schema version of a topic if it satisfies the topic’s compatibility mode; otherwise SCHEMA_INCOMPATIBLE with extensions.breakingChanges. Every server instance serves the new typed fields within a second. */
   registerSchemaVersion: RegisterSchemaVersionPayload;
   /** Registers a topic and its schema (version 1). Idempotent for an identical schema; another schema for an existing name is a CONFLICT (add versions with registerSchemaVersion). */
   registerTopic: Topic;
+  /** Re-sends to one endpoint every event of its topics and filter stored in history between since and until (inclusive). Events older than the topics’ retention are gone. */
+  replayWebhookEndpoint: WebhookReplayPayload;
   /** Resumes a paused source from its slot’s confirmed position: no change is lost while paused (unless the slot was lost meanwhile). */
   resumeCdcSource: CdcSource;
   /** Revokes a key at once on every instance. Idempotent. */
   revokeApiKey: ApiKey;
   /** Creates or replaces the HS256 secret that verifies end-user tokens of one environment. Tokens signed with the old secret stop working. */
   rotateJwtSecret: JwtSecretPayload;
+  /** Replaces the signing secret. Both signatures are sent for REALTIME_WEBHOOK_SECRET_OVERLAP (24 h by default) so receivers can switch. */
+  rotateWebhookSecret: WebhookSecretPayload;
+  /** Sends a signed `realtime.webhook.test` event to an endpoint, to check its URL and signature verification. */
+  sendTestWebhook: WebhookDelivery;
   /** Sets (or clears with null) the JWKS URL whose keys verify RS256 and EdDSA end-user tokens of one environment. */
   setJwksUrl: Scalars['Boolean']['output'];
   /** Makes a topic PUBLIC or PROTECTED and sets the claim rules that bind end users’ deliveries (omitted: kept). */
@@ -353,6 +383,8 @@ export type Mutation = {
   signOut: Scalars['Boolean']['output'];
   /** Publishes every captured row as op `read`, consistent with the stream: changes committed before the snapshot come before its rows, later ones after. */
   snapshotCdcSource: CdcSource;
+  /** Changes the given fields of an endpoint; omitted ones are kept. */
+  updateWebhookEndpoint: WebhookEndpoint;
 };
 
 
@@ -382,8 +414,32 @@ export type MutationCreateCdcSourceArgs = {
 
 
 /** Changes to the control plane, and publishing. */
+export type MutationCreateWebhookEndpointArgs = {
+  input: CreateWebhookEndpointInput;
+};
+
+
+/** Changes to the control plane, and publishing. */
 export type MutationDeleteCdcSourceArgs = {
   force?: InputMaybe<Scalars['Boolean']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationDeleteWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationDisableWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationEnableWebhookEndpointArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -401,6 +457,12 @@ export type MutationPublishArgs = {
 
 
 /** Changes to the control plane, and publishing. */
+export type MutationRedeliverArgs = {
+  deliveryId: Scalars['ID']['input'];
+};
+
+
+/** Changes to the control plane, and publishing. */
 export type MutationRegisterSchemaVersionArgs = {
   input: TopicSchemaInput;
 };
@@ -409,6 +471,14 @@ export type MutationRegisterSchemaVersionArgs = {
 /** Changes to the control plane, and publishing. */
 export type MutationRegisterTopicArgs = {
   input: RegisterTopicInput;
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationReplayWebhookEndpointArgs = {
+  endpointId: Scalars['ID']['input'];
+  since: Scalars['DateTime']['input'];
+  until?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 
@@ -428,6 +498,18 @@ export type MutationRevokeApiKeyArgs = {
 export type MutationRotateJwtSecretArgs = {
   applicationId: Scalars['ID']['input'];
   environment: EnvironmentName;
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationRotateWebhookSecretArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationSendTestWebhookArgs = {
+  endpointId: Scalars['ID']['input'];
 };
 
 
@@ -467,6 +549,12 @@ export type MutationSignInArgs = {
 /** Changes to the control plane, and publishing. */
 export type MutationSnapshotCdcSourceArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationUpdateWebhookEndpointArgs = {
+  input: UpdateWebhookEndpointInput;
 };
 
 export type OrderUpdated = {
@@ -605,6 +693,8 @@ export type Query = {
   cdcSources: Array<CdcSource>;
   /** Checks a candidate schema against a topic’s mode and versions without registering it (for CI pipelines). */
   checkCompatibility: CompatibilityResult;
+  /** Dead-lettered deliveries of one endpoint, newest first. Send one again with redeliver. */
+  deadLetters: WebhookDeliveryConnection;
   /** The signed-in user, or null without a session. */
   me?: Maybe<User>;
   /** The differences between two schema versions of a topic. */
@@ -613,6 +703,12 @@ export type Query = {
   topic?: Maybe<Topic>;
   /** The topics of one application environment, by name. */
   topics: Array<Topic>;
+  /** Deliveries of one application environment, newest first; narrow by endpoint, event id or status. Pages of `first` (1–100, default 20) after `after` (pageInfo.endCursor). */
+  webhookDeliveries: WebhookDeliveryConnection;
+  webhookDelivery: WebhookDelivery;
+  webhookEndpoint: WebhookEndpoint;
+  /** The webhook endpoints of one application environment. */
+  webhookEndpoints: Array<WebhookEndpoint>;
 };
 
 
@@ -638,6 +734,14 @@ export type QueryCdcSourcesArgs = {
 /** Reads of the control plane. */
 export type QueryCheckCompatibilityArgs = {
   input: TopicSchemaInput;
+};
+
+
+/** Reads of the control plane. */
+export type QueryDeadLettersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  endpointId: Scalars['ID']['input'];
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -669,6 +773,37 @@ export type QueryTopicArgs = {
 
 /** Reads of the control plane. */
 export type QueryTopicsArgs = {
+  applicationId: Scalars['ID']['input'];
+  environment: EnvironmentName;
+};
+
+
+/** Reads of the control plane. */
+export type QueryWebhookDeliveriesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  applicationId: Scalars['ID']['input'];
+  endpointId?: InputMaybe<Scalars['ID']['input']>;
+  environment: EnvironmentName;
+  eventId?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<WebhookDeliveryStatus>;
+};
+
+
+/** Reads of the control plane. */
+export type QueryWebhookDeliveryArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Reads of the control plane. */
+export type QueryWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Reads of the control plane. */
+export type QueryWebhookEndpointsArgs = {
   applicationId: Scalars['ID']['input'];
   environment: EnvironmentName;
 };
@@ -905,6 +1040,16 @@ export type TopicSchemaInput = {
   topic: Scalars['String']['input'];
 };
 
+export type UpdateWebhookEndpointInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** null clears it; omitted keeps it. */
+  filter?: InputMaybe<Scalars['JSON']['input']>;
+  id: Scalars['ID']['input'];
+  ordered?: InputMaybe<Scalars['Boolean']['input']>;
+  topics?: InputMaybe<Array<Scalars['String']['input']>>;
+  url?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** A person who signs in to the console. */
 export type User = {
   __typename?: 'User';
@@ -920,6 +1065,138 @@ export enum UserRole {
   Owner = 'OWNER',
   Viewer = 'VIEWER'
 }
+
+export type WebhookAttempt = {
+  __typename?: 'WebhookAttempt';
+  attemptedAt: Scalars['DateTime']['output'];
+  error?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  latencyMs: Scalars['Int']['output'];
+  /** The first 4 KiB of the response body at most. */
+  responseExcerpt?: Maybe<Scalars['String']['output']>;
+  /** Null when no response arrived. */
+  statusCode?: Maybe<Scalars['Int']['output']>;
+  succeeded: Scalars['Boolean']['output'];
+};
+
+/** One event for one endpoint, with every attempt made. */
+export type WebhookDelivery = {
+  __typename?: 'WebhookDelivery';
+  attemptCount: Scalars['Int']['output'];
+  /** Every attempt, oldest first. */
+  attempts: Array<WebhookAttempt>;
+  createdAt: Scalars['DateTime']['output'];
+  endpointId: Scalars['ID']['output'];
+  /** Also the webhook-id header of every attempt. */
+  eventId: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  lastError?: Maybe<Scalars['String']['output']>;
+  lastStatusCode?: Maybe<Scalars['Int']['output']>;
+  nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  /** `live`, `replay:<id>` or `test:<id>`. */
+  origin: Scalars['String']['output'];
+  /** The body sent: the event in CloudEvents 1.0 JSON form. */
+  payload: Scalars['JSON']['output'];
+  status: WebhookDeliveryStatus;
+  subject?: Maybe<Scalars['String']['output']>;
+  topic: Scalars['String']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type WebhookDeliveryConnection = {
+  __typename?: 'WebhookDeliveryConnection';
+  nodes: Array<WebhookDelivery>;
+  pageInfo: WebhookPageInfo;
+};
+
+export enum WebhookDeliveryStatus {
+  /** Dead-lettered: every attempt failed, or the endpoint answered 410 or was disabled. Send it again with redeliver. */
+  Dead = 'DEAD',
+  /** The last attempt failed; another is scheduled at nextAttemptAt. */
+  Failed = 'FAILED',
+  /** Waiting for its first attempt (or, after redeliver, its next). */
+  Pending = 'PENDING',
+  /** An attempt got a 2xx response. */
+  Succeeded = 'SUCCEEDED'
+}
+
+/** An HTTPS URL that receives the events of some topics, signed per Standard Webhooks, with retries and dead letters. */
+export type WebhookEndpoint = {
+  __typename?: 'WebhookEndpoint';
+  /** Events published before this are not sent (replay sends them). */
+  activeSince: Scalars['DateTime']['output'];
+  applicationId: Scalars['ID']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  description?: Maybe<Scalars['String']['output']>;
+  disabledAt?: Maybe<Scalars['DateTime']['output']>;
+  disabledReason?: Maybe<Scalars['String']['output']>;
+  environment: EnvironmentName;
+  failingSince?: Maybe<Scalars['DateTime']['output']>;
+  filter?: Maybe<Scalars['JSON']['output']>;
+  id: Scalars['ID']['output'];
+  lastSuccessAt?: Maybe<Scalars['DateTime']['output']>;
+  /** FIFO per subject: a later event of a subject waits until the earlier one succeeded or was dead-lettered. */
+  ordered: Scalars['Boolean']['output'];
+  status: WebhookEndpointStatus;
+  /** Success rate, latency percentiles and the last error over the attempts since `since` (default: the last 24 hours). */
+  summary: WebhookEndpointSummary;
+  /** Topic names or patterns: `order.*` (one word), `order.**` (any depth), `**` (all). */
+  topics: Array<Scalars['String']['output']>;
+  updatedAt: Scalars['DateTime']['output'];
+  url: Scalars['String']['output'];
+};
+
+
+/** An HTTPS URL that receives the events of some topics, signed per Standard Webhooks, with retries and dead letters. */
+export type WebhookEndpointSummaryArgs = {
+  since?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+export enum WebhookEndpointStatus {
+  /** Receives nothing: disabled by a user, after a 410 Gone, or after failing without a success for REALTIME_WEBHOOK_DISABLE_AFTER. */
+  Disabled = 'DISABLED',
+  /** Receives new events. */
+  Enabled = 'ENABLED'
+}
+
+/** Health of an endpoint over a window of attempts. */
+export type WebhookEndpointSummary = {
+  __typename?: 'WebhookEndpointSummary';
+  attempts: Scalars['Int']['output'];
+  /** Deliveries of this endpoint dead-lettered now. */
+  deadLetters: Scalars['Int']['output'];
+  failed: Scalars['Int']['output'];
+  lastError?: Maybe<Scalars['String']['output']>;
+  lastErrorAt?: Maybe<Scalars['DateTime']['output']>;
+  p50LatencyMs?: Maybe<Scalars['Float']['output']>;
+  p99LatencyMs?: Maybe<Scalars['Float']['output']>;
+  succeeded: Scalars['Int']['output'];
+  /** succeeded / attempts (0–1); null without attempts. */
+  successRate?: Maybe<Scalars['Float']['output']>;
+};
+
+export type WebhookPageInfo = {
+  __typename?: 'WebhookPageInfo';
+  endCursor?: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
+};
+
+export type WebhookReplayPayload = {
+  __typename?: 'WebhookReplayPayload';
+  /** Events queued for delivery. */
+  queued: Scalars['Int']['output'];
+  /** Deliveries of this replay have origin `replay:<replayId>`. */
+  replayId: Scalars['ID']['output'];
+  /** True when the range held more than 10,000 matching events and only the first were queued. */
+  truncated: Scalars['Boolean']['output'];
+};
+
+export type WebhookSecretPayload = {
+  __typename?: 'WebhookSecretPayload';
+  endpoint: WebhookEndpoint;
+  /** `whsec_…`: verify signatures with it (Standard Webhooks). Shown once; stored encrypted. */
+  secret: Scalars['String']['output'];
+};
 
 export type OrderUpdatesSubscriptionVariables = Exact<{ [key: string]: never; }>;
 

@@ -1,0 +1,289 @@
+/**
+ * Scenario `webhooks`: deliveries per second from our webhooks role to a local receiver, side by side with the
+ * two raw pieces it is built from: a BullMQ worker that does nothing per job, and a plain HTTP POST loop (undici,
+ * keep-alive, the same concurrency). Three receiver variants: `ok` (204 at once), `fail10` (one id in ten fails
+ * its first attempt), `slow50` (every answer after 50 ms). Each variant publishes a backlog of N events with the
+ * worker stopped, then starts `realtime start --role webhooks` and measures from the first request to the last
+ * new id: the whole pipeline (history stream → dispatcher → PostgreSQL rows → BullMQ → signed POST → attempt
+ * recorded). A last step publishes at a fixed rate with the worker running to measure first-attempt latency
+ * (receiver arrival − the publisher's `sentAt`, one clock).
+ */
+import { Queue, Worker } from 'bullmq';
+import { Agent, request } from 'undici';
+import { forkModule, onCleanup, sleep, startProcess, type Started } from '../support/children.js';
+import { cpuSeconds, machineInfo, type MachineInfo } from '../support/proc.js';
+import { rpcClient } from '../support/rpc.js';
+import { POSTGRES_URL, REDIS_URL, deleteRedisPrefix, dropDatabase, freePort, uniqueName } from '../support/services.js';
+import { makeTick, nowMs } from '../load/wire.js';
+import type { PlatformBuild } from '../peers/platform-build.js';
+import type { ReceiverStats, ReceiverVariant } from '../webhooks/receiver.js';
+
+const VARIANTS: readonly ReceiverVariant[] = ['ok', 'fail10', 'slow50'];
+/** Deliveries in flight at once, for ours (REALTIME_WEBHOOK_CONCURRENCY) and both peers. */
+const CONCURRENCY = 100;
+const ADMIN = { email: 'bench@example.test', password: 'bench password, 127.0.0.1 only' };
+const TICK_SCHEMA = {
+  type: 'object',
+  properties: { seq: { type: 'integer' }, sentAt: { type: 'number' }, pad: { type: 'string' } },
+  required: ['seq', 'sentAt', 'pad'],
+};
+
+export interface WebhookVariantResult {
+  variant: ReceiverVariant;
+  events: number;
+  ours: {
+    deliveriesPerSec: number;
+    requests: number;
+    distinct: number;
+    drainSeconds: number;
+    workerCpuSeconds: number;
+    deliveriesPerWorkerCpuSecond: number;
+    /** Why the step produced no numbers. */
+    error?: string;
+  };
+  rawHttp: { requestsPerSec: number; deliveriesPerSec: number; requests: number };
+}
+
+export interface WebhooksResult {
+  scenario: 'webhooks';
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  machine: MachineInfo;
+  platformBuild: string;
+  settings: { events: number; concurrency: number; retrySchedule: string; latencyRate: number; latencySeconds: number; payloadBytes: number };
+  variants: WebhookVariantResult[];
+  rawBullmq: { jobsPerSec: number; jobs: number };
+  latency: { rate: number; offered: number; delivered: number; p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number } | { error: string };
+}
+
+type ReceiverRpc = { listen: () => number; reset: () => boolean; stats: () => ReceiverStats };
+
+async function gql<T>(base: string, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ data: T; setCookie: string[] }> {
+  const response = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+  const body = (await response.json()) as { data?: T; errors?: unknown[] };
+  if (body.errors || !body.data) throw new Error(`GraphQL call failed: ${query.slice(0, 60)}… → ${JSON.stringify(body.errors)}`);
+  return { data: body.data, setCookie: response.headers.getSetCookie() };
+}
+
+async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** Runs `count` tasks with at most `concurrency` in flight. */
+async function pool(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+}
+
+export async function runWebhooks(options: { quick?: boolean; log: (line: string) => void; platform: PlatformBuild }): Promise<WebhooksResult> {
+  const { log, quick = false } = options;
+  const startedAt = new Date();
+  const events = quick ? 400 : 4000;
+  const latencyRate = quick ? 100 : 300;
+  const latencySeconds = quick ? 2 : 8;
+  const retrySchedule = '0s,1s,1s,1s,1s';
+  const prefix = uniqueName('bench');
+  const database = uniqueName('rt_bench');
+  onCleanup(async () => {
+    await deleteRedisPrefix(prefix);
+    await dropDatabase(database).catch(() => undefined);
+  });
+
+  const receiverChild = forkModule(new URL('../webhooks/receiver.js', import.meta.url).pathname);
+  const receiver = rpcClient<ReceiverRpc>(receiverChild);
+  const receiverUrl = `http://127.0.0.1:${await receiver.call('listen', undefined as never)}`;
+
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: `${POSTGRES_URL}/${database}`,
+    REDIS_URL,
+    REALTIME_REDIS_PREFIX: prefix,
+    REALTIME_ADMIN_EMAIL: ADMIN.email,
+    REALTIME_ADMIN_PASSWORD: ADMIN.password,
+    REALTIME_SHUTDOWN_GRACE_MS: '2000',
+    REALTIME_PUBLISH_RATE_PER_KEY: '1000000',
+    REALTIME_WEBHOOK_ALLOW_PRIVATE: '1',
+    REALTIME_WEBHOOK_CONCURRENCY: String(CONCURRENCY),
+    REALTIME_WEBHOOK_RETRY_SCHEDULE: retrySchedule,
+    LOG_LEVEL: 'warn',
+  };
+  const cwd = options.platform.root;
+  const api = startProcess(process.execPath, ['server/dist/main.js', 'start', '--role', 'api'], { cwd, env });
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(async () => {
+    if (api.child.exitCode !== null) throw new Error(`the API exited:\n${api.output().slice(-2000)}`);
+    return fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+  }, 90_000, 'the API');
+
+  const signIn = await gql(base, 'mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { id } }', ADMIN);
+  const cookie = signIn.setCookie.find((c) => c.startsWith('rt_session='))?.split(';')[0] ?? '';
+  const auth = { cookie };
+  const app = (await gql<{ createApplication: { id: string } }>(base, 'mutation { createApplication(input: { name: "Bench" }) { id } }', {}, auth)).data.createApplication.id;
+  const sk = (await gql<{ createApiKey: { secret: string } }>(base, 'mutation($app: ID!) { createApiKey(input: { applicationId: $app, environment: DEV, kind: SECRET }) { secret } }', { app }, auth)).data.createApiKey.secret;
+  for (const variant of VARIANTS) {
+    const topic = `bench.${variant}`;
+    await gql(base, 'mutation($app: ID!, $name: String!, $schema: JSON!) { registerTopic(input: { applicationId: $app, environment: DEV, name: $name, schema: $schema, retention: { maxEvents: 100000 } }) { id } }', { app, name: topic, schema: TICK_SCHEMA }, auth);
+    await gql(base, 'mutation($app: ID!, $url: String!, $topic: String!) { createWebhookEndpoint(input: { applicationId: $app, environment: DEV, url: $url, topics: [$topic] }) { secret } }', { app, url: `${receiverUrl}/${variant}`, topic }, auth);
+  }
+
+  const publisher = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
+  const publishOne = async (topic: string, seq: number): Promise<void> => {
+    const response = await request(`${base}/graphql`, {
+      method: 'POST',
+      dispatcher: publisher,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${sk}` },
+      body: JSON.stringify({ query: 'mutation($topic: String!, $data: JSON!) { publish(input: { topic: $topic, data: $data }) { event { id } } }', variables: { topic, data: makeTick(seq) } }),
+    });
+    const text = await response.body.text();
+    if (response.statusCode !== 200 || text.includes('"errors"')) throw new Error(`publish failed: ${text.slice(0, 300)}`);
+  };
+
+  let worker: Started | undefined;
+  // BENCH_WEBHOOKS_CPU_PROF=<dir>: write a V8 CPU profile of each worker process there (to see where its time goes).
+  const profile = process.env.BENCH_WEBHOOKS_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_WEBHOOKS_CPU_PROF] : [];
+  const startWorker = (): Started => startProcess(process.execPath, [...profile, 'server/dist/main.js', 'start', '--role', 'webhooks'], { cwd, env });
+
+  const variants: WebhookVariantResult[] = [];
+  const poster = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
+  try {
+    for (const variant of VARIANTS) {
+      log(`\n[webhooks ${variant}] publishing ${events} events with the worker stopped`);
+      await pool(events, 32, (i) => publishOne(`bench.${variant}`, i));
+      await receiver.call('reset', undefined as never);
+      worker = startWorker();
+      const result: WebhookVariantResult = {
+        variant,
+        events,
+        ours: { deliveriesPerSec: 0, requests: 0, distinct: 0, drainSeconds: 0, workerCpuSeconds: 0, deliveriesPerWorkerCpuSecond: 0 },
+        rawHttp: { requestsPerSec: 0, deliveriesPerSec: 0, requests: 0 },
+      };
+      try {
+        const running = worker;
+        await waitFor(async () => {
+          if (running.child.exitCode !== null) throw new Error(`the worker exited:\n${running.output().slice(-2000)}`);
+          return (await receiver.call('stats', undefined as never)).firstAt !== null;
+        }, 60_000, 'the first delivery');
+        const cpuAtFirst = cpuSeconds(running.pid);
+        await waitFor(async () => (await receiver.call('stats', undefined as never)).distinct >= events, 90_000, `${events} deliveries`);
+        const cpu = cpuSeconds(running.pid) - cpuAtFirst;
+        const stats = await receiver.call('stats', undefined as never);
+        const drain = ((stats.lastNewAt ?? 0) - (stats.firstAt ?? 0)) / 1000;
+        result.ours = {
+          deliveriesPerSec: Math.round(events / drain),
+          requests: stats.requests,
+          distinct: stats.distinct,
+          drainSeconds: Math.round(drain * 100) / 100,
+          workerCpuSeconds: Math.round(cpu * 100) / 100,
+          deliveriesPerWorkerCpuSecond: Math.round(events / cpu),
+        };
+        log(`[webhooks ${variant}] ours: ${result.ours.deliveriesPerSec}/s (${stats.requests} requests in ${result.ours.drainSeconds} s, worker ${result.ours.workerCpuSeconds} CPU-s)`);
+      } catch (error) {
+        result.ours.error = error instanceof Error ? error.message : String(error);
+        log(`[webhooks ${variant}] ours failed: ${result.ours.error}`);
+      } finally {
+        await worker.stop();
+        worker = undefined;
+      }
+
+      // Peer: a plain POST loop, same receiver variant, same concurrency; a failed POST is retried at once.
+      await receiver.call('reset', undefined as never);
+      let requests = 0;
+      const started = nowMs();
+      await pool(events, CONCURRENCY, async (seq) => {
+        for (;;) {
+          requests += 1;
+          const response = await request(`${receiverUrl}/${variant}`, {
+            method: 'POST',
+            dispatcher: poster,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(makeTick(seq)),
+          });
+          await response.body.dump();
+          if (response.statusCode < 300) return;
+        }
+      });
+      const seconds = (nowMs() - started) / 1000;
+      result.rawHttp = { requestsPerSec: Math.round(requests / seconds), deliveriesPerSec: Math.round(events / seconds), requests };
+      log(`[webhooks ${variant}] raw HTTP POST loop: ${result.rawHttp.deliveriesPerSec}/s`);
+      variants.push(result);
+    }
+
+    // Peer: BullMQ alone, a worker that does nothing per job.
+    const bullPrefix = `${prefix}:rawbull`;
+    const connection = { host: new URL(REDIS_URL).hostname, port: Number(new URL(REDIS_URL).port || 6379), maxRetriesPerRequest: null };
+    const queue = new Queue('noop', { connection, prefix: bullPrefix });
+    for (let i = 0; i < events; i += 1000) {
+      await queue.addBulk(Array.from({ length: Math.min(1000, events - i) }, (_, j) => ({ name: 'noop', data: makeTick(i + j), opts: { removeOnComplete: true } })));
+    }
+    let done = 0;
+    const bullStarted = nowMs();
+    const noop = new Worker('noop', async () => undefined, { connection, prefix: bullPrefix, concurrency: CONCURRENCY });
+    noop.on('completed', () => (done += 1));
+    await waitFor(() => done >= events, 60_000, 'the no-op jobs');
+    const rawBullmq = { jobsPerSec: Math.round(events / ((nowMs() - bullStarted) / 1000)), jobs: events };
+    await noop.close();
+    await queue.close();
+    log(`\n[webhooks] raw BullMQ no-op worker: ${rawBullmq.jobsPerSec} jobs/s`);
+
+    // First-attempt latency at a fixed rate, worker running.
+    let latency: WebhooksResult['latency'];
+    worker = startWorker();
+    try {
+      await receiver.call('reset', undefined as never);
+      await publishOne('bench.ok', -1);
+      await waitFor(async () => (await receiver.call('stats', undefined as never)).distinct >= 1, 60_000, 'the worker ready');
+      await receiver.call('reset', undefined as never);
+      const offered = latencyRate * latencySeconds;
+      const t0 = nowMs();
+      const pending: Promise<void>[] = [];
+      for (let i = 0; i < offered; i += 1) {
+        const due = t0 + (i * 1000) / latencyRate;
+        const wait = due - nowMs();
+        if (wait > 1) await sleep(wait);
+        pending.push(publishOne('bench.ok', 1_000_000 + i));
+      }
+      await Promise.all(pending);
+      await waitFor(async () => (await receiver.call('stats', undefined as never)).distinct >= offered, 60_000, 'the latency step');
+      const stats = await receiver.call('stats', undefined as never);
+      latency = { rate: latencyRate, offered, delivered: stats.distinct, ...stats.latency };
+      log(`[webhooks] first-attempt latency at ${latencyRate}/s: p50 ${stats.latency.p50Ms} ms, p99 ${stats.latency.p99Ms} ms`);
+    } catch (error) {
+      latency = { error: error instanceof Error ? error.message : String(error) };
+    } finally {
+      await worker.stop();
+      worker = undefined;
+    }
+
+    const finishedAt = new Date();
+    return {
+      scenario: 'webhooks',
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationSeconds: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000),
+      machine: machineInfo(),
+      platformBuild: options.platform.description,
+      settings: { events, concurrency: CONCURRENCY, retrySchedule, latencyRate, latencySeconds, payloadBytes: 300 },
+      variants,
+      rawBullmq,
+      latency,
+    };
+  } finally {
+    await worker?.stop();
+    await api.stop();
+    await publisher.close();
+    await poster.close();
+    receiverChild.disconnect();
+  }
+}
