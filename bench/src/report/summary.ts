@@ -398,6 +398,8 @@ function cdcSection(result: CdcResult): string[] {
     `Where we are behind: the raw decoder reads the WAL ${times(rawDecode.changesPerSec / capacity.drainChangesPerSec)} as fast as we deliver; the difference is one publish (validation + one Redis round trip) per change, in commit order, awaited before the next.`,
     '',
   ];
+}
+
 function webhooksSection(result: WebhooksResult): string[] {
   const s = result.settings;
   const lines = [
