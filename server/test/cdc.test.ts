@@ -10,7 +10,9 @@ import { Redis } from 'ioredis';
 import { loadConfig, parseLsn, type Config } from '@realtime/core';
 import { buildApp, type App } from '@realtime/server';
 import { startWorkerRoles } from '@realtime/workers';
+import { Webhook } from 'standardwebhooks';
 import { connectWs, gql, subscribe, type WsConnection } from '../../test/support/clients.js';
+import { startReceiver, type Receiver } from '../../test/support/receiver.js';
 import { ownerWithApplication } from '../../test/support/fixtures.js';
 import { REPO_ROOT } from '../../test/support/server-process.js';
 import { POSTGRES_URL, cleanupConfig, dropDatabase, eventually, testEnv, uniqueName } from '../../test/support/services.js';
@@ -111,7 +113,8 @@ async function sourceView(url: string, cookie: string, id: string): Promise<Sour
 }
 
 describe('capture and outbox', () => {
-  const config = loadConfig(testEnv(FAST));
+  const config = loadConfig(testEnv({ ...FAST, REALTIME_WEBHOOK_ALLOW_PRIVATE: '1', REALTIME_WEBHOOK_RETRY_SCHEDULE: '0s,1s,2s' }));
+  let receiver: Receiver;
   let app: App;
   let url: string;
   let workers: { stop(): Promise<void> };
@@ -128,7 +131,8 @@ describe('capture and outbox', () => {
     await db.query(`INSERT INTO orders (status, amount) VALUES ('EXISTING', 1.50)`);
     app = await buildApp({ config });
     url = await app.start();
-    workers = await startWorkerRoles(app.platform, ['cdc', 'outbox']);
+    workers = await startWorkerRoles(app.platform, ['cdc', 'outbox', 'webhooks']);
+    receiver = await startReceiver();
     owner = await ownerWithApplication(url, 'CDC');
     const note = await gql(url, `mutation($app: ID!) { registerTopic(input: { applicationId: $app, environment: DEV, name: "order.note", schema: { type: "object", properties: { text: { type: "string" } }, required: ["text"] } }) { id } }`, { app: owner.app }, { cookie: owner.cookie });
     expect(note.errors).toBeUndefined();
@@ -137,6 +141,7 @@ describe('capture and outbox', () => {
   afterAll(async () => {
     await Promise.all(sockets.map((s) => s.dispose()));
     await workers?.stop();
+    await receiver?.close();
     await app?.stop();
     await db?.close();
     await cleanupConfig(config);
@@ -162,7 +167,7 @@ describe('capture and outbox', () => {
     expect(byPk.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
-  it('should deliver the snapshot, then INSERT, UPDATE and DELETE to a graphql-ws subscriber in the envelope', async () => {
+  it('should deliver the snapshot, then INSERT, UPDATE and DELETE to a graphql-ws subscriber and a webhook endpoint in the envelope', async () => {
     const id = await createSource(url, owner.cookie, {
       applicationId: owner.app,
       environment: 'DEV',
@@ -182,6 +187,15 @@ describe('capture and outbox', () => {
     const changes = subscribe<Change>(socket, `subscription { orderChanged { id topic source data { op schema table lsn txId commitTime before { id status } after { id status tags } } } }`);
     const updates = subscribe<{ orderChanged: { data: { op: string; after: { status: string } } } }>(socket, `subscription { orderChanged(where: { op: { eq: update } }) { data { op after { status } } } }`);
     await eventually(() => app.platform.subscriber.listenerCount() >= 2, 10_000, 'subscriptions');
+    // A consumer that does not speak GraphQL gets the same changes as signed webhooks.
+    const hook = await gql<{ createWebhookEndpoint: { secret: string } }>(
+      url,
+      `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret } }`,
+      { input: { applicationId: owner.app, environment: 'DEV', url: `${receiver.url}/cdc`, topics: ['order.changed'] } },
+      { cookie: owner.cookie },
+    );
+    expect(hook.errors).toBeUndefined();
+    const webhookSecret = hook.data!.createWebhookEndpoint.secret;
 
     await db.query(`INSERT INTO orders (status, amount, tags, meta) VALUES ('NEW', 9.99, ARRAY['a','b'], '{"x":1}')`);
     await db.query(`UPDATE orders SET status = 'PAID' WHERE status = 'NEW'`);
@@ -201,6 +215,19 @@ describe('capture and outbox', () => {
       expect(Number.isNaN(Date.parse(event.data.commitTime))).toBe(false);
     }
     expect(new Set(events.map((e) => e.id)).size).toBe(3);
+    await eventually(() => receiver.on('/cdc').length >= 3, 20_000, 'three webhook deliveries');
+    const delivered = receiver.on('/cdc').map((request) => {
+      const verified = new Webhook(webhookSecret).verify(request.body, {
+        'webhook-id': String(request.headers['webhook-id']),
+        'webhook-timestamp': String(request.headers['webhook-timestamp']),
+        'webhook-signature': String(request.headers['webhook-signature']),
+      }) as { id: string; type: string; source: string; data: { op: string } };
+      expect(request.headers['webhook-id']).toBe(verified.id);
+      return verified;
+    });
+    expect(delivered.map((d) => d.type)).toEqual(['order.changed', 'order.changed', 'order.changed']);
+    expect(delivered.map((d) => d.source)).toEqual(events.map((e) => e.source));
+    expect(new Map(delivered.map((d) => [d.id, d.data.op]))).toEqual(new Map(events.map((e) => [e.id, e.data.op])));
     await updates.waitFor(1);
     expect(updates.results.map((r) => r.data?.orderChanged.data)).toEqual([{ op: 'update', after: { status: 'PAID' } }]);
     updates.stop();
