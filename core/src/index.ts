@@ -109,3 +109,24 @@ export {
 export { publishPlatformEvent, PLATFORM_TOPICS, type PlatformTopic, type PlatformEventDeps } from './events/platform-events.js';
 export { createPlatform, type Platform, type PlatformOptions, type ControlMessage } from './platform.js';
 export { createPresence, presenceKeys, type Presence, type PresenceMember, type PresenceChange, type PresenceKeys } from './presence/presence.js';
+export {
+  createDocumentStore,
+  type DocumentStore,
+  type DocumentStoreOptions,
+  type DocumentWrite,
+  type WriteOptions,
+  type WatchOptions,
+} from './documents/document-store.js';
+export type { DocumentSnapshot, DocumentChange } from './documents/document-types.js';
+export {
+  createCollection,
+  setCollectionAccess,
+  findCollection,
+  listCollections,
+  type DocumentCollection,
+  type DocumentRule,
+  type CollectionAccessInput,
+} from './documents/collections.js';
+export { documentScope, authorizeDocument, documentIdAllowed, type DocumentAccessMode } from './documents/document-access.js';
+export { assertCollectionName, assertDocumentId } from './documents/document-names.js';
+export { documentKeys, type DocumentKeys } from './documents/document-keys.js';

@@ -11,6 +11,8 @@ import './events/filters.js';
 import './events/publish.js';
 import './events/events-field.js';
 import './presence/presence.js';
+import './documents/collection.js';
+import './documents/document.js';
 
 import { buildApplicationSchema } from './typed/application-schema.js';
 import type { Topic } from '@realtime/core';
