@@ -2,7 +2,7 @@
 /**
  * Runs the benchmark scenarios and writes `bench/results/<scenario>.json` and `bench/results/SUMMARY.md`.
  *
- *   node bench/dist/run.js                 every scenario (fanout, then profile)
+ *   node bench/dist/run.js                 every scenario (fanout, profile, then sync)
  *   node bench/dist/run.js fanout          one scenario
  *   node bench/dist/run.js fanout --peers ours,ws-ceiling --quick
  *
@@ -21,10 +21,11 @@ import { PEER_NAMES, REPO_ROOT, type PeerName } from './peers/peers.js';
 import { preparePlatform, type PlatformBuild } from './peers/platform-build.js';
 import { runFanout } from './scenarios/fanout.js';
 import { runProfile } from './scenarios/profile.js';
+import { runSync } from './scenarios/sync.js';
 import { writeSummary } from './report/summary.js';
 import { sweepOrphans } from './support/services.js';
 
-const SCENARIOS = ['fanout', 'profile'] as const;
+const SCENARIOS = ['fanout', 'profile', 'sync'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
 /** The whole suite must end within this; a run that overruns is stopped and cleaned up. */
@@ -83,7 +84,9 @@ async function main(): Promise<void> {
     const result =
       scenario === 'fanout'
         ? await runFanout({ peers: options.peers, quick: options.quick, log, platform })
-        : await runProfile({ peers: options.peers.filter((p) => p !== 'socketio'), quick: options.quick, log, platform });
+        : scenario === 'sync'
+          ? await runSync({ quick: options.quick, log, platform })
+          : await runProfile({ peers: options.peers.filter((p) => p !== 'socketio'), quick: options.quick, log, platform });
     writeFileSync(join(resultsDir, `${scenario}.json`), `${JSON.stringify(result, null, 2)}\n`);
     log(`\nwrote ${join(resultsDir, `${scenario}.json`)}`);
   }

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PeerName } from '../peers/peers.js';
-import type { FanoutResult, PeerResult, ProfileResult, StepResult } from './results.js';
+import type { FanoutResult, PeerResult, ProfileResult, StepResult, SyncResult } from './results.js';
 import { PEER_COLORS, barChart, compact } from './svg.js';
 
 const mb = (bytes: number): string => (Number.isFinite(bytes) ? `${Math.round(bytes / 1e6)}` : '–');
@@ -297,6 +297,40 @@ function profileSection(result: ProfileResult): string[] {
   return lines;
 }
 
+function syncSection(result: SyncResult): string[] {
+  const { settings } = result;
+  const passing = result.steps.filter((s) => s.passes).map((s) => s.rate);
+  const headline = passing.length > 0 ? Math.max(...passing) : undefined;
+  const top = Math.max(...settings.rates);
+  const lines = [
+    '## sync: patches on one document with many subscribers',
+    '',
+    `Run ${result.startedAt}, ${result.durationSeconds} s, ${result.platformBuild}. One document (about ${settings.documentBytes} bytes), ${settings.subscribers} graphql-ws subscribers, ` +
+      `a writer sending \`patchDocument\` (${settings.patchBytes}-byte patch, no ifVersion) at fixed rates, ${settings.warmupSeconds} s warm-up + ${settings.measureSeconds} s measured per rate. ` +
+      'Each write is committed to PostgreSQL, installed in Redis and published before it is acknowledged. Latency: the writer’s send → a subscriber’s copy updated; ' +
+      'convergence: the writer’s send → the LAST subscriber’s copy updated. After each rate every copy is compared with the server’s document.',
+    '',
+    `**Headline** (every patch delivered to every subscriber, copies identical to the server, p99 < ${settings.p99LimitMs} ms): ` +
+      (headline === undefined ? 'no rate passed.' : headline >= top ? `≥ ${headline} patches/s (the highest rate tried).` : `${headline} patches/s.`),
+    '',
+    'No peer runs in this scenario (see `bench/src/scenarios/sync.ts`): the delivery path itself is compared with its peers in the fan-out scenario.',
+    '',
+    '| Offered | Acknowledged/s | Delivery | Converged | p50 ms | p99 ms | max ms | All converged p99 ms | Ack p99 ms | Server CPU | Patches / server CPU-s | Deliveries / server CPU-s | Redis CPU | Passes |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|',
+  ];
+  for (const s of result.steps) {
+    lines.push(
+      `| ${s.rate}/s | ${s.patchesPerSec} | ${pct(s.deliveryRatio)} | ${s.converged}/${settings.subscribers}${s.identicalToServer ? '' : ' (differ!)'} | ${ms(s.latency.p50Ms)} | ${ms(s.latency.p99Ms)} | ${ms(s.latency.maxMs)} | ` +
+        `${ms(s.convergence.p99Ms)} | ${ms(s.ackMs.p99)} | ${pct(s.server.cpuUtilization)} | ${s.server.patchesPerCpuSecond} | ${s.server.deliveriesPerCpuSecond} | ${s.redis ? pct(s.redis.cpuUtilization) : '–'} | ${s.passes ? '✓' : '✗'} |`,
+    );
+  }
+  if (result.error) lines.push('', `The run stopped early: ${result.error}`);
+  const failed = result.steps.filter((s) => s.violations.length > 0);
+  for (const s of failed) lines.push('', `${s.label}: ${s.violations.slice(0, 3).join('; ')}`);
+  lines.push('');
+  return lines;
+}
+
 export function writeSummary(dir: string): string {
   const read = <T>(name: string): T | undefined => (existsSync(join(dir, name)) ? (JSON.parse(readFileSync(join(dir, name), 'utf8')) as T) : undefined);
   const fanout = read<FanoutResult>('fanout.json');
@@ -313,6 +347,8 @@ export function writeSummary(dir: string): string {
     lines.push(...fanoutSection(fanout));
   }
   if (profile) lines.push(...profileSection(profile));
+  const sync = read<SyncResult>('sync.json');
+  if (sync) lines.push(...syncSection(sync));
   const text = lines.join('\n');
   writeFileSync(join(dir, 'SUMMARY.md'), text);
   return text;

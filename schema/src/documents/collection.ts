@@ -21,7 +21,7 @@ const DocumentRuleMatchEnum = builder.enumType('DocumentRuleMatch', {
 });
 
 const DocumentRuleRef = builder.objectRef<DocumentRule>('DocumentRule').implement({
-  description: 'Binds an end user (publishable key with a token) to documents whose id matches one of their token’s claims.',
+  description: 'Binds end users (publishable keys, with a token) to the documents whose id matches the value of a token claim. Every rule of a collection must hold.',
   fields: (t) => ({
     claim: t.exposeString('claim'),
     match: t.field({ type: DocumentRuleMatchEnum, resolve: (rule) => rule.match }),

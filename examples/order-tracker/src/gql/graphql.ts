@@ -130,6 +130,98 @@ export type CreateApplicationInput = {
   name: Scalars['String']['input'];
 };
 
+export type CreateCollectionInput = {
+  applicationId: Scalars['ID']['input'];
+  /** End users (publishable key with a granting token) may write. Default false. */
+  clientWrites?: InputMaybe<Scalars['Boolean']['input']>;
+  environment: EnvironmentName;
+  /** Dotted lower-case words, e.g. `boards` or `game.rooms`. */
+  name: Scalars['String']['input'];
+  /** Publishable keys read without an end-user token. Default false. */
+  public?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Claim rules binding end users to documents. Default none. */
+  rules?: InputMaybe<Array<DocumentRuleInput>>;
+};
+
+export type DeletedDocument = {
+  __typename?: 'DeletedDocument';
+  collection: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** The version of the deletion; a later setDocument continues from it. */
+  version: Scalars['Int']['output'];
+};
+
+/** A JSON document of a collection (sync). */
+export type Document = {
+  __typename?: 'Document';
+  collection: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** The document: a JSON object. */
+  state: Scalars['JSON']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+  /** Rises by one with every write. Pass it as ifVersion to write only if nobody wrote since. */
+  version: Scalars['Int']['output'];
+};
+
+/** One step of a document, in version order without gaps or duplicates. When `patch` is null, replace your copy with `state` (null: the document does not exist); otherwise apply `patch` to the previous version. */
+export type DocumentChange = {
+  __typename?: 'DocumentChange';
+  collection: Scalars['String']['output'];
+  exists: Scalars['Boolean']['output'];
+  id: Scalars['ID']['output'];
+  op: DocumentChangeOp;
+  patch?: Maybe<Array<Scalars['JSON']['output']>>;
+  state?: Maybe<Scalars['JSON']['output']>;
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The version after this change (0: never written). */
+  version: Scalars['Int']['output'];
+};
+
+export enum DocumentChangeOp {
+  /** The document was deleted: `exists` is false. */
+  Delete = 'DELETE',
+  /** JSON Patch operations (RFC 6902) that turn the previous version into this one. */
+  Patch = 'PATCH',
+  /** The state was replaced (setDocument): `state` holds it. */
+  Set = 'SET',
+  /** The whole state: first message, a client too far behind for patches, or a reload from storage. */
+  Snapshot = 'SNAPSHOT'
+}
+
+/** A collection of JSON documents (sync) in one application environment, with who may read and write them. */
+export type DocumentCollection = {
+  __typename?: 'DocumentCollection';
+  /** Publishable keys with an end-user token whose `documents` claim grants the collection may write. */
+  clientWrites: Scalars['Boolean']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  environment: EnvironmentName;
+  name: Scalars['String']['output'];
+  /** Publishable keys read it without an end-user token (unless it has rules). */
+  public: Scalars['Boolean']['output'];
+  rules: Array<DocumentRule>;
+};
+
+/** Binds end users (publishable keys, with a token) to the documents whose id matches the value of a token claim. Every rule of a collection must hold. */
+export type DocumentRule = {
+  __typename?: 'DocumentRule';
+  claim: Scalars['String']['output'];
+  match: DocumentRuleMatch;
+};
+
+export type DocumentRuleInput = {
+  /** A token claim, e.g. `sub`. */
+  claim: Scalars['String']['input'];
+  /** Default EQUALS. */
+  match?: InputMaybe<DocumentRuleMatch>;
+};
+
+export enum DocumentRuleMatch {
+  /** The document id equals the claim’s value. */
+  Equals = 'EQUALS',
+  /** The document id starts with the claim’s value and a colon (`<value>:…`). */
+  Prefix = 'PREFIX'
+}
+
 export type Environment = {
   __typename?: 'Environment';
   name: EnvironmentName;
@@ -218,6 +310,12 @@ export type Mutation = {
   createApiKey: CreateApiKeyPayload;
   /** Creates an application with the environments DEV, STAGING and PROD. Console users only. */
   createApplication: Application;
+  /** Creates a document collection. Idempotent for identical settings; other settings for an existing name are a CONFLICT (use setCollectionAccess). */
+  createCollection: DocumentCollection;
+  /** Deletes an existing document. Its version keeps rising: a later setDocument creates it again at the next version. */
+  deleteDocument: DeletedDocument;
+  /** Applies JSON Patch (RFC 6902) operations — add, remove, replace, move, copy, test — all or none. A failing operation (missing path, failed test) is BAD_USER_INPUT naming its index and path, and nothing is written. */
+  patchDocument: Document;
   /** Publishes an event with a secret key (Authorization: Bearer sk_…); the application and environment come from the key. Answers only after the event is stored in history and published; on error nothing is. */
   publish: PublishPayload;
   /** Adds the next schema version of a topic if it satisfies the topic’s compatibility mode; otherwise SCHEMA_INCOMPATIBLE with extensions.breakingChanges. Every server instance serves the new typed fields within a second. */
@@ -228,6 +326,10 @@ export type Mutation = {
   revokeApiKey: ApiKey;
   /** Creates or replaces the HS256 secret that verifies end-user tokens of one environment. Tokens signed with the old secret stop working. */
   rotateJwtSecret: JwtSecretPayload;
+  /** Changes who may read and write a collection (omitted fields are kept). Every instance applies it within 5 s. */
+  setCollectionAccess: DocumentCollection;
+  /** Replaces a document’s state with a JSON object (creating the document when absent). Acknowledged only once stored durably. */
+  setDocument: Document;
   /** Sets (or clears with null) the JWKS URL whose keys verify RS256 and EdDSA end-user tokens of one environment. */
   setJwksUrl: Scalars['Boolean']['output'];
   /** Makes a topic PUBLIC or PROTECTED and sets the claim rules that bind end users’ deliveries (omitted: kept). */
@@ -261,6 +363,33 @@ export type MutationCreateApplicationArgs = {
 
 
 /** Changes to the control plane, and publishing. */
+export type MutationCreateCollectionArgs = {
+  input: CreateCollectionInput;
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationDeleteDocumentArgs = {
+  applicationId?: InputMaybe<Scalars['ID']['input']>;
+  collection: Scalars['String']['input'];
+  environment?: InputMaybe<EnvironmentName>;
+  id: Scalars['ID']['input'];
+  ifVersion?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationPatchDocumentArgs = {
+  applicationId?: InputMaybe<Scalars['ID']['input']>;
+  collection: Scalars['String']['input'];
+  environment?: InputMaybe<EnvironmentName>;
+  id: Scalars['ID']['input'];
+  ifVersion?: InputMaybe<Scalars['Int']['input']>;
+  patch: Array<Scalars['JSON']['input']>;
+};
+
+
+/** Changes to the control plane, and publishing. */
 export type MutationPublishArgs = {
   input: PublishInput;
 };
@@ -288,6 +417,23 @@ export type MutationRevokeApiKeyArgs = {
 export type MutationRotateJwtSecretArgs = {
   applicationId: Scalars['ID']['input'];
   environment: EnvironmentName;
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationSetCollectionAccessArgs = {
+  input: SetCollectionAccessInput;
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationSetDocumentArgs = {
+  applicationId?: InputMaybe<Scalars['ID']['input']>;
+  collection: Scalars['String']['input'];
+  environment?: InputMaybe<EnvironmentName>;
+  id: Scalars['ID']['input'];
+  ifVersion?: InputMaybe<Scalars['Int']['input']>;
+  state: Scalars['JSON']['input'];
 };
 
 
@@ -449,6 +595,12 @@ export type Query = {
   applications: Array<Application>;
   /** Checks a candidate schema against a topic’s mode and versions without registering it (for CI pipelines). */
   checkCompatibility: CompatibilityResult;
+  /** The document collections of one application environment, by name. */
+  collections: Array<DocumentCollection>;
+  /** One document, or null when it does not exist (never written, or deleted). */
+  document?: Maybe<Document>;
+  /** Existing documents of a collection, ordered by id, a page at a time (`after`: the last id of the previous page). For end users, only documents their claims allow. */
+  documents: Array<Document>;
   /** The signed-in user, or null without a session. */
   me?: Maybe<User>;
   /** The differences between two schema versions of a topic. */
@@ -469,6 +621,32 @@ export type QueryApplicationArgs = {
 /** Reads of the control plane. */
 export type QueryCheckCompatibilityArgs = {
   input: TopicSchemaInput;
+};
+
+
+/** Reads of the control plane. */
+export type QueryCollectionsArgs = {
+  applicationId: Scalars['ID']['input'];
+  environment: EnvironmentName;
+};
+
+
+/** Reads of the control plane. */
+export type QueryDocumentArgs = {
+  applicationId?: InputMaybe<Scalars['ID']['input']>;
+  collection: Scalars['String']['input'];
+  environment?: InputMaybe<EnvironmentName>;
+  id: Scalars['ID']['input'];
+};
+
+
+/** Reads of the control plane. */
+export type QueryDocumentsArgs = {
+  after?: InputMaybe<Scalars['ID']['input']>;
+  applicationId?: InputMaybe<Scalars['ID']['input']>;
+  collection: Scalars['String']['input'];
+  environment?: InputMaybe<EnvironmentName>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -621,6 +799,17 @@ export type SessionStatusWhere = {
   subject?: InputMaybe<StringFilter>;
 };
 
+export type SetCollectionAccessInput = {
+  applicationId: Scalars['ID']['input'];
+  /** End users (publishable key with a granting token) may write. Default false. */
+  clientWrites?: InputMaybe<Scalars['Boolean']['input']>;
+  environment: EnvironmentName;
+  name: Scalars['String']['input'];
+  /** Publishable keys read without an end-user token. Default false. */
+  public?: InputMaybe<Scalars['Boolean']['input']>;
+  rules?: InputMaybe<Array<DocumentRuleInput>>;
+};
+
 export type SetTopicAccessInput = {
   access: TopicAccess;
   applicationId: Scalars['ID']['input'];
@@ -655,6 +844,8 @@ export type Subscription = {
   __typename?: 'Subscription';
   /** Client messages sent with `broadcast` on a topic that allows them. */
   broadcasts: Broadcast;
+  /** A document’s changes, live. First a SNAPSHOT (without sinceVersion); with sinceVersion, the patches after it when the server still keeps them (REALTIME_DOCUMENT_PATCH_WINDOW), else a SNAPSHOT. Then every change in version order, without gaps or duplicates. */
+  document: DocumentChange;
   /** Events of one or more topics of the key’s application and environment, data untyped. Needs an API key (connectionParams.apiKey). */
   events: Event;
   /** An order changed state. */
@@ -669,6 +860,16 @@ export type Subscription = {
 /** Live events. Each registered topic adds a typed field (`order.updated` → `orderUpdated`) to the schema of its application and environment. */
 export type SubscriptionBroadcastsArgs = {
   topic: Scalars['String']['input'];
+};
+
+
+/** Live events. Each registered topic adds a typed field (`order.updated` → `orderUpdated`) to the schema of its application and environment. */
+export type SubscriptionDocumentArgs = {
+  applicationId?: InputMaybe<Scalars['ID']['input']>;
+  collection: Scalars['String']['input'];
+  environment?: InputMaybe<EnvironmentName>;
+  id: Scalars['ID']['input'];
+  sinceVersion?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
