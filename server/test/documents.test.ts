@@ -113,6 +113,33 @@ describe('documents', () => {
       expect([...(final!.state!.hits as number[])].sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, n) => n));
     });
 
+    it('should let exactly one of many concurrent writes with the same ifVersion win, and refuse the rest with CONFLICT', async () => {
+      await set(owner.sk, 'boards', 'race', { winner: null });
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, n) => patch(owner.sk, 'boards', 'race', [{ op: 'replace', path: '/winner', value: n }], 1)),
+      );
+      const winners = results.filter((r) => !r.errors);
+      expect(winners).toHaveLength(1);
+      expect(results.filter((r) => errorCode(r) === 'CONFLICT')).toHaveLength(11);
+      expect(results.filter((r) => errorCode(r) === 'CONFLICT').every((r) => r.errors![0]!.extensions!.currentVersion === 2)).toBe(true);
+      expect(await read(owner.sk, 'boards', 'race')).toMatchObject(winners[0]!.data!.patchDocument);
+    });
+
+    it('should refuse only the bad write among concurrent ones, as if they ran one after another', async () => {
+      await set(owner.sk, 'boards', 'mixed', { list: [] });
+      const results = await Promise.all([
+        patch(owner.sk, 'boards', 'mixed', [{ op: 'add', path: '/list/-', value: 'a' }]),
+        patch(owner.sk, 'boards', 'mixed', [{ op: 'add', path: '/list/-', value: 'b' }, { op: 'test', path: '/list/0', value: 'nope' }]),
+        patch(owner.sk, 'boards', 'mixed', [{ op: 'add', path: '/list/-', value: 'c' }]),
+        patch(owner.sk, 'boards', 'mixed', [{ op: 'remove', path: '/missing' }]),
+      ]);
+      expect(results.map((r) => errorCode(r) ?? 'ok')).toEqual(['ok', 'BAD_USER_INPUT', 'ok', 'BAD_USER_INPUT']);
+      expect(results.filter((r) => !r.errors).map((r) => r.data!.patchDocument.version).sort()).toEqual([2, 3]);
+      const final = await read(owner.sk, 'boards', 'mixed');
+      expect(final!.version).toBe(3);
+      expect([...(final!.state!.list as string[])].sort()).toEqual(['a', 'c']);
+    });
+
     it('should answer bad patches with the operation index and path, and leave the document unchanged', async () => {
       await set(owner.sk, 'boards', 'bad', { a: 1, list: [1, 2] });
       const cases: [unknown[], string, string][] = [

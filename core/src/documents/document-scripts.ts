@@ -9,42 +9,43 @@
  */
 
 /**
- * Installs the version a writer has just committed to PostgreSQL, appends its change to the window and
- * publishes it, atomically.
+ * Installs the version a writer has just committed to PostgreSQL (one write, or a batch of k writes
+ * committed together), appends their changes to the window and publishes them in order, atomically.
  *
  * Input:
  *   KEYS[1] doc hash, KEYS[2] window list
- *   ARGV[1] channel, ARGV[2] base version (the version the change was computed from),
- *   ARGV[3] new version, ARGV[4] new state JSON ('' when the change deletes the document),
- *   ARGV[5] updatedAt, ARGV[6] change message, ARGV[7] window size (entries),
- *   ARGV[8] '1' when the message carries the whole state (SET, DELETE): older window entries are no
- *   longer needed to catch up, so the window restarts with it, ARGV[9] idle expiry of both keys (ms)
+ *   ARGV[1] base version (the version the changes were computed from), ARGV[2] new version (base + k),
+ *   ARGV[3] new state JSON ('' when the last change deletes the document), ARGV[4] updatedAt,
+ *   ARGV[5] window size (entries), ARGV[6] idle expiry of both keys (ms),
+ *   ARGV[7] the first message (1-based) the window keeps: the last one that carries the whole state (SET,
+ *   DELETE), since nothing before it is needed to catch up, ARGV[8] '1' when such a message is in the batch
+ *   (the window restarts), ARGV[9] channel, ARGV[10…] the k change messages, oldest first
  * Output:
- *   { 'ok', newVersion }     Redis held the base version: the change is appended and published.
+ *   { 'ok', newVersion }     Redis held the base version: the changes are appended and published.
  *   { 'reset', newVersion }  Redis held an older version (or none: evicted, flushed, or a writer that
  *                            committed to PostgreSQL died before this step): the new state is installed,
- *                            the window restarts with this change, and the change is published;
- *                            subscribers that see a version gap resynchronize from the state.
+ *                            the window restarts with these changes, and they are published; subscribers
+ *                            that see a version gap resynchronize from the state.
  *   { 'stale', current }     Redis already holds this version or a newer one (loaded from PostgreSQL
  *                            after this writer committed): nothing is written or published.
  */
 export const COMMIT_SCRIPT = `
 local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-local base = tonumber(ARGV[2])
-local new = tonumber(ARGV[3])
+local base = tonumber(ARGV[1])
+local new = tonumber(ARGV[2])
 if current >= new then return { 'stale', current } end
-if ARGV[4] == '' then
+if ARGV[3] == '' then
   redis.call('HDEL', KEYS[1], 's')
-  redis.call('HSET', KEYS[1], 'v', ARGV[3], 'u', ARGV[5])
+  redis.call('HSET', KEYS[1], 'v', ARGV[2], 'u', ARGV[4])
 else
-  redis.call('HSET', KEYS[1], 'v', ARGV[3], 's', ARGV[4], 'u', ARGV[5])
+  redis.call('HSET', KEYS[1], 'v', ARGV[2], 's', ARGV[3], 'u', ARGV[4])
 end
 if current ~= base or ARGV[8] == '1' then redis.call('DEL', KEYS[2]) end
-redis.call('RPUSH', KEYS[2], ARGV[6])
-redis.call('LTRIM', KEYS[2], -tonumber(ARGV[7]), -1)
-redis.call('PEXPIRE', KEYS[1], ARGV[9])
-redis.call('PEXPIRE', KEYS[2], ARGV[9])
-redis.call('PUBLISH', ARGV[1], ARGV[6])
+for i = 9 + tonumber(ARGV[7]), #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+for i = 10, #ARGV do redis.call('PUBLISH', ARGV[9], ARGV[i]) end
 if current ~= base then return { 'reset', new } end
 return { 'ok', new }
 `;

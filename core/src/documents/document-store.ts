@@ -32,8 +32,8 @@ export interface DocumentWrite {
  * survives losing Redis), then installed in Redis by one Lua script that moves the version to v + 1,
  * appends the change to the patch window and publishes it. With `ifVersion` a stale version is a CONFLICT
  * carrying `extensions.currentVersion`; without it the store retries its own compare-and-set. Writes to one
- * document from one process are queued, so they do not race each other. Every error leaves the document
- * unchanged.
+ * document from one process are queued and committed in batches (group commit), with the same outcome as
+ * one after another. Every error leaves the document unchanged.
  */
 export interface DocumentStore {
   /** The document, or null when it was never written or is deleted. */
@@ -90,6 +90,17 @@ interface Current {
   updatedAt: string | null;
 }
 
+/** One write waiting in its document's lane. */
+interface PendingWrite {
+  ifVersion: number | null;
+  compute: (current: Current) => NextState;
+  resolve: (snapshot: DocumentSnapshot) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most writes committed together. */
+const MAX_BATCH = 100;
+
 interface NextState {
   op: 'SET' | 'PATCH' | 'DELETE';
   stateText: string | null;
@@ -98,8 +109,8 @@ interface NextState {
 }
 
 type CommitCommand = (
-  doc: string, window: string, channel: string, base: number, version: number, state: string, updatedAt: string,
-  message: string, windowSize: number, restartsWindow: string, expiryMs: number,
+  doc: string, window: string, base: number, version: number, state: string, updatedAt: string, windowSize: number, expiryMs: number,
+  firstKept: number, restartsWindow: string, channel: string, ...messages: string[]
 ) => Promise<[string, number]>;
 type LoadCommand = (doc: string, window: string, channel: string, version: number, state: string, updatedAt: string, message: string, expiryMs: number) => Promise<[string | null, string | null, string | null]>;
 
@@ -150,21 +161,12 @@ export function createDocumentStore(options: DocumentStoreOptions): DocumentStor
     return value;
   }
 
-  /** Writes to one document from this process run one after another (no self-inflicted CAS retries). */
-  const lanes = new Map<string, Promise<unknown>>();
-  function queued<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = lanes.get(key) ?? Promise.resolve();
-    const run = previous.then(work, work);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    lanes.set(key, tail);
-    void tail.then(() => {
-      if (lanes.get(key) === tail) lanes.delete(key);
-    });
-    return run;
-  }
+  /**
+   * Writes to one document from this process queue in a lane: while one batch is being committed, the writes
+   * that arrive wait, and the next batch commits all of them at once (group commit): one PostgreSQL update and
+   * one Redis script for the lot, so a busy document costs a few round trips per batch, not per write.
+   */
+  const lanes = new Map<string, PendingWrite[]>();
 
   async function readRow(scope: Scope, name: string, id: string): Promise<Current | undefined> {
     const { rows } = await pool.query<{ version: string; state: string | null; updated_at: Date }>(
@@ -233,20 +235,20 @@ export function createDocumentStore(options: DocumentStoreOptions): DocumentStor
     return text;
   }
 
-  /** Commits version base + 1 to PostgreSQL if the row is still at `base`; returns its updatedAt, or null when it is not. */
-  async function commitRow(scope: Scope, name: string, id: string, base: number, stateText: string | null): Promise<string | null> {
+  /** Commits `version` to PostgreSQL if the row is still at `base`; returns its updatedAt, or null when it is not. */
+  async function commitRow(scope: Scope, name: string, id: string, base: number, version: number, stateText: string | null): Promise<string | null> {
     try {
       const { rows } =
         base === 0
           ? await pool.query<{ updated_at: Date }>(
-              `INSERT INTO documents (application_id, environment, collection, id, version, state) VALUES ($1, $2, $3, $4, 1, $5::json)
+              `INSERT INTO documents (application_id, environment, collection, id, version, state) VALUES ($1, $2, $3, $4, $6, $5::json)
                ON CONFLICT DO NOTHING RETURNING updated_at`,
-              [scope.applicationId, scope.environment, name, id, stateText],
+              [scope.applicationId, scope.environment, name, id, stateText, version],
             )
           : await pool.query<{ updated_at: Date }>(
-              `UPDATE documents SET version = version + 1, state = $5::json, updated_at = now()
+              `UPDATE documents SET version = $7, state = $5::json, updated_at = now()
                WHERE application_id = $1 AND environment = $2 AND collection = $3 AND id = $4 AND version = $6 RETURNING updated_at`,
-              [scope.applicationId, scope.environment, name, id, stateText, base],
+              [scope.applicationId, scope.environment, name, id, stateText, base, version],
             );
       return rows[0] ? rows[0].updated_at.toISOString() : null;
     } catch (error) {
@@ -268,38 +270,97 @@ export function createDocumentStore(options: DocumentStoreOptions): DocumentStor
       throw badInput('ifVersion must be a version you read (an integer ≥ 0; 0: the document was never written)', { field: 'ifVersion' });
     }
     const keys = documentKeys(keyPrefix, scope, name, id);
-    return queued(keys.doc, async () => {
+    return new Promise<DocumentSnapshot>((resolve, reject) => {
+      const waiting = lanes.get(keys.doc);
+      const pending: PendingWrite = { ifVersion: ifVersion ?? null, compute, resolve, reject };
+      if (waiting) {
+        waiting.push(pending);
+        return;
+      }
+      const queue = [pending];
+      lanes.set(keys.doc, queue);
+      void (async () => {
+        try {
+          while (queue.length > 0) await commitBatch(scope, name, id, keys, queue.splice(0, MAX_BATCH));
+        } finally {
+          lanes.delete(keys.doc);
+        }
+      })();
+    });
+  }
+
+  /**
+   * Commits a batch of writes as if they ran one after another: each is computed from the state the previous
+   * one left (a write that fails — bad patch, stale ifVersion — is left out and the next one sees the state
+   * before it), then versions base + 1 … base + k are committed to PostgreSQL in one compare-and-set and
+   * installed and published in Redis by one script. Settles every write of the batch; never throws.
+   */
+  async function commitBatch(scope: Scope, name: string, id: string, keys: DocumentKeys, batch: PendingWrite[]): Promise<void> {
+    try {
       let current = await readCurrent(scope, keys, name, id);
       for (let attempt = 1; ; attempt += 1) {
-        if (ifVersion != null && current.version !== ifVersion) throw conflict(name, id, ifVersion, current.version);
-        const next = compute(current);
-        const updatedAt = await commitRow(scope, name, id, current.version, next.stateText);
+        const accepted: { write: PendingWrite; next: NextState; version: number }[] = [];
+        const refused: { write: PendingWrite; error: unknown }[] = [];
+        let state: Current = current;
+        for (const write of batch) {
+          try {
+            if (write.ifVersion !== null && state.version !== write.ifVersion) throw conflict(name, id, write.ifVersion, state.version);
+            const next = write.compute(state);
+            const version = state.version + 1;
+            accepted.push({ write, next, version });
+            state = { version, stateText: next.stateText, updatedAt: null };
+          } catch (error) {
+            refused.push({ write, error });
+          }
+        }
+        if (accepted.length === 0) {
+          refused.forEach(({ write, error }) => write.reject(error));
+          return;
+        }
+        const updatedAt = await commitRow(scope, name, id, current.version, state.version, state.stateText);
         if (updatedAt === null) {
           // Another writer (another instance, or one that died before its Redis step) moved the row on:
-          // bring Redis up to PostgreSQL's row and compute again from it.
+          // bring Redis up to PostgreSQL's row and compute the whole batch again from it.
           const row = await readRow(scope, name, id);
           if (!row) throw collectionNotFound(scope, name);
           current = await install(keys, name, id, row);
-          if (attempt >= maxAttempts && ifVersion == null) {
-            throw new RealtimeError('CONFLICT', `document "${name}/${id}" changed ${attempt} times while this write was computed; retry`, {
+          if (attempt >= maxAttempts) {
+            const error = new RealtimeError('CONFLICT', `document "${name}/${id}" changed ${attempt} times while this write was computed; retry`, {
               collection: name,
               id,
               currentVersion: current.version,
             });
+            batch.forEach((write) => write.reject(error));
+            return;
           }
           continue;
         }
-        const version = current.version + 1;
-        const head = { collection: name, id, version, op: next.op, exists: next.stateText !== null, updatedAt };
-        const message = changeMessage(head, next.patchJson ?? null, next.op === 'PATCH' ? null : next.stateText);
-        await commit(
-          keys.doc, keys.window, keys.channel, current.version, version, next.stateText ?? '', updatedAt, message,
-          patchWindow, next.op === 'PATCH' ? '0' : '1', idleExpiryMs,
+        const messages = accepted.map(({ next, version }) =>
+          changeMessage(
+            { collection: name, id, version, op: next.op, exists: next.stateText !== null, updatedAt },
+            next.patchJson ?? null,
+            next.op === 'PATCH' ? null : next.stateText,
+          ),
         );
-        onWrite?.({ scope, collection: name, id, version, op: next.op, stateText: next.stateText });
-        return { collection: name, id, version, state: next.state, exists: next.stateText !== null, updatedAt };
+        // The window needs nothing before the last change that carries the whole state (SET, DELETE).
+        let wholeState = -1;
+        accepted.forEach(({ next }, i) => {
+          if (next.op !== 'PATCH') wholeState = i;
+        });
+        await commit(
+          keys.doc, keys.window, current.version, state.version, state.stateText ?? '', updatedAt, patchWindow, idleExpiryMs,
+          Math.max(wholeState, 0) + 1, wholeState >= 0 ? '1' : '0', keys.channel, ...messages,
+        );
+        for (const { write, next, version } of accepted) {
+          onWrite?.({ scope, collection: name, id, version, op: next.op, stateText: next.stateText });
+          write.resolve({ collection: name, id, version, state: next.state, exists: next.stateText !== null, updatedAt });
+        }
+        refused.forEach(({ write, error }) => write.reject(error));
+        return;
       }
-    });
+    } catch (error) {
+      batch.forEach((write) => write.reject(error));
+    }
   }
 
   return {
@@ -327,7 +388,7 @@ export function createDocumentStore(options: DocumentStoreOptions): DocumentStor
       return rows.map((row) => snapshotOf(name, row.id, { version: Number(row.version), stateText: row.state, updatedAt: row.updated_at.toISOString() }));
     },
 
-    set(scope, name, id, state, options = {}) {
+    async set(scope, name, id, state, options = {}) {
       assertSafeJson(state);
       let stateText: string | undefined;
       return write(scope, name, id, options.ifVersion, () => {
@@ -336,7 +397,7 @@ export function createDocumentStore(options: DocumentStoreOptions): DocumentStor
       });
     },
 
-    patch(scope, name, id, patch, options = {}) {
+    async patch(scope, name, id, patch, options = {}) {
       assertPatchShape(patch);
       const operations: Operation[] = patch.map((op) => {
         const { op: kind, path, from, value } = op as Operation & { from?: string; value?: unknown };
@@ -351,7 +412,7 @@ export function createDocumentStore(options: DocumentStoreOptions): DocumentStor
       });
     },
 
-    delete(scope, name, id, options = {}) {
+    async delete(scope, name, id, options = {}) {
       return write(scope, name, id, options.ifVersion, (current) => {
         if (current.stateText === null) throw notFound(name, id, current);
         return { op: 'DELETE', stateText: null, state: null };
