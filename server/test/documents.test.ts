@@ -286,7 +286,7 @@ describe('documents', () => {
       for (const [name, extra] of [
         ['news', { public: true }],
         ['profiles', { clientWrites: true, rules: [{ claim: 'sub' }] }],
-        ['team.notes', { clientWrites: true, rules: [{ claim: 'team', match: 'PREFIX' }] }],
+        ['team.notes', { public: true, clientWrites: true, rules: [{ claim: 'team', match: 'PREFIX' }] }],
       ] as const) {
         const r = await gql(url, CREATE, { app: owner.app, name, ...extra }, { cookie: owner.cookie });
         expect(r.errors).toBeUndefined();
@@ -312,6 +312,19 @@ describe('documents', () => {
       expect(await read(owner.pk, 'news', 'today')).toMatchObject({ version: 1 });
     });
 
+    it('should apply an access change at once, keeping the settings not named', async () => {
+      const SET_ACCESS = `mutation($app: ID!, $public: Boolean) { setCollectionAccess(input: { applicationId: $app, environment: DEV, name: "boards", public: $public }) { name public clientWrites rules { claim } } }`;
+      expect(errorCode(await gql(url, DOC, { c: 'boards', id: 'c1' }, { key: owner.pk }))).toBe('FORBIDDEN');
+      const opened = await gql(url, SET_ACCESS, { app: owner.app, public: true }, { key: owner.sk });
+      expect(opened.data).toEqual({ setCollectionAccess: { name: 'boards', public: true, clientWrites: false, rules: [] } });
+      expect(await read(owner.pk, 'boards', 'c1')).toMatchObject({ version: 2 });
+      expect(errorCode(await gql(url, SET_ACCESS, { app: owner.app, public: false }, { key: owner.pk }))).toBe('FORBIDDEN');
+      await gql(url, SET_ACCESS, { app: owner.app, public: false }, { key: owner.sk });
+      expect(errorCode(await gql(url, DOC, { c: 'boards', id: 'c1' }, { key: owner.pk }))).toBe('FORBIDDEN');
+      const listed = await gql<{ collections: { name: string }[] }>(url, `query($app: ID!) { collections(applicationId: $app, environment: DEV) { name } }`, { app: owner.app }, { key: owner.pk });
+      expect(listed.data!.collections.map((c) => c.name)).toEqual(['boards', 'news', 'profiles', 'team.notes']);
+    });
+
     it('should bind end users to their own documents by claim, for reads, writes and subscriptions', async () => {
       const alice = await asUser({ sub: 'alice', documents: ['profiles', 'team.*'], team: 'red' });
       expect((await alice.run(DOC, { c: 'profiles', id: 'alice' })).data).toMatchObject({ document: { state: { name: 'Alice' } } });
@@ -325,6 +338,9 @@ describe('documents', () => {
       expect(errorCode(await alice.run(DOC, { c: 'team.notes', id: 'blue:1' }))).toBe('FORBIDDEN');
       const watchBob = await alice.run(WATCH, { c: 'profiles', id: 'bob' });
       expect(errorCode(watchBob)).toBe('FORBIDDEN');
+      // Public, but bound by rules: never readable without a token.
+      const anonymous = await gql(url, DOC, { c: 'team.notes', id: 'red:1' }, { key: owner.pk });
+      expect(anonymous.errors![0]!.message).toContain('binds documents to end users');
       const listed = await alice.run(`query { documents(collection: "team.notes") { id } }`, {});
       expect(listed.data).toEqual({ documents: [{ id: 'red:1' }] });
       expect(await read(owner.sk, 'profiles', 'bob')).toMatchObject({ version: 1, state: { name: 'Bob' } });
