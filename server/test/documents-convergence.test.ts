@@ -2,7 +2,9 @@
  * Property: several clients patch one document concurrently — with and without ifVersion, retrying on
  * CONFLICT, dropping their connection at random and resuming with sinceVersion — and every client's copy,
  * built only from what its subscription delivered, ends equal to the server's state and version. Each
- * client also checks that patches arrive in version order with no gap and no duplicate.
+ * client also checks that patches arrive in version order with no gap and no duplicate. Two server instances
+ * share the Redis and PostgreSQL: writes and subscriptions go to either, so writes race across processes
+ * (PostgreSQL compare-and-set) as well as within one (the lane's batches).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -26,7 +28,7 @@ interface Change {
 }
 
 type Action =
-  | { kind: 'patch'; edit: 'tag' | 'untag' | 'push' | 'pop' | 'increment' | 'move'; key: number; value: number; guarded: boolean }
+  | { kind: 'patch'; edit: 'tag' | 'untag' | 'push' | 'pop' | 'increment' | 'move'; key: number; value: number; guarded: boolean; via: number }
   | { kind: 'reconnect'; awayMs: number }
   | { kind: 'pause'; ms: number };
 
@@ -39,6 +41,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
       key: fc.integer({ min: 0, max: 4 }),
       value: fc.integer({ min: -1000, max: 1000 }),
       guarded: fc.boolean(),
+      via: fc.integer({ min: 0, max: 1 }),
     }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('reconnect' as const), awayMs: fc.integer({ min: 0, max: 40 }) }) },
@@ -76,14 +79,18 @@ function operationsFor(a: Extract<Action, { kind: 'patch' }>, state: State): Ope
 describe('document convergence', () => {
   // A small window, so resumes take both paths: patches when close, a snapshot when far behind.
   const config = testConfig({ REALTIME_DOCUMENT_PATCH_WINDOW: '4' });
-  let server: App;
-  let url: string;
+  const servers: App[] = [];
+  const urls: string[] = [];
   let sk: string;
   const stats = { patchResumes: 0, snapshotResumes: 0, conflicts: 0, reconnects: 0 };
 
   beforeAll(async () => {
-    server = await buildApp({ config });
-    url = await server.start();
+    for (let i = 0; i < 2; i += 1) {
+      const server = await buildApp({ config });
+      servers.push(server);
+      urls.push(await server.start());
+    }
+    const url = urls[0]!;
     const owner = await ownerWithApplication(url, 'Sync');
     sk = owner.sk;
     const created = await gql(url, `mutation($app: ID!) { createCollection(input: { applicationId: $app, environment: DEV, name: "rooms" }) { name } }`, { app: owner.app }, { cookie: owner.cookie });
@@ -91,12 +98,13 @@ describe('document convergence', () => {
   });
 
   afterAll(async () => {
-    await server?.stop();
+    await Promise.all(servers.map((s) => s.stop()));
     await cleanupConfig(config);
   });
 
   /** A client: its own copy of the document, fed only by its subscription, across reconnects. */
-  function createClient(id: string) {
+  function createClient(id: string, home: number) {
+    let connections = 0;
     let version = -1;
     let state: State | null = null;
     let socket: WsConnection | undefined;
@@ -121,7 +129,8 @@ describe('document convergence', () => {
     };
 
     const connect = (): void => {
-      socket = connectWs(url, { apiKey: sk });
+      // Each reconnect goes to the other instance.
+      socket = connectWs(urls[(home + connections++) % urls.length]!, { apiKey: sk });
       resuming = version >= 0;
       stop = socket.client.subscribe<{ document: Change }>(
         { query: WATCH, variables: { id, since: version >= 0 ? version : null } },
@@ -161,7 +170,7 @@ describe('document convergence', () => {
         for (let attempt = 0; attempt < 50; attempt += 1) {
           await eventually(() => state !== null, 10_000, 'a first state');
           const base = version;
-          const response = await gql<{ patchDocument: { version: number } }>(url, PATCH, { id, patch: operationsFor(a, state!), if: a.guarded ? base : null }, { key: sk });
+          const response = await gql<{ patchDocument: { version: number } }>(urls[a.via]!, PATCH, { id, patch: operationsFor(a, state!), if: a.guarded ? base : null }, { key: sk });
           if (!response.errors) return;
           const code = response.errors[0]?.extensions?.code;
           if (code !== 'CONFLICT') throw new Error(`unexpected error: ${JSON.stringify(response.errors)}`);
@@ -183,9 +192,10 @@ describe('document convergence', () => {
       fc.asyncProperty(fc.array(fc.array(action, { minLength: 1, maxLength: 10 }), { minLength: 2, maxLength: 4 }), async (scripts) => {
         run += 1;
         const id = `room-${run}`;
+        const url = urls[run % urls.length]!;
         const initial = await gql(url, `mutation($id: ID!) { setDocument(collection: "rooms", id: $id, state: { tags: {}, list: [], counter: 0 }) { version } }`, { id }, { key: sk });
         expect(initial.errors).toBeUndefined();
-        const clients = scripts.map(() => createClient(id));
+        const clients = scripts.map((_, i) => createClient(id, i));
         try {
           clients.forEach((c) => c.connect());
           await Promise.all(clients.map((c, i) => c.run(scripts[i]!)));
