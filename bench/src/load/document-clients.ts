@@ -79,13 +79,13 @@ const summary = (h: typeof latency) => ({
 
 const methods = {
   /** Opens `count` subscribers; resolves when each has its first message (the SNAPSHOT). */
-  async open(params: { url: string; apiKey: string; count: number; collection: string; id: string }) {
+  async open(params: { url: string; connectionParams: Record<string, unknown>; count: number; collection: string; id: string }) {
     const started = performance.now();
     const ready: Promise<void>[] = [];
     for (let i = 0; i < params.count; i++) {
       const copy: Copy = { version: -1, state: null };
       copies.push(copy);
-      const client = createClient({ url: params.url, webSocketImpl: WebSocket, connectionParams: { apiKey: params.apiKey }, lazy: false, retryAttempts: 0 });
+      const client = createClient({ url: params.url, webSocketImpl: WebSocket, connectionParams: params.connectionParams, lazy: false, retryAttempts: 0 });
       clients.push(client);
       ready.push(
         new Promise((resolve, reject) => {

@@ -174,6 +174,14 @@ export interface SyncStep {
   passes: boolean;
 }
 
+/** One server measured by the `sync` scenario. */
+export interface SyncPeerResult {
+  peer: 'ours' | 'naive-sync';
+  description: string;
+  steps: SyncStep[];
+  error?: string;
+}
+
 export interface SyncResult {
   scenario: 'sync';
   startedAt: string;
@@ -182,6 +190,5 @@ export interface SyncResult {
   machine: MachineInfo;
   platformBuild: string;
   settings: { subscribers: number; documentBytes: number; patchBytes: number; warmupSeconds: number; measureSeconds: number; rates: number[]; pinned: boolean; p99LimitMs: number };
-  steps: SyncStep[];
-  error?: string;
+  peers: SyncPeerResult[];
 }
