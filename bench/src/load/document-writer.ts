@@ -1,13 +1,13 @@
 /**
  * The writer of the `sync` scenario, forked by it: sends `patchDocument` mutations at a fixed rate (open loop,
- * up to 32 in flight over keep-alive HTTP, no ifVersion: the server orders them), each replacing `seq`,
+ * up to 128 in flight over keep-alive HTTP, no ifVersion: the server orders them), each replacing `seq`,
  * `sentAt` (stamped just before sending) and a 200-byte `pad`.
  */
 import http from 'node:http';
 import { serveRpc } from '../support/rpc.js';
 import { nowMs } from './wire.js';
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 32, timeout: 60_000 });
+const agent = new http.Agent({ keepAlive: true, maxSockets: 128, timeout: 60_000 });
 const MUTATION = 'mutation($c: String!, $id: ID!, $patch: [JSON!]!) { patchDocument(collection: $c, id: $id, patch: $patch) { version } }';
 const PAD = 'p'.repeat(200);
 

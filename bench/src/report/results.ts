@@ -166,11 +166,14 @@ export interface SyncStep {
   convergence: { count: number; p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number };
   /** Mutation answer times at the writer. */
   ackMs: { p50: number; p99: number; max: number };
-  server: { cpuUtilization: number; deliveriesPerCpuSecond: number; patchesPerCpuSecond: number; rssBytes: number };
+  /** runQueueWaitShare: the share of the step the server's main thread waited for a CPU it wanted. */
+  server: { cpuUtilization: number; runQueueWaitShare: number; deliveriesPerCpuSecond: number; patchesPerCpuSecond: number; rssBytes: number };
   redis?: { cpuUtilization: number };
   generator: { cpuUtilization: number };
   writer: { cpuUtilization: number; maxLateMs: number };
   violations: string[];
+  /** Cores other people's processes used during the step: above 0.2 the step was disturbed. */
+  foreignCpuCores: number;
   passes: boolean;
 }
 

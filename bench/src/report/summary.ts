@@ -337,13 +337,13 @@ function syncSection(result: SyncResult): string[] {
   for (const peer of result.peers) {
     lines.push('', `### ${peer.peer}`, '', peer.description, '');
     lines.push(
-      '| Offered | Acknowledged/s | Delivery | Converged | p50 ms | p99 ms | max ms | All converged p99 ms | Ack p99 ms | Server CPU | Patches / server CPU-s | Deliveries / server CPU-s | Redis CPU | Passes |',
-      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|',
+      '| Offered | Acknowledged/s | Delivery | Converged | p50 ms | p99 ms | max ms | All converged p99 ms | Ack p99 ms | Server CPU (waited) | Patches / server CPU-s | Deliveries / server CPU-s | Redis CPU | Others’ cores | Passes |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|',
     );
     for (const s of peer.steps) {
       lines.push(
         `| ${s.rate}/s | ${s.patchesPerSec} | ${pct(s.deliveryRatio)} | ${s.converged}/${settings.subscribers}${s.identicalToServer ? '' : ' (differ!)'} | ${ms(s.latency.p50Ms)} | ${ms(s.latency.p99Ms)} | ${ms(s.latency.maxMs)} | ` +
-          `${ms(s.convergence.p99Ms)} | ${ms(s.ackMs.p99)} | ${pct(s.server.cpuUtilization)} | ${s.server.patchesPerCpuSecond} | ${s.server.deliveriesPerCpuSecond} | ${s.redis ? pct(s.redis.cpuUtilization) : '–'} | ${s.passes ? '✓' : '✗'} |`,
+          `${ms(s.convergence.p99Ms)} | ${ms(s.ackMs.p99)} | ${pct(s.server.cpuUtilization)} (${pct(s.server.runQueueWaitShare)}) | ${s.server.patchesPerCpuSecond} | ${s.server.deliveriesPerCpuSecond} | ${s.redis ? pct(s.redis.cpuUtilization) : '–'} | ${s.foreignCpuCores}${s.foreignCpuCores > 0.2 ? ' (disturbed)' : ''} | ${s.passes ? '✓' : '✗'} |`,
       );
     }
     if (peer.error) lines.push('', `Stopped early: ${peer.error}`);

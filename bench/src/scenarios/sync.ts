@@ -12,7 +12,7 @@
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { canPin, forkModule, pin, sleep, startProcess } from '../support/children.js';
-import { cpuMeter, machineInfo, rssBytes } from '../support/proc.js';
+import { cpuMeter, foreignCpuMeter, machineInfo, rssBytes } from '../support/proc.js';
 import { rpcClient } from '../support/rpc.js';
 import { REDIS_URL, deleteRedisPrefix, freePort, redisServerPid, uniqueName } from '../support/services.js';
 import { startPeer } from '../peers/peers.js';
@@ -146,12 +146,15 @@ async function measure(name: SyncPeerResult['peer'], start: () => Promise<Target
       const redis = redisPid ? cpuMeter(redisPid) : undefined;
       const generator = cpuMeter(clientsChild.pid ?? -1);
       const writerCpu = cpuMeter(writerChild.pid ?? -1);
+      const foreign = foreignCpuMeter(() => [target!.pid, clientsChild.pid ?? -1, writerChild.pid ?? -1, process.pid, ...(redisPid ? [redisPid] : [])]);
       const written = await writer.call('write', { url, headers, collection: COLLECTION, id: DOCUMENT, rate, count, seqStart: seq });
       seq += count;
       const finalVersion = version + written.ok;
       const settled = await clients.call('settle', { version: finalVersion, timeoutMs: 15_000 });
       const serverCpuSeconds = server.seconds();
       const serverUtilization = server.utilization();
+      const serverWaited = server.waitShare();
+      const foreignCpuCores = round(foreign(), 2);
       const truth = await gql<{ document: { version: number; state: unknown } }>(url, headers, 'query($c: String!, $id: ID!) { document(collection: $c, id: $id) { version state } }', {
         c: COLLECTION,
         id: DOCUMENT,
@@ -175,6 +178,7 @@ async function measure(name: SyncPeerResult['peer'], start: () => Promise<Target
         ackMs: written.ackMs,
         server: {
           cpuUtilization: round(serverUtilization),
+          runQueueWaitShare: round(serverWaited),
           deliveriesPerCpuSecond: Math.round((written.ok * subscribers) / serverCpuSeconds),
           patchesPerCpuSecond: Math.round(written.ok / serverCpuSeconds),
           rssBytes: rssBytes(target.pid),
@@ -183,6 +187,7 @@ async function measure(name: SyncPeerResult['peer'], start: () => Promise<Target
         generator: { cpuUtilization: round(generator.utilization()) },
         writer: { cpuUtilization: round(writerCpu.utilization()), maxLateMs: written.maxLateMs },
         violations: [...settled.violations, ...written.errorSamples],
+        foreignCpuCores,
         passes: false,
       };
       step.passes =
@@ -191,7 +196,7 @@ async function measure(name: SyncPeerResult['peer'], start: () => Promise<Target
       version = truth.document.version;
       log(
         `[${name}] ${step.label}: ${step.patchesPerSec} acknowledged/s, ratio ${deliveryRatio}, p50 ${settled.latency.p50Ms} ms, p99 ${settled.latency.p99Ms} ms, ` +
-          `all ${subscribers} converged p99 ${settled.convergence.p99Ms} ms, ack p99 ${written.ackMs.p99} ms, server CPU ${Math.round(serverUtilization * 100)}%, ` +
+          `all ${subscribers} converged p99 ${settled.convergence.p99Ms} ms, ack p99 ${written.ackMs.p99} ms, server CPU ${Math.round(serverUtilization * 100)}% (waited ${Math.round(serverWaited * 100)}%), others ${foreignCpuCores} cores, ` +
           `${settled.atVersion}/${subscribers} at the final version${identicalToServer ? ', identical to the server' : ', NOT identical to the server'}${step.passes ? '' : ' ✗'}`,
       );
       if (deliveryRatio < 0.9 || settled.latency.p99Ms > 2_000 || written.ok < written.sent) break;

@@ -88,6 +88,8 @@ interface Current {
   version: number;
   stateText: string | null;
   updatedAt: string | null;
+  /** The parsed state, when at hand (never modified: patches apply to a copy). */
+  parsed?: Record<string, unknown> | null;
 }
 
 /** One write waiting in its document's lane. */
@@ -280,8 +282,9 @@ export function createDocumentStore(options: DocumentStoreOptions): DocumentStor
       const queue = [pending];
       lanes.set(keys.doc, queue);
       void (async () => {
+        let known: Current | undefined;
         try {
-          while (queue.length > 0) await commitBatch(scope, name, id, keys, queue.splice(0, MAX_BATCH));
+          while (queue.length > 0) known = await commitBatch(scope, name, id, keys, queue.splice(0, MAX_BATCH), known);
         } finally {
           lanes.delete(keys.doc);
         }
@@ -294,10 +297,24 @@ export function createDocumentStore(options: DocumentStoreOptions): DocumentStor
    * one left (a write that fails — bad patch, stale ifVersion — is left out and the next one sees the state
    * before it), then versions base + 1 … base + k are committed to PostgreSQL in one compare-and-set and
    * installed and published in Redis by one script. Settles every write of the batch; never throws.
+   *
+   * `known` is what the previous batch of this lane committed: the next batch starts from it without reading
+   * Redis, and its Redis script is not awaited before the next batch starts (its writes are answered when it
+   * completes). Redis runs the scripts in the order they were sent on the one connection, so publishes stay
+   * in version order; a stale `known` (another instance wrote) fails the PostgreSQL compare-and-set, and a
+   * CONFLICT against it is checked again against Redis before it is reported. Resolves with what it committed.
    */
-  async function commitBatch(scope: Scope, name: string, id: string, keys: DocumentKeys, batch: PendingWrite[]): Promise<void> {
+  async function commitBatch(
+    scope: Scope,
+    name: string,
+    id: string,
+    keys: DocumentKeys,
+    batch: PendingWrite[],
+    known: Current | undefined,
+  ): Promise<Current | undefined> {
     try {
-      let current = await readCurrent(scope, keys, name, id);
+      let current = known ?? (await readCurrent(scope, keys, name, id));
+      let fromLane = known !== undefined;
       for (let attempt = 1; ; attempt += 1) {
         const accepted: { write: PendingWrite; next: NextState; version: number }[] = [];
         const refused: { write: PendingWrite; error: unknown }[] = [];
@@ -308,14 +325,20 @@ export function createDocumentStore(options: DocumentStoreOptions): DocumentStor
             const next = write.compute(state);
             const version = state.version + 1;
             accepted.push({ write, next, version });
-            state = { version, stateText: next.stateText, updatedAt: null };
+            state = { version, stateText: next.stateText, updatedAt: null, parsed: next.state };
           } catch (error) {
             refused.push({ write, error });
           }
         }
+        if (fromLane && refused.some(({ error }) => (error as { code?: string }).code === 'CONFLICT')) {
+          // The lane's state may be older than Redis (another instance wrote): decide conflicts on Redis's.
+          current = await readCurrent(scope, keys, name, id);
+          fromLane = false;
+          continue;
+        }
         if (accepted.length === 0) {
           refused.forEach(({ write, error }) => write.reject(error));
-          return;
+          return current;
         }
         const updatedAt = await commitRow(scope, name, id, current.version, state.version, state.stateText);
         if (updatedAt === null) {
@@ -324,6 +347,7 @@ export function createDocumentStore(options: DocumentStoreOptions): DocumentStor
           const row = await readRow(scope, name, id);
           if (!row) throw collectionNotFound(scope, name);
           current = await install(keys, name, id, row);
+          fromLane = false;
           if (attempt >= maxAttempts) {
             const error = new RealtimeError('CONFLICT', `document "${name}/${id}" changed ${attempt} times while this write was computed; retry`, {
               collection: name,
@@ -331,7 +355,7 @@ export function createDocumentStore(options: DocumentStoreOptions): DocumentStor
               currentVersion: current.version,
             });
             batch.forEach((write) => write.reject(error));
-            return;
+            return undefined;
           }
           continue;
         }
@@ -347,19 +371,24 @@ export function createDocumentStore(options: DocumentStoreOptions): DocumentStor
         accepted.forEach(({ next }, i) => {
           if (next.op !== 'PATCH') wholeState = i;
         });
-        await commit(
+        refused.forEach(({ write, error }) => write.reject(error));
+        commit(
           keys.doc, keys.window, current.version, state.version, state.stateText ?? '', updatedAt, patchWindow, idleExpiryMs,
           Math.max(wholeState, 0) + 1, wholeState >= 0 ? '1' : '0', keys.channel, ...messages,
+        ).then(
+          () => {
+            for (const { write, next, version } of accepted) {
+              onWrite?.({ scope, collection: name, id, version, op: next.op, stateText: next.stateText });
+              write.resolve({ collection: name, id, version, state: next.state, exists: next.stateText !== null, updatedAt });
+            }
+          },
+          (error: unknown) => accepted.forEach(({ write }) => write.reject(error)),
         );
-        for (const { write, next, version } of accepted) {
-          onWrite?.({ scope, collection: name, id, version, op: next.op, stateText: next.stateText });
-          write.resolve({ collection: name, id, version, state: next.state, exists: next.stateText !== null, updatedAt });
-        }
-        refused.forEach(({ write, error }) => write.reject(error));
-        return;
+        return { ...state, updatedAt };
       }
     } catch (error) {
       batch.forEach((write) => write.reject(error));
+      return undefined;
     }
   }
 
@@ -406,7 +435,7 @@ export function createDocumentStore(options: DocumentStoreOptions): DocumentStor
       const patchJson = JSON.stringify(operations);
       return write(scope, name, id, options.ifVersion, (current) => {
         if (current.stateText === null) throw notFound(name, id, current);
-        const next = applyDocumentPatch(JSON.parse(current.stateText), operations);
+        const next = applyDocumentPatch(current.parsed ?? JSON.parse(current.stateText), operations);
         const stateText = checkedState(next, 'patchDocument');
         return { op: 'PATCH', stateText, state: next as Record<string, unknown>, patchJson };
       });
