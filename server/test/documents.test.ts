@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
+import { createClient as createSseClient } from 'graphql-sse';
 import { buildApp, type App } from '@realtime/server';
 import { connectWs, errorCode, gql, subscribe, type WsConnection } from '../../test/support/clients.js';
 import { createApplication, createKey, ownerWithApplication } from '../../test/support/fixtures.js';
@@ -89,6 +90,12 @@ describe('documents', () => {
       expect(again.data!.setDocument).toMatchObject({ version: 4, state: { title: 'Again' } });
       const listed = await gql<{ documents: { id: string; version: number }[] }>(url, `{ documents(collection: "boards") { id version } }`, {}, { key: owner.sk });
       expect(listed.data!.documents).toContainEqual({ id: 'b1', version: 4 });
+      // Pages by id: `after` is the last id of the previous page; deleted documents are not listed.
+      await set(owner.sk, 'boards', 'b2', { title: 'Two' });
+      await set(owner.sk, 'boards', 'b3', { title: 'Three' });
+      await gql(url, DELETE, { c: 'boards', id: 'b2' }, { key: owner.sk });
+      const page = await gql<{ documents: { id: string }[] }>(url, `{ documents(collection: "boards", first: 1, after: "b1") { id } }`, {}, { key: owner.sk });
+      expect(page.data!.documents).toEqual([{ id: 'b3' }]);
     });
 
     it('should refuse a stale ifVersion with CONFLICT and the current version, writing nothing', async () => {
@@ -255,6 +262,28 @@ describe('documents', () => {
       await far.waitFor(1);
       expect(far.results[0]!.data!.document).toEqual({ version: 11, op: 'SNAPSHOT', exists: true, patch: null, state: { n: 10 } });
       [near, current, far].forEach((s) => s.stop());
+    });
+
+    it('should deliver the same changes over GraphQL over SSE', async () => {
+      await set(owner.sk, 'boards', 'sse', { n: 0 });
+      const sse = createSseClient({ url: `${url}/graphql/stream`, headers: { authorization: `Bearer ${owner.sk}` }, singleConnection: false, retryAttempts: 0 });
+      const got: Change[] = [];
+      const stop = sse.subscribe<{ document: Change }>(
+        { query: WATCH, variables: { c: 'boards', id: 'sse' } },
+        { next: (r) => r.data && got.push(r.data.document), error: () => undefined, complete: () => undefined },
+      );
+      try {
+        await eventually(() => got.length >= 1, 10_000, 'the snapshot over SSE');
+        await patch(owner.sk, 'boards', 'sse', [{ op: 'replace', path: '/n', value: 1 }]);
+        await eventually(() => got.length >= 2, 10_000, 'the patch over SSE');
+        expect(got).toEqual([
+          { version: 1, op: 'SNAPSHOT', exists: true, patch: null, state: { n: 0 } },
+          { version: 2, op: 'PATCH', exists: true, patch: [{ op: 'replace', path: '/n', value: 1 }], state: null },
+        ]);
+      } finally {
+        stop();
+        sse.dispose();
+      }
     });
 
     it('should refuse a negative sinceVersion', async () => {
