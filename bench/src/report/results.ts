@@ -174,6 +174,8 @@ export interface SyncStep {
   violations: string[];
   /** Cores other people's processes used during the step: above 0.2 the step was disturbed. */
   foreignCpuCores: number;
+  /** 2 when the step was disturbed and run again (the better attempt is reported). */
+  attempts?: number;
   passes: boolean;
 }
 

@@ -22,6 +22,21 @@ import type { DocumentClientMethods } from '../load/document-clients.js';
 import type { DocumentWriterMethods } from '../load/document-writer.js';
 
 export const SYNC_P99_LIMIT_MS = 50;
+/** Other people's processes using more than this many cores during a step make it "disturbed". */
+const FOREIGN_CPU_LIMIT = 0.2;
+/** Time one peer may spend waiting for calm and repeating disturbed steps. */
+const PATIENCE_MS = 60_000;
+
+/** Waits until processes other than `ours` use less than the limit over a second, at most `timeoutMs`; returns the last sample. */
+async function waitCalm(ours: () => number[], timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const meter = foreignCpuMeter(ours);
+    await sleep(1_000);
+    const cores = meter();
+    if (cores < FOREIGN_CPU_LIMIT || Date.now() >= deadline) return cores;
+  }
+}
 const COLLECTION = 'bench';
 const DOCUMENT = 'doc';
 /** The document: the three fields the writer replaces, and 700 bytes that never change (about 1 KB in all). */
@@ -138,15 +153,16 @@ async function measure(name: SyncPeerResult['peer'], start: () => Promise<Target
     const opened = await clients.call('open', { url: target.wsUrl, connectionParams: target.connectionParams, count: subscribers, collection: COLLECTION, id: DOCUMENT });
     log(`[${name}] ${opened.open} subscribers have the snapshot after ${opened.ms} ms`);
     let seq = 1;
-    for (const rate of rates) {
+    const serverPid = target.pid;
+    const runStep = async (rate: number): Promise<SyncStep> => {
       const warm = rate * warmupSeconds;
       const count = warm + rate * measureSeconds;
       await clients.call('window', { from: version + warm + 1 });
-      const server = cpuMeter(target.pid);
+      const server = cpuMeter(serverPid);
       const redis = redisPid ? cpuMeter(redisPid) : undefined;
       const generator = cpuMeter(clientsChild.pid ?? -1);
       const writerCpu = cpuMeter(writerChild.pid ?? -1);
-      const foreign = foreignCpuMeter(() => [target!.pid, clientsChild.pid ?? -1, writerChild.pid ?? -1, process.pid, ...(redisPid ? [redisPid] : [])]);
+      const foreign = foreignCpuMeter(() => [serverPid, clientsChild.pid ?? -1, writerChild.pid ?? -1, process.pid, ...(redisPid ? [redisPid] : [])]);
       const written = await writer.call('write', { url, headers, collection: COLLECTION, id: DOCUMENT, rate, count, seqStart: seq });
       seq += count;
       const finalVersion = version + written.ok;
@@ -181,7 +197,7 @@ async function measure(name: SyncPeerResult['peer'], start: () => Promise<Target
           runQueueWaitShare: round(serverWaited),
           deliveriesPerCpuSecond: Math.round((written.ok * subscribers) / serverCpuSeconds),
           patchesPerCpuSecond: Math.round(written.ok / serverCpuSeconds),
-          rssBytes: rssBytes(target.pid),
+          rssBytes: rssBytes(serverPid),
         },
         ...(redis ? { redis: { cpuUtilization: round(redis.utilization()) } } : {}),
         generator: { cpuUtilization: round(generator.utilization()) },
@@ -192,14 +208,30 @@ async function measure(name: SyncPeerResult['peer'], start: () => Promise<Target
       };
       step.passes =
         written.ok === written.sent && deliveryRatio === 1 && identicalToServer && settled.violations.length === 0 && settled.latency.p99Ms < SYNC_P99_LIMIT_MS;
-      result.steps.push(step);
       version = truth.document.version;
       log(
         `[${name}] ${step.label}: ${step.patchesPerSec} acknowledged/s, ratio ${deliveryRatio}, p50 ${settled.latency.p50Ms} ms, p99 ${settled.latency.p99Ms} ms, ` +
           `all ${subscribers} converged p99 ${settled.convergence.p99Ms} ms, ack p99 ${written.ackMs.p99} ms, server CPU ${Math.round(serverUtilization * 100)}% (waited ${Math.round(serverWaited * 100)}%), others ${foreignCpuCores} cores, ` +
           `${settled.atVersion}/${subscribers} at the final version${identicalToServer ? ', identical to the server' : ', NOT identical to the server'}${step.passes ? '' : ' ✗'}`,
       );
-      if (deliveryRatio < 0.9 || settled.latency.p99Ms > 2_000 || written.ok < written.sent) break;
+      return step;
+    };
+    const better = (a: SyncStep, b: SyncStep): SyncStep =>
+      a.passes !== b.passes ? (a.passes ? a : b) : a.patchesPerSec !== b.patchesPerSec ? (a.patchesPerSec > b.patchesPerSec ? a : b) : a.latency.p99Ms <= b.latency.p99Ms ? a : b;
+    let patienceMs = PATIENCE_MS;
+    for (const rate of rates) {
+      let step = await runStep(rate);
+      if (step.foreignCpuCores > FOREIGN_CPU_LIMIT && patienceMs > 0) {
+        // Other people's processes took CPU during the step: wait for a calmer moment and run it once more.
+        const waitStarted = Date.now();
+        const cores = await waitCalm(() => [serverPid, clientsChild.pid ?? -1, writerChild.pid ?? -1, process.pid, ...(redisPid ? [redisPid] : [])], Math.min(15_000, patienceMs));
+        log(`[${name}] ${step.label} was disturbed (others used ${step.foreignCpuCores} cores); running it again${cores > FOREIGN_CPU_LIMIT ? ` (others still use ${Math.round(cores * 100) / 100} cores)` : ''}`);
+        const again = await runStep(rate);
+        patienceMs -= Date.now() - waitStarted;
+        step = { ...better(step, again), attempts: 2 };
+      }
+      result.steps.push(step);
+      if (step.deliveryRatio < 0.9 || step.latency.p99Ms > 2_000 || step.acknowledged < step.sent) break;
     }
   } catch (failure) {
     result.error = failure instanceof Error ? failure.message : String(failure);
