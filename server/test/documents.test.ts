@@ -149,6 +149,9 @@ describe('documents', () => {
 
     it('should answer bad patches with the operation index and path, and leave the document unchanged', async () => {
       await set(owner.sk, 'boards', 'bad', { a: 1, list: [1, 2] });
+      // 61 levels deep: each copy of /a into itself adds one.
+      const nested = Array.from({ length: 60 }).reduce<Record<string, unknown>>((inner) => ({ x: inner }), {});
+      await set(owner.sk, 'boards', 'deep', { a: nested });
       const cases: [unknown[], string, string][] = [
         [[{ op: 'replace', path: '/a', value: 2 }, { op: 'jump', path: '/a' }], 'patch[1] (/a)', 'not one of add'],
         [[{ op: 'replace', path: '/a', value: 2 }, { op: 'test', path: '/a', value: 1 }], 'patch[1] (/a)', 'failed'],
@@ -169,6 +172,11 @@ describe('documents', () => {
       }
       const failedTest = await patch(owner.sk, 'boards', 'bad', [{ op: 'replace', path: '/a', value: 5 }, { op: 'test', path: '/a', value: 1 }]);
       expect(failedTest.errors![0]!.extensions).toMatchObject({ index: 1, path: '/a', reason: 'TEST_OPERATION_FAILED' });
+      // copy can nest the document into itself; the result is checked like any value (depth ≤ 64).
+      let deep: Awaited<ReturnType<typeof patch>> | undefined;
+      for (let n = 0; n < 8 && !deep?.errors; n += 1) deep = await patch(owner.sk, 'boards', 'deep', [{ op: 'copy', from: '/a', path: '/a/b' }]);
+      expect(errorCode(deep!)).toBe('BAD_USER_INPUT');
+      expect(deep!.errors![0]!.message).toContain('nested deeper than 64 levels');
       const tooBig = await patch(owner.sk, 'boards', 'bad', [{ op: 'add', path: '/blob', value: 'x'.repeat(5000) }]);
       expect(errorCode(tooBig)).toBe('PAYLOAD_TOO_LARGE');
       expect(tooBig.errors![0]!.message).toContain('limit is 4096 bytes (REALTIME_MAX_DOCUMENT_BYTES)');

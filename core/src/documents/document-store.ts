@@ -436,6 +436,8 @@ export function createDocumentStore(options: DocumentStoreOptions): DocumentStor
       return write(scope, name, id, options.ifVersion, (current) => {
         if (current.stateText === null) throw notFound(name, id, current);
         const next = applyDocumentPatch(current.parsed ?? JSON.parse(current.stateText), operations);
+        // move and copy can nest the document deeper than any value sent: check the result too.
+        assertSafeJson(next);
         const stateText = checkedState(next, 'patchDocument');
         return { op: 'PATCH', stateText, state: next as Record<string, unknown>, patchJson };
       });
