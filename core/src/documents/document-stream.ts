@@ -46,9 +46,10 @@ export function decodeChange(text: string): DocumentChange | undefined {
 
 /**
  * The changes to send a client to bring it from `last` (-1: nothing) to the sync point: nothing when it is
- * current; the window's changes after `last` when they follow it without a gap; else one SNAPSHOT.
+ * current; the window's changes after `last` when they follow it without a gap and are at most
+ * `maxChanges`; else one SNAPSHOT.
  */
-function catchUp(last: number, point: DocumentSyncPoint): DocumentChange[] {
+function catchUp(last: number, point: DocumentSyncPoint, maxChanges: number): DocumentChange[] {
   const { snapshot } = point;
   if (last < 0 || snapshot.version < last) return [snapshot];
   if (snapshot.version === last) return [];
@@ -59,7 +60,7 @@ function catchUp(last: number, point: DocumentSyncPoint): DocumentChange[] {
   }
   const first = changes[0];
   const final = changes[changes.length - 1];
-  if (first?.version === last + 1 && final?.version === snapshot.version) return changes;
+  if (first?.version === last + 1 && final?.version === snapshot.version && changes.length <= maxChanges) return changes;
   return [snapshot];
 }
 
@@ -87,7 +88,8 @@ export async function openDocumentStream(options: DocumentStreamOptions): Promis
   let push: (item: Item) => void = () => undefined;
 
   const apply = (point: DocumentSyncPoint): void => {
-    for (const change of catchUp(last, point)) push(change);
+    // Half the buffer at most, so a catch-up never overflows it (the window may be configured larger).
+    for (const change of catchUp(last, point, Math.max(1, Math.floor(bufferSize / 2)))) push(change);
     last = point.snapshot.version;
   };
   const deliver = (change: DocumentChange): void => {
