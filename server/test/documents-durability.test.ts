@@ -3,8 +3,11 @@
  * writes survive FLUSHALL (and a writer that died between its PostgreSQL commit and its Redis step is
  * repaired without versions going backwards). Never run against the shared Redis.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
+import jsonpatch from 'fast-json-patch';
+import type { Operation } from 'fast-json-patch';
 import { buildApp, type App } from '@realtime/server';
 import { connectWs, errorCode, gql, subscribe, type WsConnection } from '../../test/support/clients.js';
 import { ownerWithApplication } from '../../test/support/fixtures.js';
@@ -133,3 +136,100 @@ describe('document durability', () => {
     watch.stop();
   });
 });
+
+describe('document durability across a Redis restart', () => {
+  let port: number;
+  let redisChild: ChildProcess | undefined;
+  let config: ReturnType<typeof testConfig>;
+  let server: App;
+  let url: string;
+  let sk: string;
+  const sockets: WsConnection[] = [];
+
+  /** A redis-server of this test's own, without persistence, on a port it keeps across restarts. */
+  const startRedis = async (): Promise<void> => {
+    redisChild = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    await eventually(async () => {
+      const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => null });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        return true;
+      } catch {
+        return false;
+      } finally {
+        probe.disconnect();
+      }
+    }, 10_000, 'redis-server on its port');
+  };
+  const stopRedis = async (): Promise<void> => {
+    const child = redisChild;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  };
+
+  beforeAll(async () => {
+    // Borrow a free port from a private Redis, then run our own redis-server on it.
+    const borrowed = await startPrivateRedis();
+    port = Number(new URL(borrowed.url).port);
+    await borrowed.stop();
+    await startRedis();
+    config = testConfig({ REDIS_URL: `redis://127.0.0.1:${port}` });
+    server = await buildApp({ config });
+    url = await server.start();
+    const owner = await ownerWithApplication(url, 'Restart');
+    sk = owner.sk;
+    await gql(url, `mutation($app: ID!) { createCollection(input: { applicationId: $app, environment: DEV, name: "notes" }) { name } }`, { app: owner.app }, { cookie: owner.cookie });
+  });
+
+  afterAll(async () => {
+    await Promise.all(sockets.map((s) => s.dispose()));
+    await server?.stop();
+    await stopRedis();
+    await cleanupConfig({ ...config, redisUrl: 'redis://127.0.0.1:6379' });
+  });
+
+  it('should keep every acknowledged write when Redis restarts empty, and keep subscribers in step after it', async () => {
+    await gql(url, `mutation { setDocument(collection: "notes", id: "r", state: { items: [] }) { version } }`, {}, { key: sk });
+    for (let n = 0; n < 5; n += 1) {
+      const r = await gql(url, PATCH, { id: 'r', patch: [{ op: 'add', path: '/items/-', value: n }] }, { key: sk });
+      expect(r.errors).toBeUndefined();
+    }
+    const socket = connectWs(url, { apiKey: sk });
+    sockets.push(socket);
+    const watch = subscribe<{ document: Change }>(socket, WATCH, { id: 'r' });
+    await watch.waitFor(1);
+    expect(watch.results[0]!.data!.document).toMatchObject({ version: 6, op: 'SNAPSHOT' });
+
+    await stopRedis();
+    await startRedis();
+    // The platform reconnects on its own; the document comes back from PostgreSQL.
+    const after = await eventually(async () => {
+      const r = await gql<{ document: { version: number; state: { items: number[] } } | null }>(url, READ, { id: 'r' }, { key: sk });
+      return r.data?.document ?? undefined;
+    }, 20_000, 'the document after the restart');
+    expect(after).toEqual({ version: 6, state: { items: [0, 1, 2, 3, 4] } });
+    // The subscription survived (its channel is subscribed again) and continues at version 7.
+    await eventually(async () => {
+      await gql(url, PATCH, { id: 'r', patch: [{ op: 'add', path: '/items/-', value: 'after' }] }, { key: sk });
+      return watch.results.some((r) => (r.data?.document.version ?? 0) >= 7);
+    }, 20_000, 'a change delivered after the restart');
+    const versions = watch.results.map((r) => r.data!.document.version);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    expect(new Set(versions).size).toBe(versions.length);
+    // The subscriber's copy, rebuilt from what it received, is the server's document at its last version.
+    const last = await gql<{ document: { version: number; state: { items: unknown[] } } }>(url, READ, { id: 'r' }, { key: sk });
+    await eventually(() => watch.results.at(-1)?.data?.document.version === last.data!.document.version, 10_000, 'the subscriber at the last version');
+    let copy: unknown = null;
+    for (const { data } of watch.results) {
+      const change = data!.document;
+      copy = change.patch ? jsonpatch.applyPatch(copy, change.patch as Operation[], false, false).newDocument : change.state;
+    }
+    expect(copy).toEqual(last.data!.document.state);
+    expect(last.data!.document.state.items.slice(0, 5)).toEqual([0, 1, 2, 3, 4]);
+    watch.stop();
+  });
+});
+
