@@ -320,7 +320,7 @@ function syncSection(result: SyncResult): string[] {
     `Headline (every patch delivered to every subscriber, copies identical to the server, p99 < ${settings.p99LimitMs} ms):`,
     '',
   ];
-  for (const peer of result.peers) lines.push(`- **${peer.peer}**: ${headline(peer)}; highest rate kept up with (all delivered, any latency): ${sustained(peer)} patches/s.`);
+  for (const peer of result.peers) lines.push(`- **${peer.peer}**: ${headline(peer)}; highest throughput with every patch delivered to every subscriber (at any latency): ${sustained(peer)} patches/s.`);
   const ours = result.peers.find((p) => p.peer === 'ours');
   const naive = result.peers.find((p) => p.peer === 'naive-sync');
   if (ours && naive && sustained(naive) > 0) {
@@ -328,10 +328,10 @@ function syncSection(result: SyncResult): string[] {
     lines.push(
       '',
       Math.abs(ratio - 1) < 0.05
-        ? `Ours and naive-sync keep up with about the same patch rate (${times(ratio)}); every write of ours is committed to PostgreSQL first, naive-sync keeps nothing durable.`
+        ? `Ours and naive-sync reach about the same throughput (${times(ratio)}); every write of ours is committed to PostgreSQL first, naive-sync keeps nothing durable.`
         : ratio < 1
-        ? `Ours keeps up with ${times(ratio)} the patch rate of naive-sync: behind by ${Math.round((1 - ratio) * 100)}%. Every write of ours is committed to PostgreSQL before it is acknowledged; naive-sync keeps nothing durable.`
-        : `Ours keeps up with ${times(ratio)} the patch rate of naive-sync, although every write of ours is committed to PostgreSQL first and naive-sync keeps nothing durable.`,
+        ? `Ours reaches ${times(ratio)} the throughput of naive-sync: behind by ${Math.round((1 - ratio) * 100)}%. Every write of ours is committed to PostgreSQL before it is acknowledged; naive-sync keeps nothing durable.`
+        : `Ours reaches ${times(ratio)} the throughput of naive-sync, although every write of ours is committed to PostgreSQL first and naive-sync keeps nothing durable.`,
     );
   }
   for (const peer of result.peers) {
