@@ -2,7 +2,7 @@
 /**
  * Runs the benchmark scenarios and writes `bench/results/<scenario>.json` and `bench/results/SUMMARY.md`.
  *
- *   node bench/dist/run.js                 every scenario (fanout, two-instances, idle, profile, cdc, webhooks)
+ *   node bench/dist/run.js                 every scenario (fanout, two-instances, idle, profile, cdc, webhooks, sync)
  *   node bench/dist/run.js fanout          one scenario
  *   node bench/dist/run.js fanout --peers ours,ws-ceiling --quick
  *
@@ -25,6 +25,7 @@ import { runProfile } from './scenarios/profile.js';
 import { runTwoInstances } from './scenarios/two-instances.js';
 import { runCdc } from './scenarios/cdc.js';
 import { runWebhooks } from './scenarios/webhooks.js';
+import { runSync } from './scenarios/sync.js';
 import { writeSummary } from './report/summary.js';
 import { sweepOrphans } from './support/services.js';
 
@@ -44,6 +45,7 @@ const SCENARIO_RUNNERS = {
   profile: (c: ScenarioContext) => runProfile({ ...c, peers: (c.peers ?? FANOUT_PEERS).filter((p) => p !== 'socketio' && p !== 'ours-2x') }),
   cdc: (c: ScenarioContext) => runCdc({ quick: c.quick, log: c.log, platform: c.platform }),
   webhooks: (c: ScenarioContext) => runWebhooks({ quick: c.quick, log: c.log, platform: c.platform }),
+  sync: (c: ScenarioContext) => runSync({ quick: c.quick, log: c.log, platform: c.platform }),
 } satisfies Record<string, (context: ScenarioContext) => Promise<unknown>>;
 const SCENARIOS = Object.keys(SCENARIO_RUNNERS) as (keyof typeof SCENARIO_RUNNERS)[];
 type ScenarioName = (typeof SCENARIOS)[number];

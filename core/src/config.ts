@@ -20,6 +20,13 @@ export interface Config {
   adminPassword: string | undefined;
   /** Largest accepted event `data`, in bytes of its JSON form. @default 262144 (256 KiB) */
   maxPayloadBytes: number;
+  /** Largest document state, in bytes of its JSON form; larger writes get PAYLOAD_TOO_LARGE. @default 1048576 (1 MiB) */
+  maxDocumentBytes: number;
+  /**
+   * Recent patches kept per document, so a client that reconnects within that many versions catches up
+   * with patches instead of the whole state. @default 100
+   */
+  documentPatchWindow: number;
   /** Largest accepted HTTP request body, in bytes. @default 1048576 (1 MiB) */
   maxRequestBytes: number;
   /** Largest accepted WebSocket message, in bytes. @default 65536 (64 KiB) */
@@ -141,6 +148,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminEmail: env.REALTIME_ADMIN_EMAIL ?? 'admin@localhost',
     adminPassword: env.REALTIME_ADMIN_PASSWORD || undefined,
     maxPayloadBytes: integer(env, 'REALTIME_MAX_PAYLOAD_BYTES', 256 * 1024, 1),
+    maxDocumentBytes: integer(env, 'REALTIME_MAX_DOCUMENT_BYTES', 1024 * 1024, 2),
+    documentPatchWindow: integer(env, 'REALTIME_DOCUMENT_PATCH_WINDOW', 100, 1),
     maxRequestBytes: integer(env, 'REALTIME_MAX_REQUEST_BYTES', 1024 * 1024, 1024),
     maxWsMessageBytes: integer(env, 'REALTIME_MAX_WS_MESSAGE_BYTES', 64 * 1024, 1024),
     maxQueryDepth: integer(env, 'REALTIME_MAX_QUERY_DEPTH', 12, 1),

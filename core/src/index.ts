@@ -216,3 +216,24 @@ export {
   type WebhookOperationDeps,
 } from './webhooks/operations.js';
 export { webhookVersionKey, webhookEndpointsChanged, type WebhookChangeDeps } from './webhooks/changes.js';
+export {
+  createDocumentStore,
+  type DocumentStore,
+  type DocumentStoreOptions,
+  type DocumentWrite,
+  type WriteOptions,
+  type WatchOptions,
+} from './documents/document-store.js';
+export type { DocumentSnapshot, DocumentChange } from './documents/document-types.js';
+export {
+  createCollection,
+  setCollectionAccess,
+  findCollection,
+  listCollections,
+  type DocumentCollection,
+  type DocumentRule,
+  type CollectionAccessInput,
+} from './documents/collections.js';
+export { documentScope, authorizeDocument, documentIdAllowed, type DocumentAccessMode } from './documents/document-access.js';
+export { assertCollectionName, assertDocumentId } from './documents/document-names.js';
+export { documentKeys, type DocumentKeys } from './documents/document-keys.js';

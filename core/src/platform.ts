@@ -9,13 +9,17 @@ import { registryChannel, type Scope } from './redis/keys.js';
 import { createSubscriber, type Subscriber } from './redis/subscriber.js';
 import { createRegistryCache, type RegistryCache } from './registry/registry-cache.js';
 import { createPresence, type Presence } from './presence/presence.js';
+import { createDocumentStore, type DocumentStore, type DocumentWrite } from './documents/document-store.js';
+import { publishPlatformEvent } from './events/platform-events.js';
 
 /** Announcements every instance hears on the control channel. */
 export type ControlMessage =
   | { type: 'registry-changed'; scope: Scope }
   | { type: 'key-revoked'; keyId: string }
   /** A webhook endpoint was created, changed, enabled, disabled or deleted: dispatchers reload their endpoints. */
-  | { type: 'webhooks-changed'; scope: Scope };
+  | { type: 'webhooks-changed'; scope: Scope }
+  /** A document collection's access settings changed: instances drop their cached copy. */
+  | { type: 'collection-changed'; scope: Scope; name: string };
 
 /**
  * Everything a role needs, connected: PostgreSQL (created and migrated), one Redis connection for commands,
@@ -33,6 +37,8 @@ export interface Platform {
   readonly secrets: SecretBox;
   /** Who is connected to which topic, kept alive by heartbeats. */
   readonly presence: Presence;
+  /** Shared JSON documents (sync): Redis for live state and patches, PostgreSQL for durability. */
+  readonly documents: DocumentStore;
   /** Tells every instance (this one at once) about a change. */
   announce(message: ControlMessage): Promise<void>;
   /** Adds a handler for announcements (this instance's own included). */
@@ -90,9 +96,50 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const handlers = new Set<(message: ControlMessage) => void>();
   const channel = registryChannel(config.redisKeyPrefix);
 
+  const publisher = createPublisher({
+    redis: commands,
+    db: pool,
+    registry,
+    keyPrefix: config.redisKeyPrefix,
+    maxPayloadBytes: config.maxPayloadBytes,
+    ratePerKey: config.publishRatePerKey,
+    ...(options.onPublishOutcome ? { onOutcome: options.onPublishOutcome } : {}),
+  });
+  const announce = async (message: ControlMessage): Promise<void> => {
+    dispatch(message);
+    await commands.publish(channel, JSON.stringify(message));
+  };
+  const documents = createDocumentStore({
+    redis: commands,
+    pool,
+    subscriber,
+    keyPrefix: config.redisKeyPrefix,
+    maxDocumentBytes: config.maxDocumentBytes,
+    patchWindow: config.documentPatchWindow,
+    onWrite: (write) => {
+      if (write.op !== 'PATCH') void announceDocumentWrite(write).catch(() => undefined);
+    },
+  });
+  /** Sets and deletes show in history and the debugger as `realtime.document.changed` (best effort: the write stands). */
+  const announceDocumentWrite = (write: DocumentWrite): Promise<unknown> => {
+    const small = write.stateText !== null && write.stateText.length <= 64 * 1024;
+    return publishPlatformEvent({ pool, registry, publisher, announce }, write.scope, {
+      topic: 'realtime.document.changed',
+      subject: `${write.collection}/${write.id}`,
+      data: {
+        collection: write.collection,
+        id: write.id,
+        version: write.version,
+        op: write.op,
+        ...(write.stateText === null ? {} : small ? { state: JSON.parse(write.stateText) as unknown } : { stateOmitted: true }),
+      },
+    });
+  };
+
   const dispatch = (message: ControlMessage): void => {
     if (message.type === 'registry-changed') registry.invalidate(message.scope);
     if (message.type === 'key-revoked') keys.forgetKey(message.keyId);
+    if (message.type === 'collection-changed') documents.forgetCollection(message.scope, message.name);
     for (const handler of handlers) handler(message);
   };
   await subscriber.control(channel, (text) => {
@@ -112,19 +159,9 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     keys,
     secrets,
     presence,
-    publisher: createPublisher({
-      redis: commands,
-      db: pool,
-      registry,
-      keyPrefix: config.redisKeyPrefix,
-      maxPayloadBytes: config.maxPayloadBytes,
-      ratePerKey: config.publishRatePerKey,
-      ...(options.onPublishOutcome ? { onOutcome: options.onPublishOutcome } : {}),
-    }),
-    async announce(message) {
-      dispatch(message);
-      await commands.publish(channel, JSON.stringify(message));
-    },
+    documents,
+    publisher,
+    announce,
     onControl(handler) {
       handlers.add(handler);
       return () => handlers.delete(handler);

@@ -13,6 +13,8 @@ import './events/events-field.js';
 import './presence/presence.js';
 import './cdc/cdc-source.js';
 import './webhooks/webhook.js';
+import './documents/collection.js';
+import './documents/document.js';
 
 import { buildApplicationSchema } from './typed/application-schema.js';
 import type { Topic } from '@realtime/core';

@@ -41,6 +41,8 @@ export interface RunningPeer {
   output(): string;
   /** Stops the server and removes its database and Redis keys. */
   stop(): Promise<number | null>;
+  /** Ours only: the provisioned application (its DEV keys are in `wire` and `publish`). */
+  applicationId?: string;
 }
 
 export interface StartOptions {
@@ -140,7 +142,7 @@ async function gql<T>(base: string, query: string, variables: Record<string, unk
 }
 
 /** Signs in, creates one application, a secret and a publishable DEV key, and registers `bench.tick`. */
-async function provision(base: string): Promise<{ sk: string; pk: string }> {
+async function provision(base: string): Promise<{ sk: string; pk: string; applicationId: string }> {
   const signIn = await gql(base, 'mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { id } }', ADMIN);
   const cookie = signIn.setCookie.find((c) => c.startsWith('rt_session='))?.split(';')[0];
   if (!cookie) throw new Error('signIn set no rt_session cookie');
@@ -164,7 +166,7 @@ async function provision(base: string): Promise<{ sk: string; pk: string }> {
     { app: applicationId, schema: TICK_SCHEMA },
     auth,
   );
-  return { sk, pk };
+  return { sk, pk, applicationId };
 }
 
 /** Parses the Prometheus text format into name → value (labels ignored; the first sample wins). */
@@ -218,10 +220,11 @@ async function startOurs(options: StartOptions, instances: 1 | 2 = 1): Promise<R
     const base = `http://127.0.0.1:${first.port}`;
     const fanoutBase = `http://127.0.0.1:${second.port}`;
     const server = second.server;
-    const { sk, pk } = await provision(base);
+    const { sk, pk, applicationId } = await provision(base);
     const metric = async (): Promise<Map<string, number>> => parseMetrics(await (await fetch(`${fanoutBase}/metrics`, { signal: AbortSignal.timeout(5_000) })).text());
     return {
       name: instances === 2 ? 'ours-2x' : 'ours',
+      applicationId,
       pid: server.pid,
       wire: { kind: 'graphql-ws', url: `ws://127.0.0.1:${second.port}/graphql`, query: SUBSCRIPTION_QUERY, connectionParams: { apiKey: pk } },
       publish: {

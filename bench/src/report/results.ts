@@ -177,3 +177,57 @@ export interface CdcResult {
   /** 80 % of the drain rate, paced: does the lag stay flat? */
   sustained: { offeredChangesPerSec: number; seconds: number; backlogAtEnd: number; slotLagBytesTwoSecondsLater: number; lagNotGrowing: boolean };
 }
+
+/** One rate of the `sync` scenario: patches on one document, watched by every subscriber. */
+export interface SyncStep {
+  label: string;
+  /** Patches per second offered (fixed rate). */
+  rate: number;
+  status: 'measured' | 'failed';
+  error?: string;
+  /** Patches acknowledged per second over the whole write (warm-up included). */
+  patchesPerSec: number;
+  sent: number;
+  acknowledged: number;
+  /** Changes delivered to subscribers in the window / (window patches × subscribers). */
+  deliveryRatio: number;
+  /** Subscribers whose copy reached the final version, and whether all copies were equal to the server's. */
+  converged: number;
+  identicalToServer: boolean;
+  /** Writer's send → one subscriber's copy updated. */
+  latency: { count: number; p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number };
+  /** Writer's send → the last subscriber's copy updated (per version). */
+  convergence: { count: number; p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number };
+  /** Mutation answer times at the writer. */
+  ackMs: { p50: number; p99: number; max: number };
+  /** runQueueWaitShare: the share of the step the server's main thread waited for a CPU it wanted. */
+  server: { cpuUtilization: number; runQueueWaitShare: number; deliveriesPerCpuSecond: number; patchesPerCpuSecond: number; rssBytes: number };
+  redis?: { cpuUtilization: number };
+  generator: { cpuUtilization: number };
+  writer: { cpuUtilization: number; maxLateMs: number };
+  violations: string[];
+  /** Cores other people's processes used during the step: above 0.2 the step was disturbed. */
+  foreignCpuCores: number;
+  /** 2 when the step was disturbed and run again (the better attempt is reported). */
+  attempts?: number;
+  passes: boolean;
+}
+
+/** One server measured by the `sync` scenario. */
+export interface SyncPeerResult {
+  peer: 'ours' | 'naive-sync';
+  description: string;
+  steps: SyncStep[];
+  error?: string;
+}
+
+export interface SyncResult {
+  scenario: 'sync';
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  machine: MachineInfo;
+  platformBuild: string;
+  settings: { subscribers: number; documentBytes: number; patchBytes: number; warmupSeconds: number; measureSeconds: number; rates: number[]; pinned: boolean; p99LimitMs: number };
+  peers: SyncPeerResult[];
+}

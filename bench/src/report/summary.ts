@@ -8,7 +8,7 @@ import type { WebhooksResult } from '../scenarios/webhooks.js';
 import type { PeerName } from '../peers/peers.js';
 import { stepLabel } from '../load/wire.js';
 import type { IdleResult } from '../scenarios/idle.js';
-import type { CdcResult, FanoutResult, PeerResult, ProfileResult, StepResult } from './results.js';
+import type { CdcResult, FanoutResult, PeerResult, ProfileResult, StepResult, SyncResult } from './results.js';
 import { PEER_COLORS, barChart, compact } from './svg.js';
 
 const mb = (bytes: number): string => (Number.isFinite(bytes) ? `${Math.round(bytes / 1e6)}` : '–');
@@ -451,6 +451,62 @@ function webhooksSection(result: WebhooksResult): string[] {
   return lines;
 }
 
+function syncSection(result: SyncResult): string[] {
+  const { settings } = result;
+  const top = Math.max(...settings.rates);
+  const headline = (peer: SyncResult['peers'][number]): string => {
+    const passing = peer.steps.filter((s) => s.passes).map((s) => s.rate);
+    if (passing.length === 0) return peer.error ? `failed: ${peer.error}` : 'no rate passed';
+    const best = Math.max(...passing);
+    return best >= top ? `≥ ${best} patches/s (the highest rate tried)` : `${best} patches/s`;
+  };
+  /** The highest acknowledged rate with every copy identical to the server's, whatever the latency. */
+  const sustained = (peer: SyncResult['peers'][number]): number =>
+    Math.max(0, ...peer.steps.filter((s) => s.deliveryRatio === 1 && s.identicalToServer && s.acknowledged === s.sent).map((s) => s.patchesPerSec));
+  const lines = [
+    '## sync: patches on one document with many subscribers',
+    '',
+    `Run ${result.startedAt}, ${result.durationSeconds} s, ${result.platformBuild}. One document (about ${settings.documentBytes} bytes), ${settings.subscribers} graphql-ws subscribers, ` +
+      `a writer sending \`patchDocument\` (${settings.patchBytes}-byte patch, no ifVersion, open loop) at fixed rates, ${settings.warmupSeconds} s warm-up + ${settings.measureSeconds} s measured per rate. ` +
+      'Latency: the writer’s send → a subscriber’s copy updated; convergence: the writer’s send → the LAST subscriber’s copy updated. After each rate every copy is ' +
+      'compared with the server’s document.',
+    '',
+    `Headline (every patch delivered to every subscriber, copies identical to the server, p99 < ${settings.p99LimitMs} ms):`,
+    '',
+  ];
+  for (const peer of result.peers) lines.push(`- **${peer.peer}**: ${headline(peer)}; highest throughput with every patch delivered to every subscriber (at any latency): ${sustained(peer)} patches/s.`);
+  const ours = result.peers.find((p) => p.peer === 'ours');
+  const naive = result.peers.find((p) => p.peer === 'naive-sync');
+  if (ours && naive && sustained(naive) > 0) {
+    const ratio = sustained(ours) / sustained(naive);
+    lines.push(
+      '',
+      Math.abs(ratio - 1) < 0.05
+        ? `Ours and naive-sync reach about the same throughput (${times(ratio)}); every write of ours is committed to PostgreSQL first, naive-sync keeps nothing durable.`
+        : ratio < 1
+        ? `Ours reaches ${times(ratio)} the throughput of naive-sync: behind by ${Math.round((1 - ratio) * 100)}%. Every write of ours is committed to PostgreSQL before it is acknowledged; naive-sync keeps nothing durable.`
+        : `Ours reaches ${times(ratio)} the throughput of naive-sync, although every write of ours is committed to PostgreSQL first and naive-sync keeps nothing durable.`,
+    );
+  }
+  for (const peer of result.peers) {
+    lines.push('', `### ${peer.peer}`, '', peer.description, '');
+    lines.push(
+      '| Offered | Acknowledged/s | Delivery | Converged | p50 ms | p99 ms | max ms | All converged p99 ms | Ack p99 ms | Server CPU (waited) | Patches / server CPU-s | Deliveries / server CPU-s | Redis CPU | Others’ cores | Passes |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|',
+    );
+    for (const s of peer.steps) {
+      lines.push(
+        `| ${s.rate}/s | ${s.patchesPerSec} | ${pct(s.deliveryRatio)} | ${s.converged}/${settings.subscribers}${s.identicalToServer ? '' : ' (differ!)'} | ${ms(s.latency.p50Ms)} | ${ms(s.latency.p99Ms)} | ${ms(s.latency.maxMs)} | ` +
+          `${ms(s.convergence.p99Ms)} | ${ms(s.ackMs.p99)} | ${pct(s.server.cpuUtilization)} (${pct(s.server.runQueueWaitShare)}) | ${s.server.patchesPerCpuSecond} | ${s.server.deliveriesPerCpuSecond} | ${s.redis ? pct(s.redis.cpuUtilization) : '–'} | ${s.foreignCpuCores}${s.foreignCpuCores > 0.2 ? ' (disturbed)' : ''}${s.attempts === 2 ? ', best of 2 runs' : ''} | ${s.passes ? '✓' : '✗'} |`,
+      );
+    }
+    if (peer.error) lines.push('', `Stopped early: ${peer.error}`);
+    for (const s of peer.steps.filter((step) => step.violations.length > 0)) lines.push('', `${s.label}: ${s.violations.slice(0, 3).join('; ')}`);
+  }
+  lines.push('');
+  return lines;
+}
+
 export function writeSummary(dir: string): string {
   const read = <T>(name: string): T | undefined => (existsSync(join(dir, name)) ? (JSON.parse(readFileSync(join(dir, name), 'utf8')) as T) : undefined);
   const fanout = read<FanoutResult>('fanout.json');
@@ -475,6 +531,8 @@ export function writeSummary(dir: string): string {
   if (cdc) lines.push(...cdcSection(cdc));
   const webhooks = read<WebhooksResult>('webhooks.json');
   if (webhooks) lines.push(...webhooksSection(webhooks));
+  const sync = read<SyncResult>('sync.json');
+  if (sync) lines.push(...syncSection(sync));
   const text = lines.join('\n');
   writeFileSync(join(dir, 'SUMMARY.md'), text);
   return text;

@@ -223,4 +223,38 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 7,
+    name: 'sync: document collections and durable documents',
+    sql: `
+      -- A collection holds JSON documents and the rules for reading and writing them.
+      CREATE TABLE document_collections (
+        application_id uuid NOT NULL,
+        environment text NOT NULL,
+        name text NOT NULL,
+        public boolean NOT NULL DEFAULT false,
+        client_writes boolean NOT NULL DEFAULT false,
+        rules jsonb NOT NULL DEFAULT '[]',
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (application_id, environment, name),
+        FOREIGN KEY (application_id, environment) REFERENCES environments (application_id, name) ON DELETE CASCADE
+      );
+
+      -- The durable copy of every document: the commit point of a write (Redis follows it). A deleted
+      -- document keeps its row with state NULL, so its version keeps rising if it is written again.
+      -- state is json (not jsonb) so the text round-trips byte for byte.
+      CREATE TABLE documents (
+        application_id uuid NOT NULL,
+        environment text NOT NULL,
+        collection text NOT NULL,
+        id text NOT NULL,
+        version bigint NOT NULL CHECK (version > 0),
+        state json,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (application_id, environment, collection, id),
+        FOREIGN KEY (application_id, environment, collection)
+          REFERENCES document_collections (application_id, environment, name) ON DELETE CASCADE
+      );
+    `,
+  },
 ];

@@ -34,6 +34,22 @@ export const PLATFORM_TOPICS = {
       },
     },
   },
+  'realtime.document.changed': {
+    description:
+      'A document was set or deleted (patches are not announced here: follow them with the document subscription). `state` is the new state after a SET when its JSON is at most 64 KiB, else omitted with stateOmitted: true.',
+    schema: {
+      type: 'object',
+      required: ['collection', 'id', 'version', 'op'],
+      properties: {
+        collection: { type: 'string' },
+        id: { type: 'string' },
+        version: { type: 'integer' },
+        op: { type: 'string', enum: ['SET', 'DELETE'] },
+        state: { type: 'object' },
+        stateOmitted: { type: 'boolean' },
+      },
+    },
+  },
 } as const;
 
 export type PlatformTopic = keyof typeof PLATFORM_TOPICS;

@@ -5,7 +5,7 @@ const TOPIC_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 const MAX_TOPIC_LENGTH = 100;
 
 /** Subscription fields the platform itself defines; a topic may not take their names. */
-export const RESERVED_FIELD_NAMES = new Set(['events']);
+export const RESERVED_FIELD_NAMES = new Set(['events', 'document']);
 
 export function isTopicName(name: string): boolean {
   return name.length <= MAX_TOPIC_LENGTH && TOPIC_NAME.test(name) && !name.includes('__');

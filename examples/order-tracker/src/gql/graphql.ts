@@ -235,6 +235,19 @@ export type CreateCdcSourceInput = {
   tables?: InputMaybe<Array<CdcTableInput>>;
 };
 
+export type CreateCollectionInput = {
+  applicationId: Scalars['ID']['input'];
+  /** End users (publishable key with a granting token) may write. Default false. */
+  clientWrites?: InputMaybe<Scalars['Boolean']['input']>;
+  environment: EnvironmentName;
+  /** Dotted lower-case words, e.g. `boards` or `game.rooms`. */
+  name: Scalars['String']['input'];
+  /** Publishable keys read without an end-user token. Default false. */
+  public?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Claim rules binding end users to documents. Default none. */
+  rules?: InputMaybe<Array<DocumentRuleInput>>;
+};
+
 export type CreateWebhookEndpointInput = {
   applicationId: Scalars['ID']['input'];
   description?: InputMaybe<Scalars['String']['input']>;
@@ -248,6 +261,85 @@ export type CreateWebhookEndpointInput = {
   /** https (http allowed outside PROD); private and loopback addresses are refused unless REALTIME_WEBHOOK_ALLOW_PRIVATE=1. */
   url: Scalars['String']['input'];
 };
+
+export type DeletedDocument = {
+  __typename?: 'DeletedDocument';
+  collection: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** The version of the deletion; a later setDocument continues from it. */
+  version: Scalars['Int']['output'];
+};
+
+/** A JSON document of a collection (sync). */
+export type Document = {
+  __typename?: 'Document';
+  collection: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** The document: a JSON object. */
+  state: Scalars['JSON']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+  /** Rises by one with every write. Pass it as ifVersion to write only if nobody wrote since. */
+  version: Scalars['Int']['output'];
+};
+
+/** One step of a document, in version order without gaps or duplicates. When `patch` is null, replace your copy with `state` (null: the document does not exist); otherwise apply `patch` to the previous version. */
+export type DocumentChange = {
+  __typename?: 'DocumentChange';
+  collection: Scalars['String']['output'];
+  exists: Scalars['Boolean']['output'];
+  id: Scalars['ID']['output'];
+  op: DocumentChangeOp;
+  patch?: Maybe<Array<Scalars['JSON']['output']>>;
+  state?: Maybe<Scalars['JSON']['output']>;
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The version after this change (0: never written). */
+  version: Scalars['Int']['output'];
+};
+
+export enum DocumentChangeOp {
+  /** The document was deleted: `exists` is false. */
+  Delete = 'DELETE',
+  /** JSON Patch operations (RFC 6902) that turn the previous version into this one. */
+  Patch = 'PATCH',
+  /** The state was replaced (setDocument): `state` holds it. */
+  Set = 'SET',
+  /** The whole state: first message, a client too far behind for patches, or a reload from storage. */
+  Snapshot = 'SNAPSHOT'
+}
+
+/** A collection of JSON documents (sync) in one application environment, with who may read and write them. */
+export type DocumentCollection = {
+  __typename?: 'DocumentCollection';
+  /** Publishable keys with an end-user token whose `documents` claim grants the collection may write. */
+  clientWrites: Scalars['Boolean']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  environment: EnvironmentName;
+  name: Scalars['String']['output'];
+  /** Publishable keys read it without an end-user token (unless it has rules). */
+  public: Scalars['Boolean']['output'];
+  rules: Array<DocumentRule>;
+};
+
+/** Binds end users (publishable keys, with a token) to the documents whose id matches the value of a token claim. Every rule of a collection must hold. */
+export type DocumentRule = {
+  __typename?: 'DocumentRule';
+  claim: Scalars['String']['output'];
+  match: DocumentRuleMatch;
+};
+
+export type DocumentRuleInput = {
+  /** A token claim, e.g. `sub`. */
+  claim: Scalars['String']['input'];
+  /** Default EQUALS. */
+  match?: InputMaybe<DocumentRuleMatch>;
+};
+
+export enum DocumentRuleMatch {
+  /** The document id equals the claim’s value. */
+  Equals = 'EQUALS',
+  /** The document id starts with the claim’s value and a colon (`<value>:…`). */
+  Prefix = 'PREFIX'
+}
 
 export type Environment = {
   __typename?: 'Environment';
@@ -339,16 +431,22 @@ export type Mutation = {
   createApplication: Application;
   /** Captures a database: checks it (wal_level, REPLICATION, tables, outbox table), registers each table’s topic with a schema generated from its columns, creates the publication and replication slot, and stores the connection string encrypted. A worker then snapshots (unless snapshot: false) and streams. Fails with SOURCE_NOT_READY, leaving nothing behind, when the database is not ready. */
   createCdcSource: CdcSource;
+  /** Creates a document collection. Idempotent for identical settings; other settings for an existing name are a CONFLICT (use setCollectionAccess). */
+  createCollection: DocumentCollection;
   /** Creates an endpoint; events published from now on that match its topics and filter are sent to it. */
   createWebhookEndpoint: WebhookSecretPayload;
   /** Stops the source and drops its replication slot and publication in the database, then forgets it. When the database is unreachable this fails with SOURCE_NOT_READY and changes nothing, unless force: true (the slot then stays behind: drop it with pg_drop_replication_slot). */
   deleteCdcSource: Scalars['ID']['output'];
+  /** Deletes an existing document. Its version keeps rising: a later setDocument creates it again at the next version. */
+  deleteDocument: DeletedDocument;
   /** Deletes an endpoint with its deliveries and attempts. */
   deleteWebhookEndpoint: Scalars['Boolean']['output'];
   /** Stops sending to an endpoint; queued deliveries are dead-lettered when their turn comes. */
   disableWebhookEndpoint: WebhookEndpoint;
   /** Sends to an endpoint again, from events published now on (replay sends earlier ones). */
   enableWebhookEndpoint: WebhookEndpoint;
+  /** Applies JSON Patch (RFC 6902) operations — add, remove, replace, move, copy, test — all or none. A failing operation (missing path, failed test) is BAD_USER_INPUT naming its index and path, and nothing is written. */
+  patchDocument: Document;
   /** Stops reading the source within one poll. The slot keeps WAL while paused: watch lag.bytes. */
   pauseCdcSource: CdcSource;
   /** Publishes an event with a secret key (Authorization: Bearer sk_…); the application and environment come from the key. Answers only after the event is stored in history and published; on error nothing is. */
@@ -371,6 +469,10 @@ export type Mutation = {
   rotateWebhookSecret: WebhookSecretPayload;
   /** Sends a signed `realtime.webhook.test` event to an endpoint, to check its URL and signature verification. */
   sendTestWebhook: WebhookDelivery;
+  /** Changes who may read and write a collection (omitted fields are kept). Every instance applies it within 5 s. */
+  setCollectionAccess: DocumentCollection;
+  /** Replaces a document’s state with a JSON object (creating the document when absent). Acknowledged only once stored durably. */
+  setDocument: Document;
   /** Sets (or clears with null) the JWKS URL whose keys verify RS256 and EdDSA end-user tokens of one environment. */
   setJwksUrl: Scalars['Boolean']['output'];
   /** Makes a topic PUBLIC or PROTECTED and sets the claim rules that bind end users’ deliveries (omitted: kept). */
@@ -414,6 +516,12 @@ export type MutationCreateCdcSourceArgs = {
 
 
 /** Changes to the control plane, and publishing. */
+export type MutationCreateCollectionArgs = {
+  input: CreateCollectionInput;
+};
+
+
+/** Changes to the control plane, and publishing. */
 export type MutationCreateWebhookEndpointArgs = {
   input: CreateWebhookEndpointInput;
 };
@@ -423,6 +531,16 @@ export type MutationCreateWebhookEndpointArgs = {
 export type MutationDeleteCdcSourceArgs = {
   force?: InputMaybe<Scalars['Boolean']['input']>;
   id: Scalars['ID']['input'];
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationDeleteDocumentArgs = {
+  applicationId?: InputMaybe<Scalars['ID']['input']>;
+  collection: Scalars['String']['input'];
+  environment?: InputMaybe<EnvironmentName>;
+  id: Scalars['ID']['input'];
+  ifVersion?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -441,6 +559,17 @@ export type MutationDisableWebhookEndpointArgs = {
 /** Changes to the control plane, and publishing. */
 export type MutationEnableWebhookEndpointArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationPatchDocumentArgs = {
+  applicationId?: InputMaybe<Scalars['ID']['input']>;
+  collection: Scalars['String']['input'];
+  environment?: InputMaybe<EnvironmentName>;
+  id: Scalars['ID']['input'];
+  ifVersion?: InputMaybe<Scalars['Int']['input']>;
+  patch: Array<Scalars['JSON']['input']>;
 };
 
 
@@ -510,6 +639,23 @@ export type MutationRotateWebhookSecretArgs = {
 /** Changes to the control plane, and publishing. */
 export type MutationSendTestWebhookArgs = {
   endpointId: Scalars['ID']['input'];
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationSetCollectionAccessArgs = {
+  input: SetCollectionAccessInput;
+};
+
+
+/** Changes to the control plane, and publishing. */
+export type MutationSetDocumentArgs = {
+  applicationId?: InputMaybe<Scalars['ID']['input']>;
+  collection: Scalars['String']['input'];
+  environment?: InputMaybe<EnvironmentName>;
+  id: Scalars['ID']['input'];
+  ifVersion?: InputMaybe<Scalars['Int']['input']>;
+  state: Scalars['JSON']['input'];
 };
 
 
@@ -693,8 +839,14 @@ export type Query = {
   cdcSources: Array<CdcSource>;
   /** Checks a candidate schema against a topic’s mode and versions without registering it (for CI pipelines). */
   checkCompatibility: CompatibilityResult;
+  /** The document collections of one application environment, by name. */
+  collections: Array<DocumentCollection>;
   /** Dead-lettered deliveries of one endpoint, newest first. Send one again with redeliver. */
   deadLetters: WebhookDeliveryConnection;
+  /** One document, or null when it does not exist (never written, or deleted). */
+  document?: Maybe<Document>;
+  /** Existing documents of a collection, ordered by id, a page at a time (`after`: the last id of the previous page). For end users, only documents their claims allow. */
+  documents: Array<Document>;
   /** The signed-in user, or null without a session. */
   me?: Maybe<User>;
   /** The differences between two schema versions of a topic. */
@@ -738,9 +890,35 @@ export type QueryCheckCompatibilityArgs = {
 
 
 /** Reads of the control plane. */
+export type QueryCollectionsArgs = {
+  applicationId: Scalars['ID']['input'];
+  environment: EnvironmentName;
+};
+
+
+/** Reads of the control plane. */
 export type QueryDeadLettersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   endpointId: Scalars['ID']['input'];
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Reads of the control plane. */
+export type QueryDocumentArgs = {
+  applicationId?: InputMaybe<Scalars['ID']['input']>;
+  collection: Scalars['String']['input'];
+  environment?: InputMaybe<EnvironmentName>;
+  id: Scalars['ID']['input'];
+};
+
+
+/** Reads of the control plane. */
+export type QueryDocumentsArgs = {
+  after?: InputMaybe<Scalars['ID']['input']>;
+  applicationId?: InputMaybe<Scalars['ID']['input']>;
+  collection: Scalars['String']['input'];
+  environment?: InputMaybe<EnvironmentName>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -925,6 +1103,17 @@ export type SessionStatusWhere = {
   subject?: InputMaybe<StringFilter>;
 };
 
+export type SetCollectionAccessInput = {
+  applicationId: Scalars['ID']['input'];
+  /** End users (publishable key with a granting token) may write. Default false. */
+  clientWrites?: InputMaybe<Scalars['Boolean']['input']>;
+  environment: EnvironmentName;
+  name: Scalars['String']['input'];
+  /** Publishable keys read without an end-user token. Default false. */
+  public?: InputMaybe<Scalars['Boolean']['input']>;
+  rules?: InputMaybe<Array<DocumentRuleInput>>;
+};
+
 export type SetTopicAccessInput = {
   access: TopicAccess;
   applicationId: Scalars['ID']['input'];
@@ -959,6 +1148,8 @@ export type Subscription = {
   __typename?: 'Subscription';
   /** Client messages sent with `broadcast` on a topic that allows them. */
   broadcasts: Broadcast;
+  /** A document’s changes, live. First a SNAPSHOT (without sinceVersion); with sinceVersion, the patches after it when the server still keeps them (REALTIME_DOCUMENT_PATCH_WINDOW), else a SNAPSHOT. Then every change in version order, without gaps or duplicates. */
+  document: DocumentChange;
   /** Events of one or more topics of the key’s application and environment, data untyped. Needs an API key (connectionParams.apiKey). */
   events: Event;
   /** An order changed state. */
@@ -973,6 +1164,16 @@ export type Subscription = {
 /** Live events. Each registered topic adds a typed field (`order.updated` → `orderUpdated`) to the schema of its application and environment. */
 export type SubscriptionBroadcastsArgs = {
   topic: Scalars['String']['input'];
+};
+
+
+/** Live events. Each registered topic adds a typed field (`order.updated` → `orderUpdated`) to the schema of its application and environment. */
+export type SubscriptionDocumentArgs = {
+  applicationId?: InputMaybe<Scalars['ID']['input']>;
+  collection: Scalars['String']['input'];
+  environment?: InputMaybe<EnvironmentName>;
+  id: Scalars['ID']['input'];
+  sinceVersion?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
