@@ -31,7 +31,7 @@ export const P99_LIMIT_MS = 50;
 /** Other people's processes using more than this many cores during a window make it "disturbed". */
 const FOREIGN_CPU_LIMIT = 0.2;
 /** Total time a run may spend waiting for the machine to calm down and repeating disturbed steps. */
-const PATIENCE_MS = 150_000;
+const PATIENCE_MS = 60_000;
 
 /**
  * Other processes used CPU during the window. (How long the server waited for its core is reported too, but
@@ -78,8 +78,9 @@ function skipped(subscribers: number, rate: number, payloadBytes: number | undef
 export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
   const { log, quick = false } = options;
   const startedAt = new Date();
+  // Short windows keep the whole suite (every scenario) within its 10 minutes.
   const warmupSeconds = quick ? 1 : 2;
-  const measureSeconds = quick ? 3 : 8;
+  const measureSeconds = quick ? 3 : 5;
   const plan = options.plan ?? (quick
     ? [
         { subscribers: 100, rate: 10 },
@@ -89,7 +90,6 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
       ]
     : [
         { subscribers: 1000, rate: 10 },
-        { subscribers: 1000, rate: 25 },
         { subscribers: 1000, rate: 50 },
         { subscribers: 1000, rate: 100 },
         // As many deliveries per second as 1000 × 10/s, over five times the sockets.
