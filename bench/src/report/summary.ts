@@ -283,13 +283,34 @@ function fanoutSection(result: FanoutResult): string[] {
 }
 
 /** Two instances against one: the latency the Redis hop between processes adds, step by step. */
-function twoInstancesSection(result: FanoutResult): string[] {
+function twoInstancesSection(result: FanoutResult, dir: string): string[] {
   const one = result.peers.find((p) => p.peer === 'ours');
   const two = result.peers.find((p) => p.peer === 'ours-2x');
+  const labels = result.settings.plan.map((plan) => stepLabel(plan));
+  const pick = (peer: PeerResult | undefined, value: (s: StepResult) => number): (number | null)[] =>
+    labels.map((label) => {
+      const step = stepOf(peer, label);
+      return measured(step) ? value(step) : null;
+    });
+  writeFileSync(
+    join(dir, 'two-instances.svg'),
+    barChart({
+      title: 'One instance vs two (publish on A, subscribers on B): latency, ms (lower is better)',
+      yLabel: 'latency (ms)',
+      groups: labels.flatMap((label) => [`${label} p50`, `${label} p99`]),
+      series: [one, two].map((peer) => ({
+        name: peer?.peer ?? '?',
+        color: PEER_COLORS[peer?.peer ?? ''] ?? '#555',
+        values: pick(peer, (s) => s.latency.p50Ms).flatMap((p50, i) => [p50, pick(peer, (s) => s.latency.p99Ms)[i] ?? null]),
+      })),
+    }),
+  );
   const lines = [
     '## two-instances: publish on one instance, subscribers on another',
     '',
     `Run ${result.startedAt}, ${result.durationSeconds} s. Both configurations measured back to back in the same run; \`ours-2x\` is two processes on one database and Redis (publish on A, every subscriber on B; B's CPU is the one counted). Goal: two instances add ≤ 1 ms at p50 and ≤ 5 ms at p99.`,
+    '',
+    '![one instance vs two](two-instances.svg)',
     '',
     '| Step | p50 one / two (ms) | Added p50 | p99 one / two (ms) | Added p99 | Delivered (one / two) | Deliveries / CPU-s (one / two) |',
     '|---|---:|---:|---:|---:|---:|---:|',
@@ -507,6 +528,67 @@ function syncSection(result: SyncResult): string[] {
   return lines;
 }
 
+/** One SVG per scenario that has no chart of its own yet: CDC, webhooks and sync, each against its peers. */
+function scenarioCharts(dir: string, results: { cdc?: CdcResult | undefined; webhooks?: WebhooksResult | undefined; sync?: SyncResult | undefined }): string[] {
+  const links: string[] = [];
+  const { cdc, webhooks, sync } = results;
+  if (cdc) {
+    writeFileSync(
+      join(dir, 'cdc.svg'),
+      barChart({
+        title: 'CDC: changes per second from one source (higher is better)',
+        yLabel: 'changes / s',
+        groups: ['50,000-row burst'],
+        series: [
+          { name: 'ours (delivered)', color: PEER_COLORS.ours ?? '#2e9e5b', values: [cdc.capacity.drainChangesPerSec] },
+          { name: 'raw-decode (read only)', color: '#8c8c8c', values: [cdc.rawDecode.changesPerSec] },
+        ],
+        threshold: { value: 5000, label: 'goal 5,000/s' },
+      }),
+    );
+    links.push('![CDC throughput](cdc.svg)');
+  }
+  if (webhooks) {
+    writeFileSync(
+      join(dir, 'webhooks.svg'),
+      barChart({
+        title: 'Webhooks: deliveries per second by variant (higher is better)',
+        yLabel: 'deliveries / s',
+        groups: webhooks.variants.map((v) => v.variant),
+        series: [
+          { name: 'ours', color: PEER_COLORS.ours ?? '#2e9e5b', values: webhooks.variants.map((v) => (v.ours.error ? null : v.ours.deliveriesPerSec)) },
+          { name: 'raw HTTP POST loop', color: '#8c8c8c', values: webhooks.variants.map((v) => v.rawHttp.deliveriesPerSec) },
+          { name: 'raw BullMQ no-op', color: '#3b7dd8', values: webhooks.variants.map(() => webhooks.rawBullmq.jobsPerSec) },
+        ],
+        threshold: { value: 2000, label: 'goal 2,000/s' },
+      }),
+    );
+    links.push('![webhook throughput](webhooks.svg)');
+  }
+  if (sync) {
+    writeFileSync(
+      join(dir, 'sync.svg'),
+      barChart({
+        title: `Sync: p99 until all ${sync.settings.subscribers} copies converge, ms (log scale, lower is better)`,
+        yLabel: 'p99 convergence (ms)',
+        groups: sync.settings.rates.map((r) => `${r} patches/s`),
+        series: sync.peers.map((peer) => ({
+          name: peer.peer,
+          color: peer.peer === 'ours' ? (PEER_COLORS.ours ?? '#2e9e5b') : '#e0912f',
+          values: sync.settings.rates.map((rate) => {
+            const step = peer.steps.find((s) => s.rate === rate);
+            return step && step.status === 'measured' ? step.convergence.p99Ms : null;
+          }),
+        })),
+        log: true,
+        threshold: { value: sync.settings.p99LimitMs, label: `${sync.settings.p99LimitMs} ms` },
+      }),
+    );
+    links.push('![sync convergence](sync.svg)');
+  }
+  return links;
+}
+
 export function writeSummary(dir: string): string {
   const read = <T>(name: string): T | undefined => (existsSync(join(dir, name)) ? (JSON.parse(readFileSync(join(dir, name), 'utf8')) as T) : undefined);
   const fanout = read<FanoutResult>('fanout.json');
@@ -524,15 +606,16 @@ export function writeSummary(dir: string): string {
     fanoutCharts(fanout, dir);
     lines.push(...fanoutSection(fanout));
   }
-  if (twoInstances) lines.push(...twoInstancesSection(twoInstances));
+  if (twoInstances) lines.push(...twoInstancesSection(twoInstances, dir));
   if (idle) lines.push(...idleSection(idle, dir));
   if (profile) lines.push(...profileSection(profile));
   const cdc = read<CdcResult>('cdc.json');
-  if (cdc) lines.push(...cdcSection(cdc));
   const webhooks = read<WebhooksResult>('webhooks.json');
-  if (webhooks) lines.push(...webhooksSection(webhooks));
   const sync = read<SyncResult>('sync.json');
-  if (sync) lines.push(...syncSection(sync));
+  const [cdcChart, webhooksChart, syncChart] = [{ cdc }, { webhooks }, { sync }].map((one) => scenarioCharts(dir, one));
+  if (cdc) lines.push(...cdcSection(cdc), ...(cdcChart ?? []), '');
+  if (webhooks) lines.push(...webhooksSection(webhooks), ...(webhooksChart ?? []), '');
+  if (sync) lines.push(...syncSection(sync), ...(syncChart ?? []), '');
   const text = lines.join('\n');
   writeFileSync(join(dir, 'SUMMARY.md'), text);
   return text;
