@@ -1,5 +1,6 @@
 import { leaseKey, listCdcSources, reportCdcSource, usesReplication, type CdcSource, type Platform } from '@realtime/core';
 import { createLease, type Lease } from '../lease.js';
+import { startPollLoop } from '../poll-loop.js';
 import { createWorkerLog } from '../log.js';
 import type { WorkerRole } from '../roles.js';
 import { startChangeStream, type ChangeStream } from './change-stream.js';
@@ -30,7 +31,6 @@ export const cdcRole: WorkerRole = {
     const { cdcLeaseMs, cdcPollMs, cdcHeartbeatMs, redisKeyPrefix } = platform.config;
     const log = createWorkerLog(platform.config.logLevel);
     const running = new Map<string, Running>();
-    let stopped = false;
 
     async function stopSource(id: string): Promise<void> {
       const entry = running.get(id);
@@ -101,22 +101,11 @@ export const cdcRole: WorkerRole = {
       }
     }
 
-    let timer: NodeJS.Timeout | undefined;
-    let polling: Promise<void> = Promise.resolve();
-    const loop = (): void => {
-      polling = poll()
-        .catch((error: unknown) => log('error', 'cdc poll failed', { error: (error as Error).message }))
-        .finally(() => {
-          if (!stopped) timer = setTimeout(loop, cdcPollMs);
-        });
-    };
-    loop();
+    const loop = startPollLoop({ poll, intervalMs: cdcPollMs, onError: (error) => log('error', 'cdc poll failed', { error: error.message }) });
 
     return {
       async stop() {
-        stopped = true;
-        clearTimeout(timer);
-        await polling; // a poll in flight may still start something: let it finish, then stop everything
+        await loop.stop(); // a poll in flight may still start something: let it finish, then stop everything
         await Promise.all([...running.keys()].map(stopSource));
       },
     };

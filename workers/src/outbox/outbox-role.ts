@@ -1,5 +1,6 @@
 import { connectSource, leaseKey, listCdcSources, reportCdcSource, usesReplication, type CdcSource, type Platform } from '@realtime/core';
 import { createLease, type Lease } from '../lease.js';
+import { startPollLoop } from '../poll-loop.js';
 import { createWorkerLog } from '../log.js';
 import type { WorkerRole } from '../roles.js';
 import { relayOutboxRound } from './outbox-poller.js';
@@ -22,7 +23,6 @@ export const outboxRole: WorkerRole = {
     const { cdcLeaseMs, cdcPollMs, outboxPollMs, redisKeyPrefix } = platform.config;
     const log = createWorkerLog(platform.config.logLevel);
     const relays = new Map<string, Relay>();
-    let stopped = false;
 
     function startRelay(source: CdcSource, lease: Lease): Relay {
       let active = true;
@@ -94,21 +94,10 @@ export const outboxRole: WorkerRole = {
       }
     }
 
-    let timer: NodeJS.Timeout | undefined;
-    let polling: Promise<void> = Promise.resolve();
-    const loop = (): void => {
-      polling = poll()
-        .catch((error: unknown) => log('error', 'outbox poll failed', { error: (error as Error).message }))
-        .finally(() => {
-          if (!stopped) timer = setTimeout(loop, cdcPollMs);
-        });
-    };
-    loop();
+    const loop = startPollLoop({ poll, intervalMs: cdcPollMs, onError: (error) => log('error', 'outbox poll failed', { error: error.message }) });
     return {
       async stop() {
-        stopped = true;
-        clearTimeout(timer);
-        await polling; // a poll in flight may still start something: let it finish, then stop everything
+        await loop.stop(); // a poll in flight may still start something: let it finish, then stop everything
         await Promise.all([...relays.values()].map((r) => r.stop()));
       },
     };
