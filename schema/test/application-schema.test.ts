@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getNamedType, isEnumType, isNonNullType, printType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
-import { topicFieldName, type Topic } from '@realtime/core';
+import { RESERVED_FIELD_NAMES, topicFieldName, type Topic } from '@realtime/core';
 import { baseSchema, buildApplicationSchema, createSchemaCache } from '@realtime/schema';
 
 const topic = (name: string, schema: Record<string, unknown>, extra: Partial<Topic> = {}): Topic => ({
@@ -129,5 +129,13 @@ describe('per-environment typed schema', () => {
     const bySubject = compileWhere(where, { subject: { eq: 'o-1' } });
     expect(bySubject(event({}, 'o-1'))).toBe(true);
     expect(bySubject(event({}, 'o-2'))).toBe(false);
+  });
+});
+
+describe('reserved field names', () => {
+  it('should reserve every field of the base Subscription type, so no topic can shadow one', () => {
+    const fields = Object.keys(baseSchema().getSubscriptionType()?.getFields() ?? {});
+    expect(fields.length).toBeGreaterThan(0);
+    expect(fields.filter((name) => !RESERVED_FIELD_NAMES.has(name))).toEqual([]);
   });
 });

@@ -4,8 +4,11 @@ import { badInput } from '../errors.js';
 const TOPIC_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 const MAX_TOPIC_LENGTH = 100;
 
-/** Subscription fields the platform itself defines; a topic may not take their names. */
-export const RESERVED_FIELD_NAMES = new Set(['events', 'document']);
+/**
+ * Subscription fields the platform itself defines; a topic may not take their names. A schema test checks
+ * that every field of the base Subscription type is listed here.
+ */
+export const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set(['events', 'document', 'presence', 'broadcasts']);
 
 export function isTopicName(name: string): boolean {
   return name.length <= MAX_TOPIC_LENGTH && TOPIC_NAME.test(name) && !name.includes('__');
