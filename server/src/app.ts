@@ -12,6 +12,7 @@ import { BodyTooLargeError, readBody } from './http/body.js';
 import { sessionCookie } from './http/cookies.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { useCredentialLifetime } from './plugins/use-credential-lifetime.js';
 import { maskError, useErrorCodes } from './plugins/use-error-codes.js';
 import { createTenantResolver, type Tenant } from './plugins/use-tenant.js';
 import { bearerToken, resolvePrincipal } from './principal.js';
@@ -86,6 +87,8 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
       maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true, propagateOnRejection: false, onReject: [reportRejection] }),
       costLimitPlugin({ maxCost: config.maxQueryCost, exposeLimits: true, propagateOnRejection: false, onReject: [reportRejection] }),
       useErrorCodes(),
+      // Event streams over HTTP end when their key is revoked or their end-user token expires.
+      useCredentialLifetime({ platform, tenants }),
       // GraphQL over SSE (graphql-sse protocol) on /graphql/stream: same schema, auth and limits.
       useGraphQLSSE({ endpoint: '/graphql/stream' }),
     ],

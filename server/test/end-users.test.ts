@@ -169,6 +169,42 @@ describe('end-user tokens', () => {
     expect(await rawClosed).toBe(1005);
   });
 
+  it('should end an SSE stream with UNAUTHENTICATED when its token expires and with FORBIDDEN when its key is revoked', async () => {
+    const created = await gql<{ createApiKey: { secret: string; key: { id: string } } }>(
+      url,
+      `mutation($app: ID!) { createApiKey(input: { applicationId: $app, environment: DEV, kind: PUBLISHABLE }) { secret key { id } } }`,
+      { app },
+      { cookie },
+    );
+    const revocable = created.data!.createApiKey;
+    const open = (key: string, token: string): { codes: string[]; ended: Promise<void> } => {
+      const codes: string[] = [];
+      let done: () => void = () => undefined;
+      const ended = new Promise<void>((resolve) => (done = resolve));
+      const sse = createSseClient({ url: `${url}/graphql/stream`, headers: { authorization: `Bearer ${key}`, 'x-realtime-token': token }, singleConnection: false, retryAttempts: 0 });
+      sse.subscribe(
+        { query: ORDERS },
+        {
+          next: (r) => codes.push(...(r.errors ?? []).map((e) => String((e as { extensions?: { code?: string } }).extensions?.code))),
+          error: () => done(),
+          complete: () => done(),
+        },
+      );
+      return { codes, ended };
+    };
+    await eventually(() => server.platform.subscriber.listenerCount() === 0, 10_000, 'earlier subscriptions released');
+    const expiring = open(pk, await hs256({ sub: 'alice', topics: ['order.*'] }, '2s'));
+    const revoked = open(revocable.secret, await hs256({ sub: 'alice', topics: ['order.*'] }));
+    await eventually(() => server.platform.subscriber.listenerCount() >= 2, 10_000, 'both streams subscribed');
+    const revoke = await gql(url, `mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }`, { id: revocable.key.id }, { cookie });
+    expect(revoke.errors).toBeUndefined();
+    await revoked.ended;
+    expect(revoked.codes).toEqual(['FORBIDDEN']);
+    await expiring.ended;
+    expect(expiring.codes).toEqual(['UNAUTHENTICATED']);
+    await eventually(() => server.platform.subscriber.listenerCount() === 0, 10_000, 'both subscriptions released');
+  });
+
   it('should verify RS256 and EdDSA tokens with keys from the environment’s JWKS URL', async () => {
     const rsa = await generateKeyPair('RS256');
     const ed = await generateKeyPair('EdDSA');
