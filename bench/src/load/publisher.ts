@@ -46,8 +46,10 @@ const percentile = (sorted: number[], p: number): number =>
 
 const methods = {
   /** Publishes `count` events with seqs from `seqStart`, `rate` per second; resolves when every answer is in. */
-  async publish(params: { spec: PublishSpec; rate: number; count: number; seqStart: number; windowFrom?: number; windowTo?: number; payloadBytes?: number }) {
-    const { spec, rate, count, seqStart, windowFrom = seqStart, windowTo = seqStart + count, payloadBytes } = params;
+  /** With several specs (one per topic), event `seq` goes to `spec[seq % spec.length]`. */
+  async publish(params: { spec: PublishSpec | PublishSpec[]; rate: number; count: number; seqStart: number; windowFrom?: number; windowTo?: number; payloadBytes?: number }) {
+    const { rate, count, seqStart, windowFrom = seqStart, windowTo = seqStart + count, payloadBytes } = params;
+    const specs = Array.isArray(params.spec) ? params.spec : [params.spec];
     const period = 1000 / rate;
     const started = performance.now();
     const answers: Promise<Answer>[] = [];
@@ -57,7 +59,8 @@ const methods = {
       const wait = due - performance.now();
       if (wait > 0.5) await new Promise((resolve) => setTimeout(resolve, wait));
       maxLateMs = Math.max(maxLateMs, performance.now() - due);
-      answers.push(post(spec, seqStart + i, payloadBytes));
+      const seq = seqStart + i;
+      answers.push(post(specs[seq % specs.length] as PublishSpec, seq, payloadBytes));
     }
     const sendMs = performance.now() - started;
     const settled = await Promise.all(answers);

@@ -18,6 +18,8 @@ export interface RigOptions {
   loadCore: number | null;
   /** The machine's redis-server pid, to report its CPU. */
   redisPid?: number | undefined;
+  /** Spread subscribers over this many topics (peer.topic(k)), events round-robin over them. @default 1 */
+  topics?: number;
   /** Other processes of the bench (idle peers and their load), left out of "other processes' CPU". */
   benchPids?: () => number[];
 }
@@ -76,12 +78,21 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
   const publisher: RpcClient<PublisherMethods> = rpcClient(publisherChild);
   let seq = 1;
   let open = 0;
+  const topics = Array.from({ length: options.topics ?? 1 }, (_, k) => peer.topic(k));
+  const wires = topics.map((t) => t.wire);
+  const specs = topics.map((t) => t.publish);
+  /** Deliveries events seq ∈ [from, to) should make: each reaches the subscribers of its topic. */
+  const expectedFor = (audience: number[], from: number, to: number): number => {
+    let sum = 0;
+    for (let s = from; s < to; s += 1) sum += audience[s % audience.length] ?? 0;
+    return sum;
+  };
   const measuredPids = (): number[] => [
     ...new Set([peer.pid, generatorPid, publisherPid, process.pid, ...(options.redisPid ? [options.redisPid] : []), ...(options.benchPids?.() ?? [])]),
   ];
 
   const probe = async (): Promise<void> => {
-    await publisher.call('publish', { spec: peer.publish, rate: 10, count: 1, seqStart: seq++ }, 60_000);
+    await publisher.call('publish', { spec: specs, rate: 10, count: 1, seqStart: seq++ }, 60_000);
   };
 
   return {
@@ -90,7 +101,7 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
     publisherPid,
     async connectTo(total) {
       const count = total - open;
-      const result = await subscribers.call('connect', { wire: peer.wire, count, concurrency: 50 }, 300_000);
+      const result = await subscribers.call('connect', { wire: wires, count, concurrency: 50 }, 300_000);
       open = result.open;
       return { count, ...result };
     },
@@ -125,7 +136,7 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
     },
     async runStep(plan) {
       const { subscribers: target, rate, warmupSeconds, measureSeconds, p99LimitMs, drainCapMs = 8_000, payloadBytes } = plan;
-      const label = stepLabel({ subscribers: target, rate, payloadBytes });
+      const label = stepLabel({ subscribers: target, rate, payloadBytes, topics: topics.length });
       const warm = Math.round(rate * warmupSeconds);
       const measured = Math.round(rate * measureSeconds);
       const stepFrom = seq;
@@ -133,11 +144,11 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
       const windowTo = windowFrom + measured;
       seq = windowTo;
 
-      const { subscribersAtStart } = await subscribers.call('startStep', { stepFrom, windowFrom, windowTo, ...(payloadBytes ? { payloadBytes } : {}) });
+      const { audience } = await subscribers.call('startStep', { stepFrom, windowFrom, windowTo, ...(payloadBytes ? { payloadBytes } : {}) });
       const stepCpu = cpuMeter(peer.pid);
       const publishing = publisher.call(
         'publish',
-        { spec: peer.publish, rate, count: warm + measured, seqStart: stepFrom, windowFrom, windowTo, ...(payloadBytes ? { payloadBytes } : {}) },
+        { spec: specs, rate, count: warm + measured, seqStart: stepFrom, windowFrom, windowTo, ...(payloadBytes ? { payloadBytes } : {}) },
         (warmupSeconds + measureSeconds) * 1000 + 60_000,
       );
       await sleep(warmupSeconds * 1000);
@@ -171,7 +182,8 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
       const rss = rssBytes(peer.pid);
 
       // Drain: wait for the deliveries still in flight, or until nothing arrives for 2 s, or the cap.
-      const expectedStep = published.ok * subscribersAtStart;
+      // Every event of the step (a failed publish is counted too: it may still have been delivered).
+      const expectedStep = Math.round(expectedFor(audience, stepFrom, windowTo) * (published.ok / Math.max(1, published.sent)));
       const drainStarted = performance.now();
       for (;;) {
         const progress = await subscribers.call('progress', undefined);
@@ -186,7 +198,7 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
 
       const nominalWindowSeconds = measured / rate;
       // Every event the publisher sent counts as offered: a publish that timed out may still have been delivered.
-      const expectedDeliveries = measured * report.subscribersAtStart;
+      const expectedDeliveries = expectedFor(audience, windowFrom, windowTo);
       const deliveryRatio = expectedDeliveries === 0 ? 0 : report.windowDelivered / expectedDeliveries;
       const publishFailures = published.sent - published.ok;
       const passes =
@@ -205,7 +217,7 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
         warmupSeconds,
         measureSeconds,
         offeredEventsPerSec: round(measured / nominalWindowSeconds, 2),
-        deliveredEventsPerSec: round(report.windowDelivered / Math.max(1, report.subscribersAtStart) / nominalWindowSeconds, 2),
+        deliveredEventsPerSec: round(report.windowDelivered / Math.max(1, report.subscribersAtStart / topics.length) / nominalWindowSeconds, 2),
         deliveriesPerSec: Math.round(report.windowDelivered / nominalWindowSeconds),
         publishedInWindow: published.okInWindow,
         publishFailures,

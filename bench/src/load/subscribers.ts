@@ -61,6 +61,9 @@ export interface StepReport {
 }
 
 const subscribers: Subscriber[] = [];
+/** Topics the subscribers are spread over, and how many open subscribers each had at the step's start. */
+let topicCount = 1;
+let audience: number[] = [0];
 /** The pad length of this step's events (their size is part of the step's plan). */
 let expectedPad = PAD_LENGTH;
 const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
@@ -269,8 +272,13 @@ function latencySummary(): LatencySummary {
 }
 
 const methods = {
-  /** Opens `count` more subscribers, `concurrency` at a time. */
-  async connect(params: { wire: WireSpec; count: number; concurrency?: number }) {
+  /**
+   * Opens `count` more subscribers, `concurrency` at a time. With several wires (one per topic), subscriber
+   * `i` takes `wire[i % wire.length]`: topic t has the subscribers whose index is t modulo the topic count.
+   */
+  async connect(params: { wire: WireSpec | WireSpec[]; count: number; concurrency?: number }) {
+    const wires = Array.isArray(params.wire) ? params.wire : [params.wire];
+    topicCount = wires.length;
     const started = performance.now();
     const first = subscribers.length;
     let nextIndex = first;
@@ -278,7 +286,7 @@ const methods = {
     const worker = async (): Promise<void> => {
       while (nextIndex < first + params.count) {
         const index = nextIndex++;
-        await openSubscriber(index, params.wire).catch((error: Error) => {
+        await openSubscriber(index, wires[index % wires.length] as WireSpec).catch((error: Error) => {
           failed += 1;
           noteError(`connect: ${error.message}`);
         });
@@ -297,6 +305,8 @@ const methods = {
     expectedPad = params.payloadBytes === undefined ? PAD_LENGTH : padLength(params.payloadBytes);
     stepActive = true;
     subscribersAtStart = openCount();
+    // Event seq goes to topic seq % topicCount (the publisher's rule): who should receive it.
+    audience = Array.from({ length: topicCount }, (_, t) => subscribers.reduce((n, s, i) => n + (s.open && i % topicCount === t ? 1 : 0), 0));
     stepDelivered = windowDelivered = duplicates = reordered = stale = clampedNegative = malformed = errors = 0;
     errorSamples.length = 0;
     closes.clear();
@@ -305,7 +315,7 @@ const methods = {
     seen = new Uint8Array(subscribers.length * (windowTo - windowFrom));
     histogram.reset();
     loopDelay.reset();
-    return { subscribersAtStart };
+    return { subscribersAtStart, audience };
   },
   progress() {
     // Not Infinity before the first event: IPC is JSON, and Infinity would arrive as null.
@@ -325,7 +335,7 @@ const methods = {
       openAtEnd: openCount(),
       stepDelivered,
       windowDelivered,
-      eventsFullyDelivered: perSeq.reduce((n, c) => n + (c >= subscribersAtStart ? 1 : 0), 0),
+      eventsFullyDelivered: perSeq.reduce((n, c, i) => n + (c >= (audience[(windowFrom + i) % topicCount] ?? 0) ? 1 : 0), 0),
       perSubscriberMin: min === Infinity ? 0 : min,
       perSubscriberMax: max,
       duplicates,

@@ -46,7 +46,8 @@ export function makeTick(seq: number, bytes: number = PAYLOAD_BYTES): Tick {
 }
 
 /** A step's label: `1000 subs × 25/s`, with the payload size when it is not the default 300 B. */
-export function stepLabel(step: { subscribers: number; rate: number; payloadBytes?: number | undefined }): string {
+export function stepLabel(step: { subscribers: number; rate: number; payloadBytes?: number | undefined; topics?: number | undefined }): string {
   const size = step.payloadBytes && step.payloadBytes !== PAYLOAD_BYTES ? ` × ${step.payloadBytes >= 1024 ? `${Math.round(step.payloadBytes / 1024)} KB` : `${step.payloadBytes} B`}` : '';
-  return `${step.subscribers} subs × ${step.rate}/s${size}`;
+  const topics = step.topics && step.topics > 1 ? ` over ${step.topics} topics` : '';
+  return `${step.subscribers} subs × ${step.rate}/s${size}${topics}`;
 }

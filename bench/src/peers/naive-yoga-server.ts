@@ -45,24 +45,24 @@ const schema = createSchema({
       data: BenchTickData!
     }
     type Mutation {
-      publishBenchTick(data: BenchTickInput!): ID!
+      publishBenchTick(data: BenchTickInput!, topic: Int = 0): ID!
     }
     type Subscription {
-      benchTick: BenchTick!
+      benchTick(topic: Int = 0): BenchTick!
     }
   `,
   resolvers: {
     Query: { ok: () => true },
     Mutation: {
-      publishBenchTick: (_root: unknown, args: { data: BenchTick['data'] }) => {
+      publishBenchTick: (_root: unknown, args: { data: BenchTick['data']; topic: number }) => {
         const id = randomUUID();
-        pubSub.publish(TOPIC, { id, data: args.data });
+        pubSub.publish(args.topic > 0 ? `${TOPIC}:${args.topic}` : TOPIC, { id, data: args.data });
         return id;
       },
     },
     Subscription: {
       benchTick: {
-        subscribe: () => pubSub.subscribe(TOPIC),
+        subscribe: (_root: unknown, args: { topic: number }) => pubSub.subscribe(args.topic > 0 ? `${TOPIC}:${args.topic}` : TOPIC),
         resolve: (payload: BenchTick) => payload,
       },
     },

@@ -24,6 +24,9 @@ export const PEER_DESCRIPTIONS: Record<PeerName, string> = {
   'ours-2x': 'the platform as two instances on one database and Redis: publishes go to instance A, every subscriber is on instance B (fan-out crosses Redis Pub/Sub between processes)',
 };
 
+/** Topics every peer serves for the `topics` scenario (ours registers `bench.tick` and `bench.tick_1` … `_9`). */
+export const BENCH_TOPICS = 10;
+
 /** The subscription every GraphQL peer serves, field for field. */
 export const SUBSCRIPTION_QUERY = 'subscription { benchTick { id data { seq sentAt pad } } }';
 
@@ -32,6 +35,11 @@ export interface RunningPeer {
   pid: number;
   wire: WireSpec;
   publish: PublishSpec;
+  /**
+   * Topic `k` of the `topics` scenario (0 ≤ k < BENCH_TOPICS): how to subscribe to it and publish on it.
+   * Topic 0 is `wire` / `publish`.
+   */
+  topic(k: number): { wire: WireSpec; publish: PublishSpec };
   /** Starts a new window for the server's own event-loop delay figures. */
   resetStats(): Promise<void>;
   /** Heap and event-loop delay as the server reports them (RSS is read from /proc by the caller). */
@@ -103,11 +111,25 @@ async function startOwnPeer(name: Exclude<PeerName, 'ours'>, options: StartOptio
     name === 'naive-yoga'
       ? { kind: 'graphql', url: `${base}/graphql`, query: 'mutation($data: BenchTickInput!) { publishBenchTick(data: $data) }', headers: {} }
       : { kind: 'rest', url: `${base}/publish` };
+  const topic = (k: number): { wire: WireSpec; publish: PublishSpec } => {
+    if (k === 0) return { wire, publish };
+    if (name === 'naive-yoga') {
+      return {
+        wire: { kind: 'graphql-ws', url: `ws://127.0.0.1:${port}/graphql`, query: `subscription { benchTick(topic: ${k}) { id data { seq sentAt pad } } }`, connectionParams: {} },
+        publish: { kind: 'graphql', url: `${base}/graphql`, query: `mutation($data: BenchTickInput!) { publishBenchTick(data: $data, topic: ${k}) }`, headers: {} },
+      };
+    }
+    return {
+      wire: name === 'ws-ceiling' ? { kind: 'plain', url: `ws://127.0.0.1:${port}/ws?topic=${k}` } : { kind: 'socketio', url: `ws://127.0.0.1:${port}`, room: `bench-${k}` },
+      publish: { kind: 'rest', url: `${base}/publish?topic=${k}` },
+    };
+  };
   return {
     name,
     pid: server.pid,
     wire,
     publish,
+    topic,
     resetStats: async () => void (await fetch(`${base}/stats/reset`, { method: 'POST', signal: AbortSignal.timeout(5_000) })),
     stats: async () => (await (await fetch(`${base}/stats`, { signal: AbortSignal.timeout(5_000) })).json()) as ServerStats,
     alive: () => server.child.exitCode === null && server.child.signalCode === null,
@@ -141,6 +163,10 @@ async function gql<T>(base: string, query: string, variables: Record<string, unk
   return { data: body.data, setCookie: response.headers.getSetCookie() };
 }
 
+/** Ours: topic k of the bench (`bench.tick`, `bench.tick_1` … ), and its Subscription field (`benchTick1`). */
+const oursTopic = (k: number): string => (k === 0 ? 'bench.tick' : `bench.tick_${k}`);
+const oursField = (k: number): string => (k === 0 ? 'benchTick' : `benchTick${k}`);
+
 /** Signs in, creates one application, a secret and a publishable DEV key, and registers `bench.tick`. */
 async function provision(base: string): Promise<{ sk: string; pk: string; applicationId: string }> {
   const signIn = await gql(base, 'mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { id } }', ADMIN);
@@ -160,12 +186,14 @@ async function provision(base: string): Promise<{ sk: string; pk: string; applic
     ).data.createApiKey.secret;
   const sk = await key('SECRET');
   const pk = await key('PUBLISHABLE');
-  await gql(
-    base,
-    'mutation($app: ID!, $schema: JSON!) { registerTopic(input: { applicationId: $app, environment: DEV, name: "bench.tick", schema: $schema }) { fieldName } }',
-    { app: applicationId, schema: TICK_SCHEMA },
-    auth,
-  );
+  for (let k = 0; k < BENCH_TOPICS; k += 1) {
+    await gql(
+      base,
+      'mutation($app: ID!, $name: String!, $schema: JSON!) { registerTopic(input: { applicationId: $app, environment: DEV, name: $name, schema: $schema }) { fieldName } }',
+      { app: applicationId, name: oursTopic(k), schema: TICK_SCHEMA },
+      auth,
+    );
+  }
   return { sk, pk, applicationId };
 }
 
@@ -233,6 +261,15 @@ async function startOurs(options: StartOptions, instances: 1 | 2 = 1): Promise<R
         query: 'mutation($data: JSON!) { publish(input: { topic: "bench.tick", data: $data }) { event { id } } }',
         headers: { authorization: `Bearer ${sk}` },
       },
+      topic: (k) => ({
+        wire: { kind: 'graphql-ws', url: `ws://127.0.0.1:${second.port}/graphql`, query: `subscription { ${oursField(k)} { id data { seq sentAt pad } } }`, connectionParams: { apiKey: pk } },
+        publish: {
+          kind: 'graphql',
+          url: `${base}/graphql`,
+          query: `mutation($data: JSON!) { publish(input: { topic: "${oursTopic(k)}", data: $data }) { event { id } } }`,
+          headers: { authorization: `Bearer ${sk}` },
+        },
+      }),
       // prom-client resets its event-loop histogram on every scrape, so a scrape starts a window.
       resetStats: async () => void (await metric()),
       async stats() {

@@ -18,14 +18,17 @@ const stats = createStatsHandler();
 
 const server = createServer((req, res) => {
   if (stats(req, res)) return;
-  if (req.method !== 'POST' || req.url !== '/publish') {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (req.method !== 'POST' || url.pathname !== '/publish') {
     res.writeHead(404).end();
     return;
   }
   readBody(req)
     .then((body) => {
       const id = randomUUID();
-      io.to(ROOM).emit('tick', { id, data: JSON.parse(body) as unknown });
+      // `?topic=k` (the `topics` scenario): room `bench-k`; topic 0 is the room of the one-topic scenarios.
+      const topic = Number(url.searchParams.get('topic') ?? 0);
+      io.to(topic > 0 ? `${ROOM}-${topic}` : ROOM).emit('tick', { id, data: JSON.parse(body) as unknown });
       res.writeHead(200, { 'content-type': 'application/json' }).end(`{"id":"${id}"}`);
     })
     .catch((error: unknown) => res.writeHead(400).end(String(error)));

@@ -10,15 +10,19 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { createStatsHandler, exitOnSignal, peerEnv, readBody } from './server-stats.js';
 
 const { port, redisUrl, prefix } = peerEnv();
-const channel = `${prefix}:ws:tick`;
+/** One Redis channel per topic (`?topic=k` on the socket and the publish; 0 when absent). */
+const channelOf = (topic: number): string => `${prefix}:ws:tick:${topic}`;
+const TOPICS = 10;
 const publisher = new Redis(redisUrl);
 const subscriber = new Redis(redisUrl);
 const sockets = new Set<WebSocket>();
+const byTopic = new Map<number, Set<WebSocket>>();
 const stats = createStatsHandler();
 
 const server = createServer((req, res) => {
   if (stats(req, res)) return;
-  if (req.method !== 'POST' || req.url !== '/publish') {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (req.method !== 'POST' || url.pathname !== '/publish') {
     res.writeHead(404).end();
     return;
   }
@@ -26,25 +30,35 @@ const server = createServer((req, res) => {
     .then(async (body) => {
       JSON.parse(body); // refuse what is not JSON, as any real endpoint would
       const id = randomUUID();
-      await publisher.publish(channel, `{"id":"${id}","data":${body}}`);
+      await publisher.publish(channelOf(Number(url.searchParams.get('topic') ?? 0)), `{"id":"${id}","data":${body}}`);
       res.writeHead(200, { 'content-type': 'application/json' }).end(`{"id":"${id}"}`);
     })
     .catch((error: unknown) => res.writeHead(400).end(String(error)));
 });
 
 const wss = new WebSocketServer({ server, path: '/ws' });
-wss.on('connection', (socket) => {
+wss.on('connection', (socket, request) => {
+  const topic = Number(new URL(request.url ?? '/', 'http://localhost').searchParams.get('topic') ?? 0);
+  let members = byTopic.get(topic);
+  if (!members) byTopic.set(topic, (members = new Set()));
+  const set = members;
   sockets.add(socket);
-  socket.on('close', () => sockets.delete(socket));
-  socket.on('error', () => sockets.delete(socket));
+  set.add(socket);
+  const leave = (): void => {
+    sockets.delete(socket);
+    set.delete(socket);
+  };
+  socket.on('close', leave);
+  socket.on('error', leave);
 });
 
-subscriber.on('message', (_channel: string, message: string) => {
+const topicOfChannel = new Map(Array.from({ length: TOPICS }, (_, k) => [channelOf(k), k]));
+subscriber.on('message', (channel: string, message: string) => {
   const frame = Buffer.from(message);
-  for (const socket of sockets) socket.send(frame, { binary: false });
+  for (const socket of byTopic.get(topicOfChannel.get(channel) ?? -1) ?? []) socket.send(frame, { binary: false });
 });
 
-await subscriber.subscribe(channel);
+await subscriber.subscribe(...topicOfChannel.keys());
 server.listen(port, '127.0.0.1');
 
 exitOnSignal(async () => {

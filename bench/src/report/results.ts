@@ -97,7 +97,7 @@ export interface PeerResult {
 
 export interface FanoutResult {
   /** `two-instances` runs the same steps with `ours` and `ours-2x`. */
-  scenario: 'fanout' | 'two-instances';
+  scenario: 'fanout' | 'two-instances' | 'topics';
   startedAt: string;
   finishedAt: string;
   durationSeconds: number;
@@ -108,7 +108,7 @@ export interface FanoutResult {
     payloadBytes: number;
     warmupSeconds: number;
     measureSeconds: number;
-    plan: { subscribers: number; rate: number; payloadBytes?: number }[];
+    plan: { subscribers: number; rate: number; payloadBytes?: number; topics?: number }[];
     pinned: boolean;
     serverCore: number | null;
     loadCore: number | null;

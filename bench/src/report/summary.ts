@@ -332,6 +332,37 @@ function twoInstancesSection(result: FanoutResult, dir: string): string[] {
   return lines;
 }
 
+/** Fan-out over 10 topics: each peer's efficiency and latency, and ours against each other peer. */
+function topicsSection(result: FanoutResult): string[] {
+  const lines = [
+    '## topics: fan-out over 10 topics',
+    '',
+    `Run ${result.startedAt}, ${result.durationSeconds} s. Subscriber i listens on topic i mod 10 (ours: typed fields \`benchTick\`, \`benchTick1\` … \`benchTick9\`; the others: a room, channel or subscription argument per topic); events are published round-robin over the topics at the total rate shown, so each reaches a tenth of the sockets. Same windows, pinning and pass rule as \`fanout\`.`,
+    '',
+    '| Step | Peer | Delivered | p50 ms | p99 ms | Deliveries / server CPU-s | Ours ÷ peer (CPU-s) | Passes |',
+    '|---|---|---:|---:|---:|---:|---:|:---:|',
+  ];
+  const ours = result.peers.find((p) => p.peer === 'ours');
+  for (const plan of result.settings.plan) {
+    const label = stepLabel(plan);
+    const oursStep = stepOf(ours, label);
+    for (const peer of result.peers) {
+      const step = stepOf(peer, label);
+      if (!measured(step)) {
+        lines.push(`| ${label} | ${peer.peer} | ${step?.status ?? 'not run'} | | | | | |`);
+        continue;
+      }
+      const ratio = measured(oursStep) && peer.peer !== 'ours' ? times(oursStep.server.deliveriesPerCpuSecond / step.server.deliveriesPerCpuSecond) : '';
+      lines.push(
+        `| ${label} | ${peer.peer} | ${pct(step.deliveryRatio)} | ${ms(step.latency.p50Ms)} | ${ms(step.latency.p99Ms)} | ${compact(step.server.deliveriesPerCpuSecond)} | ${ratio} | ${step.passes ? '✓' : '✗'} |`,
+      );
+    }
+  }
+  for (const peer of result.peers) if (peer.error) lines.push('', `\`${peer.peer}\`: ${peer.error}`);
+  lines.push('');
+  return lines;
+}
+
 /** Memory per idle subscription for every peer, and ours' reconnect avalanche. */
 function idleSection(result: IdleResult, dir: string): string[] {
   writeFileSync(
@@ -594,6 +625,7 @@ export function writeSummary(dir: string): string {
   const fanout = read<FanoutResult>('fanout.json');
   const profile = read<ProfileResult>('profile.json');
   const twoInstances = read<FanoutResult>('two-instances.json');
+  const topics = read<FanoutResult>('topics.json');
   const idle = read<IdleResult>('idle.json');
   const lines = [
     '# Benchmark results',
@@ -606,6 +638,7 @@ export function writeSummary(dir: string): string {
     fanoutCharts(fanout, dir);
     lines.push(...fanoutSection(fanout));
   }
+  if (topics) lines.push(...topicsSection(topics));
   if (twoInstances) lines.push(...twoInstancesSection(twoInstances, dir));
   if (idle) lines.push(...idleSection(idle, dir));
   if (profile) lines.push(...profileSection(profile));

@@ -24,6 +24,8 @@ export interface FanoutOptions {
   plan?: { subscribers: number; rate: number; payloadBytes?: number }[];
   /** The name the result is filed under. @default 'fanout' */
   scenario?: FanoutResult['scenario'];
+  /** Spread each peer's subscribers over this many topics, events round-robin over them. @default 1 */
+  topics?: number;
 }
 
 export const P99_LIMIT_MS = 50;
@@ -62,9 +64,9 @@ interface Lane {
   done: boolean;
 }
 
-function skipped(subscribers: number, rate: number, payloadBytes: number | undefined, note: string, warmupSeconds: number, measureSeconds: number): StepResult {
+function skipped(subscribers: number, rate: number, payloadBytes: number | undefined, topics: number, note: string, warmupSeconds: number, measureSeconds: number): StepResult {
   return {
-    label: stepLabel({ subscribers, rate, payloadBytes }),
+    label: stepLabel({ subscribers, rate, payloadBytes, topics }),
     subscribers,
     rate,
     ...(payloadBytes ? { payloadBytes } : {}),
@@ -81,7 +83,8 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
   // Short windows keep the whole suite (every scenario) within its 10 minutes.
   const warmupSeconds = quick ? 1 : 2;
   const measureSeconds = quick ? 3 : 5;
-  const plan = options.plan ?? (quick
+  const topics = options.topics ?? 1;
+  const basePlan = options.plan ?? (quick
     ? [
         { subscribers: 100, rate: 10 },
         { subscribers: 100, rate: 50 },
@@ -99,6 +102,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
         // only ever added, so every step after it would run with 5,000.
         { subscribers: 5000, rate: 2 },
       ]);
+  const plan: { subscribers: number; rate: number; payloadBytes?: number; topics?: number }[] = topics > 1 ? basePlan.map((p) => ({ ...p, topics })) : basePlan;
   const pinned = canPin();
   const serverCore = pinned ? 0 : null;
   const loadCore = pinned ? 1 : null;
@@ -129,7 +133,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
       result.startupMs = Math.round(performance.now() - started);
       if (serverCore !== null) pin(lane.peer.pid, serverCore);
       result.idleRssBytes = rssBytes(lane.peer.pid);
-      lane.rig = createRig(lane.peer, { loadCore, redisPid, benchPids: () => lanes.flatMap((l) => l.rig?.pids() ?? []) });
+      lane.rig = createRig(lane.peer, { topics, loadCore, redisPid, benchPids: () => lanes.flatMap((l) => l.rig?.pids() ?? []) });
     }
 
     /** No peer may still be working off a backlog while another one is measured. */
@@ -139,8 +143,8 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
       return quiet;
     };
 
-    for (const [k, { subscribers, rate, payloadBytes }] of (plan as { subscribers: number; rate: number; payloadBytes?: number }[]).entries()) {
-      log(`\n${stepLabel({ subscribers, rate, payloadBytes })}`);
+    for (const [k, { subscribers, rate, payloadBytes }] of plan.entries()) {
+      log(`\n${stepLabel({ subscribers, rate, payloadBytes, topics })}`);
       const order = lanes.map((_, i) => lanes[(i + k) % lanes.length] as Lane);
       for (const lane of order) {
         const { name, result, peer, rig } = lane;
@@ -148,7 +152,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
         const worst = lane.worst;
         const higher = worst && (subscribers === worst.subscribers ? rate > worst.rate : subscribers * rate >= worst.subscribers * worst.rate);
         if (worst && higher) {
-          result.steps.push(skipped(subscribers, rate, payloadBytes, `skipped: overloaded at ${worst.label}`, warmupSeconds, measureSeconds));
+          result.steps.push(skipped(subscribers, rate, payloadBytes, topics, `skipped: overloaded at ${worst.label}`, warmupSeconds, measureSeconds));
           log(`[${name}] skipped (overloaded at ${worst.label})`);
           continue;
         }

@@ -78,13 +78,13 @@ async function publishOne(spec: PublishSpec, seq: number): Promise<void> {
 async function measureIdle(peer: RunningPeer, subscriptions: number, loadCore: number | null, log: (line: string) => void): Promise<IdlePeerResult> {
   const rig = createRig(peer, { loadCore });
   try {
-    await sleep(2_000);
+    await sleep(1_000);
     const rssBeforeBytes = rssBytes(peer.pid);
     const connect = await rig.connectTo(subscriptions);
     const ready = await rig.waitReady(60_000);
     await rig.waitQuiet();
     // Let the server settle (GC, buffers) before reading its memory.
-    await sleep(3_000);
+    await sleep(2_000);
     const rssAfterBytes = rssBytes(peer.pid);
     const bytesPerSubscription = Math.round((rssAfterBytes - rssBeforeBytes) / Math.max(1, connect.open));
     log(`[${peer.name}] ${connect.open} open, ${ready.withData} live; RSS ${Math.round(rssBeforeBytes / 1e6)} → ${Math.round(rssAfterBytes / 1e6)} MB: ${Math.round(bytesPerSubscription / 100) / 10} KB per subscription`);
