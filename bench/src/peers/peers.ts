@@ -2,9 +2,10 @@
  * The four servers a fan-out run compares, started the same way: a separate Node process on 127.0.0.1, its
  * own Redis prefix (and, for ours, its own database), stopped and cleaned up by `stop()`.
  */
+import { gql, platformEnv, signInAdmin } from '../support/platform-api.js';
 import { fileURLToPath } from 'node:url';
 import { onCleanup, sleep, startProcess, WATCHDOG, type Started } from '../support/children.js';
-import { POSTGRES_URL, REDIS_URL, deleteRedisPrefix, dropDatabase, freePort, uniqueName } from '../support/services.js';
+import { REDIS_URL, deleteRedisPrefix, dropDatabase, freePort, uniqueName } from '../support/services.js';
 import type { PublishSpec, WireSpec } from '../load/wire.js';
 import type { ServerStats } from './server-stats.js';
 
@@ -142,7 +143,6 @@ async function startOwnPeer(name: Exclude<PeerName, 'ours'>, options: StartOptio
   };
 }
 
-const ADMIN = { email: 'bench@example.test', password: 'bench password, 127.0.0.1 only' };
 
 /** The JSON Schema of `bench.tick`: what the publisher sends, nothing more. */
 const TICK_SCHEMA = {
@@ -152,16 +152,6 @@ const TICK_SCHEMA = {
   additionalProperties: false,
 };
 
-async function gql<T>(base: string, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ data: T; setCookie: string[] }> {
-  const response = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: T; errors?: unknown[] };
-  if (body.errors || !body.data) throw new Error(`GraphQL call failed: ${query.slice(0, 60)}… → ${JSON.stringify(body.errors)}`);
-  return { data: body.data, setCookie: response.headers.getSetCookie() };
-}
 
 /** Ours: topic k of the bench (`bench.tick`, `bench.tick_1` … ), and its Subscription field (`benchTick1`). */
 const oursTopic = (k: number): string => (k === 0 ? 'bench.tick' : `bench.tick_${k}`);
@@ -169,9 +159,7 @@ const oursField = (k: number): string => (k === 0 ? 'benchTick' : `benchTick${k}
 
 /** Signs in, creates one application, a secret and a publishable DEV key, and registers `bench.tick`. */
 async function provision(base: string): Promise<{ sk: string; pk: string; applicationId: string }> {
-  const signIn = await gql(base, 'mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { id } }', ADMIN);
-  const cookie = signIn.setCookie.find((c) => c.startsWith('rt_session='))?.split(';')[0];
-  if (!cookie) throw new Error('signIn set no rt_session cookie');
+  const cookie = await signInAdmin(base);
   const auth = { cookie };
   const app = await gql<{ createApplication: { id: string } }>(base, 'mutation { createApplication(input: { name: "Bench" }) { id } }', {}, auth);
   const applicationId = app.data.createApplication.id;
@@ -224,18 +212,7 @@ async function startOurs(options: StartOptions, instances: 1 | 2 = 1): Promise<R
     const port = await freePort();
     const server = startProcess(process.execPath, [...nodeArgs(options), 'server/dist/main.js', 'start'], {
       cwd: options.platformRoot ?? REPO_ROOT,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: `${POSTGRES_URL}/${database}`,
-        REDIS_URL,
-        REALTIME_REDIS_PREFIX: prefix,
-        REALTIME_ADMIN_EMAIL: ADMIN.email,
-        REALTIME_ADMIN_PASSWORD: ADMIN.password,
-        REALTIME_SHUTDOWN_GRACE_MS: '2000',
-        LOG_LEVEL: 'warn',
-      },
+      env: platformEnv({ port, database, prefix }),
     });
     started.push(server);
     await waitForHttp(`http://127.0.0.1:${port}/healthz`, server, 90_000);

@@ -14,26 +14,20 @@
  * the same table, reading the burst's WAL: the ceiling of decoding and transfer alone, no history, no
  * subscriber. Everything runs on 127.0.0.1; the platform is `node server/dist/main.js start` (every role).
  */
+import { gql, platformEnv, signInAdmin } from '../support/platform-api.js';
 import pg from 'pg';
 import replication from 'pg-logical-replication';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { sleep, startProcess } from '../support/children.js';
-import { POSTGRES_URL, REDIS_URL, deleteRedisPrefix, dropDatabase, freePort, uniqueName } from '../support/services.js';
+import { POSTGRES_URL, deleteRedisPrefix, dropDatabase, freePort, uniqueName } from '../support/services.js';
 import { machineInfo } from '../support/proc.js';
 import { nowMs } from '../load/wire.js';
 import type { PlatformBuild } from '../peers/platform-build.js';
 import type { CdcResult } from '../report/results.js';
 import type { LatencySummary } from '../load/subscribers.js';
 
-const ADMIN = { email: 'bench@example.test', password: 'bench password, 127.0.0.1 only' };
 
-async function gql<T>(base: string, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ data: T; setCookie: string[] }> {
-  const response = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
-  const body = (await response.json()) as { data?: T; errors?: unknown[] };
-  if (body.errors || !body.data) throw new Error(`GraphQL call failed: ${query.slice(0, 60)}… → ${JSON.stringify(body.errors)}`);
-  return { data: body.data, setCookie: response.headers.getSetCookie() };
-}
 
 function summarize(samples: number[]): LatencySummary {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -64,18 +58,7 @@ export async function runCdc(options: { quick?: boolean; log: (line: string) => 
   const port = await freePort();
   const server = startProcess(process.execPath, ['server/dist/main.js', 'start'], {
     cwd: options.platform.root,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: `${POSTGRES_URL}/${platformDb}`,
-      REDIS_URL,
-      REALTIME_REDIS_PREFIX: prefix,
-      REALTIME_ADMIN_EMAIL: ADMIN.email,
-      REALTIME_ADMIN_PASSWORD: ADMIN.password,
-      REALTIME_CDC_POLL_MS: '250',
-      LOG_LEVEL: 'warn',
-    },
+    env: platformEnv({ port, database: platformDb, prefix, extra: { REALTIME_CDC_POLL_MS: '250' } }),
   });
   const base = `http://127.0.0.1:${port}`;
   const socket = { client: undefined as ReturnType<typeof createClient> | undefined };
@@ -91,8 +74,7 @@ export async function runCdc(options: { quick?: boolean; log: (line: string) => 
       if (i > 900 || server.child.exitCode !== null) throw new Error(`platform did not start:\n${server.output().slice(-4000)}`);
       await sleep(100);
     }
-    const signIn = await gql(base, 'mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { id } }', ADMIN);
-    cookie = signIn.setCookie.find((c) => c.startsWith('rt_session='))?.split(';')[0] ?? '';
+    cookie = await signInAdmin(base);
     const auth = { cookie };
     const app = (await gql<{ createApplication: { id: string } }>(base, 'mutation { createApplication(input: { name: "Bench" }) { id } }', {}, auth)).data.createApplication.id;
     const pk = (await gql<{ createApiKey: { secret: string } }>(base, 'mutation($app: ID!) { createApiKey(input: { applicationId: $app, environment: DEV, kind: PUBLISHABLE }) { secret } }', { app }, auth)).data.createApiKey.secret;

@@ -8,12 +8,13 @@
  * recorded). A last step publishes at a fixed rate with the worker running to measure first-attempt latency
  * (receiver arrival − the publisher's `sentAt`, one clock).
  */
+import { gql, platformEnv, signInAdmin } from '../support/platform-api.js';
 import { Queue, Worker } from 'bullmq';
 import { Agent, request } from 'undici';
 import { forkModule, onCleanup, sleep, startProcess, type Started } from '../support/children.js';
 import { cpuSeconds, machineInfo, type MachineInfo } from '../support/proc.js';
 import { rpcClient } from '../support/rpc.js';
-import { POSTGRES_URL, REDIS_URL, deleteRedisPrefix, dropDatabase, freePort, uniqueName } from '../support/services.js';
+import { REDIS_URL, deleteRedisPrefix, dropDatabase, freePort, uniqueName } from '../support/services.js';
 import { makeTick, nowMs } from '../load/wire.js';
 import type { PlatformBuild } from '../peers/platform-build.js';
 import type { ReceiverStats, ReceiverVariant } from '../webhooks/receiver.js';
@@ -21,7 +22,6 @@ import type { ReceiverStats, ReceiverVariant } from '../webhooks/receiver.js';
 const VARIANTS: readonly ReceiverVariant[] = ['ok', 'fail10', 'slow50'];
 /** Deliveries in flight at once, for ours (REALTIME_WEBHOOK_CONCURRENCY) and both peers. */
 const CONCURRENCY = 100;
-const ADMIN = { email: 'bench@example.test', password: 'bench password, 127.0.0.1 only' };
 const TICK_SCHEMA = {
   type: 'object',
   properties: { seq: { type: 'integer' }, sentAt: { type: 'number' }, pad: { type: 'string' } },
@@ -59,12 +59,6 @@ export interface WebhooksResult {
 
 type ReceiverRpc = { listen: () => number; reset: () => boolean; stats: () => ReceiverStats };
 
-async function gql<T>(base: string, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ data: T; setCookie: string[] }> {
-  const response = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
-  const body = (await response.json()) as { data?: T; errors?: unknown[] };
-  if (body.errors || !body.data) throw new Error(`GraphQL call failed: ${query.slice(0, 60)}… → ${JSON.stringify(body.errors)}`);
-  return { data: body.data, setCookie: response.headers.getSetCookie() };
-}
 
 async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -103,22 +97,17 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
   const receiverUrl = `http://127.0.0.1:${await receiver.call('listen', undefined as never)}`;
 
   const port = await freePort();
-  const env = {
-    ...process.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_URL: `${POSTGRES_URL}/${database}`,
-    REDIS_URL,
-    REALTIME_REDIS_PREFIX: prefix,
-    REALTIME_ADMIN_EMAIL: ADMIN.email,
-    REALTIME_ADMIN_PASSWORD: ADMIN.password,
-    REALTIME_SHUTDOWN_GRACE_MS: '2000',
-    REALTIME_PUBLISH_RATE_PER_KEY: '1000000',
-    REALTIME_WEBHOOK_ALLOW_PRIVATE: '1',
-    REALTIME_WEBHOOK_CONCURRENCY: String(CONCURRENCY),
-    REALTIME_WEBHOOK_RETRY_SCHEDULE: retrySchedule,
-    LOG_LEVEL: 'warn',
-  };
+  const env = platformEnv({
+    port,
+    database,
+    prefix,
+    extra: {
+      REALTIME_PUBLISH_RATE_PER_KEY: '1000000',
+      REALTIME_WEBHOOK_ALLOW_PRIVATE: '1',
+      REALTIME_WEBHOOK_CONCURRENCY: String(CONCURRENCY),
+      REALTIME_WEBHOOK_RETRY_SCHEDULE: retrySchedule,
+    },
+  });
   const cwd = options.platform.root;
   const api = startProcess(process.execPath, ['server/dist/main.js', 'start', '--role', 'api'], { cwd, env });
   const base = `http://127.0.0.1:${port}`;
@@ -127,8 +116,7 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
     return fetch(`${base}/healthz`).then((r) => r.ok, () => false);
   }, 90_000, 'the API');
 
-  const signIn = await gql(base, 'mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { id } }', ADMIN);
-  const cookie = signIn.setCookie.find((c) => c.startsWith('rt_session='))?.split(';')[0] ?? '';
+  const cookie = await signInAdmin(base);
   const auth = { cookie };
   const app = (await gql<{ createApplication: { id: string } }>(base, 'mutation { createApplication(input: { name: "Bench" }) { id } }', {}, auth)).data.createApplication.id;
   const sk = (await gql<{ createApiKey: { secret: string } }>(base, 'mutation($app: ID!) { createApiKey(input: { applicationId: $app, environment: DEV, kind: SECRET }) { secret } }', { app }, auth)).data.createApiKey.secret;
