@@ -45,6 +45,8 @@ export const CLOSE_CODES = {
    * resume each subscription with its last cursor (`after`).
    */
   SLOW_CONSUMER: 4008,
+  /** Unexpected error while handling the connection (graphql-ws uses it too); details are logged, never sent. */
+  INTERNAL_ERROR: 4500,
 } as const;
 
 export const ENVIRONMENTS = ['DEV', 'STAGING', 'PROD'] as const;

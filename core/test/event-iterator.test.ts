@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEventIterator, type EventEnvelope, type EventListener } from '@realtime/core';
+import { ATTACH_SINK, createEventIterator, type EventEnvelope, type EventListener } from '@realtime/core';
 
 const event = (n: number): EventEnvelope => ({
   id: String(n), topic: 't', source: 's', time: '', applicationId: 'a', environment: 'DEV',
@@ -58,6 +58,24 @@ describe('event iterator', () => {
     await iterator.return?.();
     await iterator.return?.();
     expect((await pending).done).toBe(true);
+    expect(stops()).toBe(1);
+  });
+
+  it('should hand events to an attached sink only once nothing is left to pull, in order, and end it on return', async () => {
+    const { iterator, push, stops } = await source({ filter: (e) => (e.data as { n: number }).n !== 4 });
+    const received: string[] = [];
+    let ended = 0;
+    const sink = { next: (e: EventEnvelope) => void received.push(e.id), end: () => void (ended += 1) };
+    push(event(1));
+    expect(iterator[ATTACH_SINK]?.(sink)).toBe(false); // event 1 is buffered: it must be pulled first
+    expect((await iterator.next()).value?.id).toBe('1');
+    expect(iterator[ATTACH_SINK]?.(sink)).toBe(true);
+    for (let n = 2; n <= 5; n += 1) push(event(n));
+    expect(received).toEqual(['2', '3', '5']); // synchronously, filtered
+    await iterator.return?.();
+    push(event(6));
+    expect(received).toEqual(['2', '3', '5']);
+    expect(ended).toBe(1);
     expect(stops()).toBe(1);
   });
 });

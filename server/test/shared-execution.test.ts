@@ -1,8 +1,42 @@
 /** Subscription results are executed once per (event, operation) and shared: a pure unit, no I/O. */
 import { describe, expect, it } from 'vitest';
 import { GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type ExecutionResult } from 'graphql';
+import { createEventIterator } from '@realtime/core';
 import { createLogger } from '../src/logger.js';
 import { createSharedExecutor } from '../src/ws/shared-execution.js';
+
+/** A field whose source is our own event iterator (it can hand items to a sink), with an optionally async resolver. */
+function attachableFixture() {
+  let push: (event: object) => void = () => undefined;
+  const Event = new GraphQLObjectType({
+    name: 'Event',
+    fields: {
+      id: { type: GraphQLString, resolve: (e: { id: string }) => e.id },
+      // Slow for odd ids: a later event's result is ready before an earlier one's.
+      later: {
+        type: GraphQLString,
+        resolve: async (e: { id: string }) => {
+          if (Number(e.id) % 2 === 1) await new Promise((r) => setTimeout(r, 20));
+          return e.id;
+        },
+      },
+    },
+  });
+  const schema = new GraphQLSchema({
+    query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString } } }),
+    subscription: new GraphQLObjectType({
+      name: 'Subscription',
+      fields: {
+        ticks: {
+          type: Event,
+          subscribe: () => createEventIterator<object>({ start: async (p) => ((push = p), () => (push = () => undefined)) }),
+          resolve: (e: object) => e,
+        },
+      },
+    }),
+  });
+  return { schema, emit: (e: object) => push(e) };
+}
 
 function fixture() {
   let executions = 0;
@@ -85,5 +119,35 @@ describe('shared subscription execution', () => {
     expect(value?.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
     expect(JSON.stringify(value)).not.toContain('secret detail');
     await sub.return?.();
+  });
+
+  it('should deliver straight to the direct callback once the source can attach, pulling what came before', async () => {
+    const { schema, emit } = attachableFixture();
+    const direct: ExecutionResult[] = [];
+    const sub = (await subscribe({ schema, document: parse('subscription { ticks { id } }') }, (r) => direct.push(r))) as AsyncIterableIterator<ExecutionResult>;
+    emit({ id: '1' }); // buffered before anyone pulled
+    expect((await sub.next()).value).toEqual({ data: { ticks: { id: '1' } } });
+    const ended = sub.next(); // attaches: settles only when the stream ends
+    emit({ id: '2' });
+    emit({ id: '3' });
+    expect(direct).toEqual([{ data: { ticks: { id: '2' } } }, { data: { ticks: { id: '3' } } }]); // synchronously
+    await sub.return?.();
+    expect(await ended).toEqual({ value: undefined, done: true });
+    emit({ id: '4' });
+    expect(direct).toHaveLength(2);
+  });
+
+  it('should keep the order of direct results when some execute asynchronously', async () => {
+    const { schema, emit } = attachableFixture();
+    const direct: string[] = [];
+    const sub = (await subscribe({ schema, document: parse('subscription { ticks { later } }') }, (r) =>
+      direct.push((r.data as { ticks: { later: string } }).ticks.later),
+    )) as AsyncIterableIterator<ExecutionResult>;
+    const ended = sub.next();
+    for (let n = 1; n <= 4; n += 1) emit({ id: String(n) });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(direct).toEqual(['1', '2', '3', '4']);
+    await sub.return?.();
+    await ended;
   });
 });

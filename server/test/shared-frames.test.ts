@@ -50,4 +50,16 @@ describe('shared frames', () => {
     socket.send(Buffer.from('binary'));
     expect(sent).toEqual(['{"type":"connection_ack"}', lookalike, forged, Buffer.from('binary')]);
   });
+
+  it('should build direct frames byte for byte as graphql-ws would, errors classified, for any id and text', () => {
+    const frames = createFrameSplicer();
+    const result: ExecutionResult = {
+      data: { t: { note: 'naïve — ✓ "quoted" }' } },
+      errors: [new GraphQLError('cannot resume', { extensions: { code: 'HISTORY_GAP' } })],
+    };
+    for (const id of ['1', 'sub-"7"', 'ünï']) {
+      const frame = frames.nextFrame(frames.head(id), result);
+      expect(frame.toString('utf8')).toBe(nextFrame(id, { ...result, errors: result.errors!.map((e) => e.toJSON()) }));
+    }
+  });
 });

@@ -23,6 +23,9 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
+/** Functions listed per peer; BENCH_PROFILE_TOP=60 lists more when looking for the next lever. */
+const PROFILE_TOP_FUNCTIONS = Number(process.env.BENCH_PROFILE_TOP ?? 15);
+
 /** Now on the monotonic clock, in microseconds (comparable with a profile's sample times). */
 const monotonicMicros = (): number => Number(process.hrtime.bigint() / 1000n);
 
@@ -108,7 +111,7 @@ export async function runProfile(options: { peers: readonly PeerName[]; quick?: 
       }
       const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
       if (!file) throw new Error('no .cpuprofile was written (the server did not exit cleanly)');
-      const summary = summarize(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, 15, from, to);
+      const summary = summarize(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, PROFILE_TOP_FUNCTIONS, from, to);
       profiles.push({
         peer: name,
         step: label,

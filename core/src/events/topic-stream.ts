@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RealtimeError, badInput } from '../errors.js';
 import { formatCursor, parseCursor, type Cursor, type EventEnvelope } from '../protocol.js';
-import { createEventIterator } from '../redis/event-iterator.js';
+import { ATTACH_SINK, createEventIterator, type SinkAttachable } from '../redis/event-iterator.js';
 import { readHistory, readHistoryState } from '../redis/history.js';
 import type { TopicKeys } from '../redis/keys.js';
 import { comparePositions, positionOf } from '../redis/positions.js';
@@ -58,7 +58,7 @@ export interface TopicStreamOptions {
  * at or before the last replayed position are dropped. Pulls history lazily (one batch per empty buffer),
  * so a long replay never holds more than a batch in memory.
  */
-export async function openTopicStream(options: TopicStreamOptions): Promise<AsyncIterableIterator<StreamItem>> {
+export async function openTopicStream(options: TopicStreamOptions): Promise<SinkAttachable<StreamItem>> {
   const { redis, subscriber, keys, topic, after, bufferSize = 1000, filter, replayBatchSize = 500, onOverflow } = options;
   let requested: Cursor | undefined;
   if (after != null) {
@@ -105,7 +105,27 @@ export async function openTopicStream(options: TopicStreamOptions): Promise<Asyn
   /** Set while the first replayed entry has yet to be checked against the cursor's offset. */
   let expectOffset: number | undefined = gap === undefined && replayAfter !== null ? requested.offset + 1 : undefined;
 
-  const iterator: AsyncIterableIterator<StreamItem> = {
+  /** A live event the replay already delivered (same history, not newer than the seam); past the seam, none is. */
+  const replayed = (event: Readonly<EventEnvelope>): boolean => {
+    if (seam === null) return false;
+    if (event.cursor.startsWith(`${epoch}_`) && comparePositions(positionOf(event.cursor), seam) <= 0) return true;
+    seam = null;
+    return false;
+  };
+
+  const iterator: SinkAttachable<StreamItem> = {
+    [ATTACH_SINK](sink) {
+      // Only once the replay is over: the gap, the history batches and their seam check come first, pulled.
+      if (closed || gap || batch.length > 0 || (replaying && !exhausted)) return false;
+      const attached = live[ATTACH_SINK]?.({
+        next: (event) => {
+          if (!replayed(event)) sink.next(event);
+        },
+        end: () => sink.end(),
+      }) ?? false;
+      if (attached) replaying = false;
+      return attached;
+    },
     async next() {
       if (closed) return { value: undefined, done: true };
       if (gap) {
@@ -144,13 +164,8 @@ export async function openTopicStream(options: TopicStreamOptions): Promise<Asyn
       for (;;) {
         const result = await live.next();
         if (result.done) return result;
-        const event = result.value;
-        if (seam !== null) {
-          // Same history (epoch) and not newer than the seam: already replayed.
-          if (event.cursor.startsWith(`${epoch}_`) && comparePositions(positionOf(event.cursor), seam) <= 0) continue;
-          seam = null;
-        }
-        return { value: event, done: false };
+        if (replayed(result.value)) continue;
+        return { value: result.value, done: false };
       }
     },
     async return() {

@@ -9,7 +9,7 @@ import type { Metrics } from '../metrics.js';
 import { classify, classifyResult } from '../plugins/use-error-codes.js';
 import type { TenantResolver } from '../plugins/use-tenant.js';
 import { resolvePrincipal } from '../principal.js';
-import { createSharedExecutor } from './shared-execution.js';
+import { createSharedExecutor, type DirectDelivery } from './shared-execution.js';
 import { createFrameSplicer } from './shared-frames.js';
 
 type ConnectionExtra = {
@@ -23,6 +23,8 @@ type ConnectionExtra = {
 interface Enveloped {
   execute: (args: ExecutionArgs) => unknown;
   subscribe: (args: ExecutionArgs) => unknown;
+  /** Where this subscription's results may be written directly (see shared-execution.ts). */
+  direct: DirectDelivery;
 }
 
 /** Client broadcasts one connection may send per second (bursts up to the same number). */
@@ -95,7 +97,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
       connectionInitWaitTimeout: connectionInitTimeoutMs,
       execute: (args) => (args.rootValue as Enveloped).execute(args) as never,
       // Subscriptions execute once per (event, schema, operation) and share the result; see shared-execution.ts.
-      subscribe: (args) => sharedSubscribe({ ...args, rootValue: undefined }) as never,
+      subscribe: (args) => sharedSubscribe({ ...args, rootValue: undefined }, (args.rootValue as Enveloped).direct) as never,
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const apiKey = typeof params.apiKey === 'string' ? params.apiKey : undefined;
@@ -151,7 +153,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
         sockets?.delete(ctx.extra.socket);
         if (sockets?.size === 0) socketsByKey.delete(principal.keyId);
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         // graphql-ws registers the operation being subscribed before calling us, so it counts itself.
         if (Object.keys(ctx.subscriptions).length > maxSubscriptionsPerConnection) {
           return [
@@ -185,13 +187,35 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
           errors = [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
         }
         if (errors.length > 0) return errors.map((e) => classify(e, 'GRAPHQL_VALIDATION_FAILED'));
+        const socket = ctx.extra.socket;
+        const head = frames.head(id);
+        /**
+         * Live results of this subscription, written from the Redis message that carried the event: the same
+         * frame graphql-ws would send, with the same slow-consumer check as onNext, but without a promise per
+         * subscriber (graphql-ws awaits each send's callback). A subscription completed by the client is detached
+         * before graphql-ws forgets its id, so no frame follows its completion.
+         */
+        const direct: DirectDelivery = (result) => {
+          if (socket.readyState !== socket.OPEN) return;
+          if (socket.bufferedAmount > maxSocketBufferBytes) {
+            closeSlowConsumer(socket);
+            return;
+          }
+          try {
+            socket.send(frames.nextFrame(head, result), { binary: false });
+          } catch (error) {
+            // Called from the loop that serves every subscriber of the event: one failure must not stop the others.
+            logger.error('direct delivery failed', { error: (error as Error).message });
+            socket.close(CLOSE_CODES.INTERNAL_ERROR, 'Internal error');
+          }
+        };
         return {
           schema,
           document,
           operationName: payload.operationName ?? null,
           variableValues: payload.variables ?? null,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe } satisfies Enveloped,
+          rootValue: { execute, subscribe, direct } satisfies Enveloped,
         };
       },
       onNext: (ctx, _id, _payload, _args, result) => {

@@ -8,11 +8,25 @@ import {
   type ExecutionResult,
   type GraphQLSchema,
 } from 'graphql';
+import { ATTACH_SINK, type SinkAttachable } from '@realtime/core';
 import type { Logger } from '../logger.js';
 import { maskError } from '../plugins/use-error-codes.js';
 
 const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
   typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as Promise<T>)?.then === 'function';
+
+/**
+ * Where a subscription's results go when they need not pass through graphql-ws's iteration: called
+ * synchronously, in order, once per result (see `direct` below). Must not throw.
+ */
+export type DirectDelivery = (result: ExecutionResult) => void;
+
+export type SharedSubscribe = (
+  args: ExecutionArgs,
+  direct?: DirectDelivery,
+) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
 
 /**
  * Subscription fan-out with one execution per distinct operation: the events a subscription yields are
@@ -24,18 +38,26 @@ const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
  *
  * Authorization, filters and resumption all happen in the field's `subscribe` (per subscriber, with its
  * context), which this still calls through `createSourceEventStream`.
+ *
+ * With `direct`, once the source stream can hand its items over as they arrive (ATTACH_SINK: live, past any
+ * replay), each result goes straight to `direct` from the Redis message that carried the event, with no
+ * promise per subscriber; the returned iterator then only settles when the stream ends. Until then (a replay,
+ * a history gap, a stream that cannot attach) results are pulled through the iterator as usual, and each pull
+ * tries to attach first, so the order of results is kept across the switch.
  */
-export function createSharedExecutor(logger: Logger): (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+export function createSharedExecutor(logger: Logger): SharedSubscribe {
   /** event → (schema → (operation key → result)) */
   const results = new WeakMap<object, WeakMap<GraphQLSchema, Map<string, ExecutionResult | Promise<ExecutionResult>>>>();
   const keys = new WeakMap<object, string>();
+  /** schema → (operation key → the last event and its result); see `resultFor`. */
+  const groups = new WeakMap<GraphQLSchema, Map<string, { event: unknown; result: ExecutionResult | Promise<ExecutionResult> | undefined; members: number }>>();
 
   const mask = (result: ExecutionResult): ExecutionResult =>
     result.errors?.length
       ? { ...result, errors: result.errors.map((e) => maskError(e, 'Unexpected error.', logger) as GraphQLError) }
       : result;
 
-  return async (args) => {
+  return async (args, direct) => {
     const operation = getOperationAST(args.document, args.operationName);
     if (operation?.operation !== 'subscription') throw new Error('shared execution serves subscriptions only');
     let key = keys.get(args.document);
@@ -44,33 +66,125 @@ export function createSharedExecutor(logger: Logger): (args: ExecutionArgs) => P
 
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return mask(source as ExecutionResult);
-    const events = source[Symbol.asyncIterator]() as AsyncIterator<unknown>;
+    const events = source[Symbol.asyncIterator]() as SinkAttachable<unknown>;
+
+    const executeOnce = (event: unknown): ExecutionResult | Promise<ExecutionResult> => {
+      const executed = execute({ ...args, rootValue: event });
+      return isPromise(executed) ? executed.then(mask) : mask(executed);
+    };
+
+    /**
+     * The last event this operation's subscribers asked for, shared by all of them: during a direct fan-out every
+     * subscriber takes the same event in turn, so one comparison finds its result without the map lookups below.
+     */
+    let bySchema = groups.get(args.schema);
+    if (!bySchema) groups.set(args.schema, (bySchema = new Map()));
+    let group = bySchema.get(operationKey);
+    if (!group) bySchema.set(operationKey, (group = { event: undefined, result: undefined, members: 0 }));
+    group.members += 1;
+    const last = group;
+    const operationGroups = bySchema;
+    let left = false;
+    /** Forgets the group with its last member, so distinct variables do not accumulate. */
+    const leave = (): void => {
+      if (left) return;
+      left = true;
+      last.members -= 1;
+      if (last.members === 0 && operationGroups.get(operationKey) === last) operationGroups.delete(operationKey);
+    };
 
     const resultFor = (event: unknown): ExecutionResult | Promise<ExecutionResult> => {
-      if (typeof event !== 'object' || event === null) return mask(execute({ ...args, rootValue: event }) as ExecutionResult);
+      if (last.event === event && last.result !== undefined) return last.result;
+      const result = lookup(event);
+      if (typeof event === 'object' && event !== null) {
+        last.event = event;
+        last.result = result;
+      }
+      return result;
+    };
+
+    const lookup = (event: unknown): ExecutionResult | Promise<ExecutionResult> => {
+      if (typeof event !== 'object' || event === null) return executeOnce(event);
       let bySchema = results.get(event);
       if (!bySchema) results.set(event, (bySchema = new WeakMap()));
       let byOperation = bySchema.get(args.schema);
       if (!byOperation) bySchema.set(args.schema, (byOperation = new Map()));
       let result = byOperation.get(operationKey);
       if (!result) {
-        result = Promise.resolve(execute({ ...args, rootValue: event })).then(mask);
+        result = executeOnce(event);
         byOperation.set(operationKey, result);
+        if (isPromise(result)) {
+          // Later subscribers take the settled result synchronously.
+          const shared = byOperation;
+          result.then((settled) => shared.set(operationKey, settled), () => undefined);
+        }
       }
       return result;
     };
 
+    /** Set once the source hands items to us directly; it settles when the source ends. */
+    let attached: Promise<IteratorResult<ExecutionResult>> | undefined;
+
+    const attach = (deliver: DirectDelivery): Promise<IteratorResult<ExecutionResult>> | undefined => {
+      const attachSink = events[ATTACH_SINK];
+      if (!attachSink) return undefined;
+      /** Results still executing (an async resolver), delivered in order before any later one. */
+      let pending: Promise<unknown> | undefined;
+      let end!: (result: IteratorResult<ExecutionResult>) => void;
+      let fail!: (error: unknown) => void;
+      const ended = new Promise<IteratorResult<ExecutionResult>>((resolve, reject) => {
+        end = resolve;
+        fail = reject;
+      });
+      const ok = attachSink.call(events, {
+        next: (event) => {
+          let result: ExecutionResult | Promise<ExecutionResult>;
+          try {
+            result = resultFor(event);
+          } catch (error) {
+            fail(error);
+            void events.return?.();
+            return;
+          }
+          if (pending === undefined && !isPromise(result)) {
+            deliver(result);
+            return;
+          }
+          const chained: Promise<unknown> = (pending ?? Promise.resolve()).then(() => result).then(deliver, (error: unknown) => {
+            fail(error);
+            void events.return?.();
+          });
+          pending = chained;
+          void chained.then(() => {
+            if (pending === chained) pending = undefined;
+          });
+        },
+        end: () => {
+          leave();
+          void (pending ?? Promise.resolve()).then(() => end({ value: undefined, done: true }));
+        },
+      });
+      return ok ? ended : undefined;
+    };
+
     const iterator: AsyncIterableIterator<ExecutionResult> = {
       async next() {
+        if (attached) return attached;
+        if (direct && (attached = attach(direct))) return attached;
         const next = await events.next();
-        if (next.done) return { value: undefined, done: true };
+        if (next.done) {
+          leave();
+          return { value: undefined, done: true };
+        }
         return { value: await resultFor(next.value), done: false };
       },
       async return() {
+        leave();
         await events.return?.();
         return { value: undefined, done: true };
       },
       async throw(error?: unknown) {
+        leave();
         await events.return?.();
         throw error;
       },

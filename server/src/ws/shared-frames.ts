@@ -1,5 +1,6 @@
 import type { ExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
+import { classifyResult } from '../plugins/use-error-codes.js';
 
 /**
  * Serialize once per result, not once per subscriber.
@@ -21,10 +22,22 @@ export interface FrameSplicer {
   placeholder(result: ExecutionResult): Record<string, number>;
   /** Wraps the socket's `send` so frames carrying a placeholder go out with the serialized result instead. */
   attach(socket: WebSocket): void;
+  /** The constant start of subscription `id`'s `next` frames, encoded once per subscription. */
+  head(id: string): Buffer;
+  /**
+   * A whole `next` frame, as graphql-ws would write it, for results delivered without graphql-ws (direct
+   * delivery): the result, with its errors classified, is encoded to UTF-8 once per result and copied in
+   * behind the subscription's head, so per subscriber it costs a copy, not a serialization or an encoding.
+   */
+  nextFrame(head: Buffer, result: ExecutionResult): Buffer;
 }
 
 export function createFrameSplicer(): FrameSplicer {
   const json = new WeakMap<ExecutionResult, string>();
+  const encoded = new WeakMap<ExecutionResult, Buffer>();
+  /** The last result encoded: in a direct fan-out every subscriber of an operation sends it in turn. */
+  let lastResult: ExecutionResult | undefined;
+  let lastBody: Buffer | undefined;
   /**
    * Placeholder token → the JSON it stands for. graphql-ws calls `send` right after `onNext` resolves (also on a
    * socket that closed meanwhile: ws then fails the send, after `splice` ran), so each entry lives for a tick.
@@ -54,6 +67,20 @@ export function createFrameSplicer(): FrameSplicer {
     attach(socket) {
       const send = socket.send.bind(socket) as (data: unknown, ...rest: unknown[]) => void;
       (socket as unknown as { send: (data: unknown, ...rest: unknown[]) => void }).send = (data, ...rest) => send(splice(data), ...rest);
+    },
+    head(id) {
+      return Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
+    },
+    nextFrame(head, result) {
+      let body = lastResult === result ? lastBody : encoded.get(result);
+      if (body === undefined) encoded.set(result, (body = Buffer.from(JSON.stringify(classifyResult(result)))));
+      lastResult = result;
+      lastBody = body;
+      const frame = Buffer.allocUnsafe(head.length + body.length + 1);
+      head.copy(frame, 0);
+      body.copy(frame, head.length);
+      frame[frame.length - 1] = 0x7d; // }
+      return frame;
     },
   };
 }
