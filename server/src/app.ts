@@ -74,6 +74,9 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     schema: baseSchema(),
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // handleGraphQL reads the body under REALTIME_MAX_REQUEST_BYTES before Yoga sees it; Yoga's own limit would
+    // re-wrap every request's body in another stream and Request (a measurable share of each publish).
+    maxRequestBodySize: false,
     logging: {
       debug: (...args) => logger.debug(String(args[0])),
       info: (...args) => logger.info(String(args[0])),
@@ -136,7 +139,10 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
       for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
     }
     const abort = new AbortController();
-    res.on('close', () => abort.abort());
+    // Only a client that left before the response ended aborts; aborting after every request costs a DOMException each.
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
     const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
       method: req.method ?? 'GET',
       headers,
