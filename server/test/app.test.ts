@@ -1,6 +1,7 @@
 /** The API role built in-process on a free port, spoken to over real HTTP and real WebSockets. */
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topicKeys } from '@realtime/core';
 import { buildApp, type App } from '@realtime/server';
 import { connectWs, errorCode, gql, subscribe, type WsConnection } from '../../test/support/clients.js';
 import { ownerWithApplication } from '../../test/support/fixtures.js';
@@ -44,6 +45,41 @@ describe('API role (in-process)', () => {
       expect(metrics).toMatch(/realtime_publish_total\{outcome="ok"\} [1-9]/);
       expect(metrics).toContain('realtime_ws_connections');
       expect(metrics).toContain('realtime_process_cpu_user_seconds_total');
+    });
+  });
+
+  describe('request size', () => {
+    /** POSTs `body` to /graphql, declaring its length or (chunked) not. */
+    const post = (body: string, declareLength: boolean): Promise<{ status: number; body: string }> =>
+      new Promise((resolve, reject) => {
+        const { port } = new URL(url);
+        const req = httpRequest({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: {
+          'content-type': 'application/json', authorization: `Bearer ${ctx.sk}`,
+          ...(declareLength ? { 'content-length': Buffer.byteLength(body) } : {}),
+        } }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        req.on('error', reject);
+        // Sent in pieces, so a chunked body's size is only known while it arrives.
+        for (let at = 0; at < body.length; at += 64 * 1024) req.write(body.slice(at, at + 64 * 1024));
+        req.end();
+      });
+
+    it('should refuse a body over REALTIME_MAX_REQUEST_BYTES with 413 PAYLOAD_TOO_LARGE, declared or chunked, and publish nothing', async () => {
+      const history = topicKeys(config.redisKeyPrefix, { applicationId: ctx.app, environment: 'DEV' }, 'tick').history;
+      const before = await app.platform.redis.xlen(history);
+      const big = JSON.stringify({ query: `mutation($d: JSON!) { publish(input: { topic: "tick", data: $d }) { event { id } } }`, variables: { d: { n: 1, pad: 'x'.repeat(config.maxRequestBytes) } } });
+      for (const declareLength of [true, false]) {
+        const answer = await post(big, declareLength);
+        expect(answer.status).toBe(413);
+        expect(JSON.parse(answer.body).errors[0]).toMatchObject({ extensions: { code: 'PAYLOAD_TOO_LARGE' }, message: expect.stringContaining('REALTIME_MAX_REQUEST_BYTES') });
+      }
+      expect(await app.platform.redis.xlen(history)).toBe(before);
+      const small = await post(JSON.stringify({ query: `mutation { publish(input: { topic: "tick", data: { n: 2 } }) { event { id } } }` }), false);
+      expect(small.status).toBe(200);
+      expect(await app.platform.redis.xlen(history)).toBe(before + 1);
     });
   });
 
