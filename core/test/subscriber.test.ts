@@ -37,6 +37,30 @@ describe('subscriber (real Redis)', () => {
     stopB();
   });
 
+  it('should hand a subject listener only its subject’s events, every plain listener all of them, and unsubscribe with the last', async () => {
+    const channel = `${prefix}:subjects`;
+    const withSubject = (id: string, subject: string | null): string => `1_1_1-0\n${JSON.stringify({ id, topic: 't', subject, data: {} })}`;
+    const all: string[] = [];
+    const alice: string[] = [];
+    const bob: string[] = [];
+    const stopAll = await subscriber.listen(channel, (e) => all.push(e.id));
+    const stopAlice = await subscriber.listen(channel, (e) => alice.push(e.id), 'alice');
+    const stopBob = await subscriber.listen(channel, (e) => bob.push(e.id), 'bob');
+    for (const [id, subject] of [['1', 'alice'], ['2', 'bob'], ['3', null], ['4', 'carol'], ['5', 'alice']] as const) {
+      await publisher.publish(channel, withSubject(id, subject));
+    }
+    await eventually(() => all.length === 5, 5_000, 'every event to the plain listener');
+    expect(alice).toEqual(['1', '5']);
+    expect(bob).toEqual(['2']);
+    expect(subscriber.listenerCount()).toBe(3);
+    stopAll();
+    stopAlice();
+    expect(await numsub(channel)).toBe(1); // bob still listens
+    stopBob();
+    await eventually(async () => (await numsub(channel)) === 0, 5_000, 'unsubscribed with the last subject listener');
+    expect(subscriber.listenerCount()).toBe(0);
+  });
+
   it('should leave no listener and no Redis subscription after 1,000 subscribe/unsubscribe cycles', async () => {
     const channels = Array.from({ length: 10 }, (_, i) => `${prefix}:cycle:${i}`);
     for (let cycle = 0; cycle < 1_000; cycle += 1) {

@@ -111,6 +111,42 @@ describe('resume', () => {
     everything.stop();
   });
 
+  it('should deliver a subject-filtered subscription exactly its subject’s events, live and when resuming', async () => {
+    // The previous test's subscriptions may still be ending: readiness below counts listeners.
+    await eventually(() => app.platform.subscriber.listenerCount() === 0, 10_000, 'earlier subscriptions released');
+    const socket = connectWs(url, { apiKey: ctx.pk });
+    sockets.push(socket);
+    const send = async (n: number, subject: string): Promise<{ cursor: string }> => {
+      const response = await gql<{ publish: { event: { cursor: string } } }>(url, `mutation($n: Int!, $s: String!) { publish(input: { topic: "tick", subject: $s, data: { n: $n } }) { event { cursor } } }`, { n, s: subject }, { key: ctx.sk });
+      if (!response.data) throw new Error(JSON.stringify(response.errors));
+      return response.data.publish.event;
+    };
+    const QUERY = `subscription($s: String!, $after: String) { tick(where: { subject: { eq: $s } }, after: $after) { subject data { n } } }`;
+    type SubjectTick = { tick: { subject: string; data: { n: number } } };
+    const alice = subscribe<SubjectTick>(socket, QUERY, { s: 'alice' });
+    const bobAndLarge = subscribe<SubjectTick>(socket, `subscription { tick(where: { subject: { eq: "bob" }, n: { gte: 10 } }) { subject data { n } } }`);
+    await eventually(() => app.platform.subscriber.listenerCount() === 2, 10_000, 'subscriptions');
+    const mark = await send(1, 'alice');
+    for (const [n, subject] of [[2, 'bob'], [11, 'bob'], [3, 'alice'], [12, 'carol']] as const) await send(n, subject);
+    await alice.waitFor(2);
+    await bobAndLarge.waitFor(1);
+    // Resuming after alice's first event: history is filtered too, then live events are routed by subject.
+    const resumed = subscribe<SubjectTick>(socket, QUERY, { s: 'alice', after: mark.cursor });
+    await resumed.waitFor(1);
+    await send(4, 'alice');
+    await send(13, 'bob');
+    await resumed.waitFor(2);
+    await alice.waitFor(3);
+    await bobAndLarge.waitFor(2);
+    await new Promise((r) => setTimeout(r, 200)); // nothing else may arrive
+    expect(alice.results.map((r) => r.data!.tick.data.n)).toEqual([1, 3, 4]);
+    expect(resumed.results.map((r) => r.data!.tick.data.n)).toEqual([3, 4]);
+    expect(bobAndLarge.results.map((r) => [r.data!.tick.subject, r.data!.tick.data.n])).toEqual([['bob', 11], ['bob', 13]]);
+    alice.stop();
+    bobAndLarge.stop();
+    resumed.stop();
+  });
+
   it('should refuse an after that is not a cursor', async () => {
     const socket = connectWs(url, { apiKey: ctx.pk });
     sockets.push(socket);

@@ -45,6 +45,11 @@ export interface TopicStreamOptions {
   bufferSize?: number;
   /** Drops events (history and live) before they are delivered or serialized. */
   filter?: ((event: Readonly<EventEnvelope>) => boolean) | undefined;
+  /**
+   * Only events of this subject can pass `filter`: live events are then routed by subject (Subscriber.listen)
+   * instead of each being filtered out. A hint for routing; `filter` must still check the subject.
+   */
+  subject?: string | undefined;
   /** History entries read per round trip while replaying. @default 500 */
   replayBatchSize?: number;
   /** Called when the subscriber falls a whole buffer behind (see createEventIterator). */
@@ -59,14 +64,14 @@ export interface TopicStreamOptions {
  * so a long replay never holds more than a batch in memory.
  */
 export async function openTopicStream(options: TopicStreamOptions): Promise<SinkAttachable<StreamItem>> {
-  const { redis, subscriber, keys, topic, after, bufferSize = 1000, filter, replayBatchSize = 500, onOverflow } = options;
+  const { redis, subscriber, keys, topic, after, bufferSize = 1000, filter, subject, replayBatchSize = 500, onOverflow } = options;
   let requested: Cursor | undefined;
   if (after != null) {
     requested = parseCursor(after);
     if (!requested) throw badInput(`after: "${after}" is not a cursor; use the cursor of an event you received`, { field: 'after' });
   }
   const live = await createEventIterator({
-    start: (push) => subscriber.listen(keys.channel, push),
+    start: (push) => subscriber.listen(keys.channel, push, subject),
     bufferSize,
     ...(filter ? { filter } : {}),
     ...(onOverflow ? { onOverflow } : {}),

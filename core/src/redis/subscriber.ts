@@ -10,8 +10,12 @@ export type EventListener = (event: Readonly<EventEnvelope>) => void;
  * decoded once per process and the same frozen envelope is handed to every listener.
  */
 export interface Subscriber {
-  /** Adds a listener; resolves once Redis confirms the subscription. The returned function removes it. */
-  listen(channel: string, listener: EventListener): Promise<() => void>;
+  /**
+   * Adds a listener; resolves once Redis confirms the subscription. The returned function removes it.
+   * With `subject`, the listener is handed only events of that subject (an index, not a filter: a personal
+   * stream on a busy topic costs nothing for the other subjects' events).
+   */
+  listen(channel: string, listener: EventListener, subject?: string): Promise<() => void>;
   /** Like listen, for channels of plain-text messages (presence, broadcasts): handed over undecoded. */
   raw(channel: string, listener: (message: string) => void): Promise<() => void>;
   /**
@@ -31,7 +35,12 @@ export interface Subscriber {
 interface Channel {
   /** Envelope channels decode once per message; raw channels pass the text. */
   raw: boolean;
+  /** Listeners of every message. */
   listeners: Set<(value: never) => void>;
+  /** Listeners of one subject's events (envelope channels only). */
+  bySubject: Map<string, Set<EventListener>>;
+  /** Listeners in all: the channel is subscribed while there are any. */
+  size: number;
   /** Settles when the SUBSCRIBE (or the UNSUBSCRIBE in flight) has been answered. */
   ready: Promise<void>;
   subscribed: boolean;
@@ -57,7 +66,7 @@ export function createSubscriber(redis: Redis): Subscriber {
       return;
     }
     const channel = channels.get(channelName);
-    if (!channel || channel.listeners.size === 0) return;
+    if (!channel || channel.size === 0) return;
     if (channel.raw) {
       for (const listener of channel.listeners) (listener as (m: string) => void)(message);
       return;
@@ -70,30 +79,52 @@ export function createSubscriber(redis: Redis): Subscriber {
       return;
     }
     for (const listener of channel.listeners) (listener as EventListener)(event);
+    if (event.subject !== null && channel.bySubject.size > 0) {
+      const ofSubject = channel.bySubject.get(event.subject);
+      if (ofSubject) for (const listener of ofSubject) listener(event);
+    }
   });
 
-  async function release(name: string, channel: Channel, listener: (value: never) => void): Promise<void> {
-    if (!channel.listeners.delete(listener) || channel.listeners.size > 0) return;
+  /** The set a listener lives in: the channel's own, or its subject's (created on demand). */
+  const setOf = (channel: Channel, subject: string | undefined): Set<(value: never) => void> => {
+    if (subject === undefined) return channel.listeners;
+    let set = channel.bySubject.get(subject);
+    if (!set) channel.bySubject.set(subject, (set = new Set()));
+    return set as Set<(value: never) => void>;
+  };
+
+  async function release(name: string, channel: Channel, listener: (value: never) => void, subject: string | undefined): Promise<void> {
+    const set = setOf(channel, subject);
+    if (!set.delete(listener)) return;
+    if (subject !== undefined && set.size === 0) channel.bySubject.delete(subject);
+    channel.size -= 1;
+    if (channel.size > 0) return;
     // Last listener left: unsubscribe after any pending SUBSCRIBE, unless someone joined meanwhile.
     channel.ready = channel.ready.then(async () => {
-      if (channel.listeners.size > 0 || !channel.subscribed) return;
+      if (channel.size > 0 || !channel.subscribed) return;
       channel.subscribed = false;
       await redis.unsubscribe(name);
-      if (channel.listeners.size === 0 && channels.get(name) === channel) channels.delete(name);
+      if (channel.size === 0 && channels.get(name) === channel) channels.delete(name);
     });
     await channel.ready.catch(() => undefined);
   }
 
-  async function add(name: string, listener: (value: never) => void, raw: boolean): Promise<() => void> {
+  async function add(name: string, listener: (value: never) => void, raw: boolean, subject?: string): Promise<() => void> {
     let channel = channels.get(name);
     if (!channel) {
-      channel = { raw, listeners: new Set(), ready: Promise.resolve(), subscribed: false };
+      channel = { raw, listeners: new Set(), bySubject: new Map(), size: 0, ready: Promise.resolve(), subscribed: false };
       channels.set(name, channel);
     }
-    channel.listeners.add(listener);
     const current = channel;
+    const join = (): void => {
+      const set = setOf(current, subject);
+      if (set.has(listener)) return;
+      set.add(listener);
+      current.size += 1;
+    };
+    join();
     current.ready = current.ready.then(async () => {
-      if (current.subscribed || current.listeners.size === 0) return;
+      if (current.subscribed || current.size === 0) return;
       await redis.subscribe(name);
       current.subscribed = true;
       if (channels.get(name) !== current) channels.set(name, current);
@@ -101,7 +132,9 @@ export function createSubscriber(redis: Redis): Subscriber {
     try {
       await current.ready;
     } catch (error) {
-      current.listeners.delete(listener);
+      const set = setOf(current, subject);
+      if (set.delete(listener)) current.size -= 1;
+      if (subject !== undefined && set.size === 0) current.bySubject.delete(subject);
       current.ready = Promise.resolve();
       throw error;
     }
@@ -109,19 +142,19 @@ export function createSubscriber(redis: Redis): Subscriber {
     return () => {
       if (released) return;
       released = true;
-      void release(name, current, listener);
+      void release(name, current, listener, subject);
     };
   }
 
   return {
-    listen: (name, listener) => add(name, listener as (value: never) => void, false),
+    listen: (name, listener, subject) => add(name, listener as (value: never) => void, false, subject),
     raw: (name, listener) => add(name, listener as (value: never) => void, true),
     async control(name, handler) {
       controls.set(name, handler);
       await redis.subscribe(name);
     },
     channelCount: () => [...channels.values()].filter((c) => c.subscribed).length,
-    listenerCount: () => [...channels.values()].reduce((n, c) => n + c.listeners.size, 0),
+    listenerCount: () => [...channels.values()].reduce((n, c) => n + c.size, 0),
     decodeErrors: () => decodeErrorCount,
     async close() {
       channels.clear();

@@ -86,6 +86,8 @@ export async function subscribeToTopics(
     after?: string | null | undefined;
     /** Drops events before they are buffered or serialized (a compiled `where`). */
     filter?: ((event: Readonly<EventEnvelope>) => boolean) | undefined;
+    /** The one subject `filter` can let through, when it requires one: live events are routed by it. */
+    subject?: string | undefined;
   } = {},
 ): Promise<AsyncIterableIterator<StreamItem>> {
   const { scope, names, claimFilter } = await authorizeTopics(context, topics);
@@ -104,6 +106,7 @@ export async function subscribeToTopics(
       topic: name,
       after: options.after,
       filter,
+      subject: options.subject,
       bufferSize: platform.config.subscriberBufferSize,
       onOverflow: context.onSlowConsumer,
     });

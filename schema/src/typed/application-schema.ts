@@ -16,7 +16,7 @@ import { topicTypeName, type EventEnvelope, type StreamItem, type Topic, type To
 import type { GraphQLContext } from '../context.js';
 import { resolveStreamItem, subscribeToTopics } from '../events/subscribe.js';
 import { convertTopicSchema, createNameAllocator } from './json-schema-to-graphql.js';
-import { buildWhereInput, compileWhere } from './where.js';
+import { buildWhereInput, compileWhere, requiredSubject } from './where.js';
 
 /** Forces the lazy field thunks of an object type and the object types it reaches (enums are created then). */
 function collectTypes(type: GraphQLObjectType, seen = new Set<GraphQLObjectType>()): void {
@@ -109,6 +109,7 @@ export function buildApplicationSchema(base: GraphQLSchema, topics: readonly Top
         subscribeToTopics(context, [topic.name], {
           after: args.after,
           filter: args.where ? compileWhere(whereType, args.where) : undefined,
+          subject: requiredSubject(args.where),
         }),
       resolve: (item) => resolveStreamItem(item as StreamItem),
     };

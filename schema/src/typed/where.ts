@@ -213,3 +213,13 @@ export function compileWhere(input: GraphQLInputObjectType, where: Record<string
   const root = compileObject(input, where);
   return (event) => root(event.data, event);
 }
+
+/**
+ * The one subject a `where` lets through, when its root requires `subject: { eq: "…" }` (root conditions all
+ * hold together, so no event of another subject can match): the subscription can then be routed by subject
+ * instead of filtering every event of the topic. The compiled filter still checks it.
+ */
+export function requiredSubject(where: Record<string, unknown> | null | undefined): string | undefined {
+  const subject = where?.subject as { eq?: unknown } | null | undefined;
+  return typeof subject?.eq === 'string' ? subject.eq : undefined;
+}
