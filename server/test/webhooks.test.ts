@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { buildApp, type App } from '@realtime/server';
 import { startWebhooks } from '@realtime/workers';
+import { deliveryIdFor, insertDeliveries, type EventEnvelope } from '@realtime/core';
 import { connectWs, errorCode, gql, subscribe } from '../../test/support/clients.js';
 import { createKey, ownerWithApplication, createApplication } from '../../test/support/fixtures.js';
 import { startReceiver, type Receiver, type ReceivedRequest } from '../../test/support/receiver.js';
@@ -298,6 +299,49 @@ describe('webhooks', () => {
       await new Promise((r) => setTimeout(r, 300));
       expect(receiver.on('/republish')).toHaveLength(1);
       expect(await deliveriesOf(url, owner.cookie, owner.app, endpoint.id)).toHaveLength(1);
+    });
+    it('should record a batch of deliveries once each, and ask for jobs only for the new and the unfinished ones', async () => {
+      // Disabled, so the worker leaves these rows alone while the test reads them.
+      const { endpoint } = await createEndpoint(url, { cookie: owner.cookie }, { applicationId: owner.app, url: `${receiver.url}/batch`, topics: ['order.paid'] });
+      await app.platform.pool.query(`UPDATE webhook_endpoints SET status = 'DISABLED' WHERE id = $1`, [endpoint.id]);
+      const event = (n: number, subject: string | null): EventEnvelope => ({
+        id: `0190f000-0000-7000-8000-0000000001${n}`,
+        topic: 'order.paid',
+        source: '/test',
+        time: `2026-01-01T00:00:0${n}.123Z`,
+        applicationId: owner.app,
+        environment: 'DEV',
+        subject,
+        schemaVersion: 1,
+        cursor: `0_${n}_1-0`,
+        traceparent: null,
+        data: { n, text: 'quotes " and \\ backslashes' },
+      });
+      const delivery = (n: number, subject: string | null = null) => ({ endpointId: endpoint.id, origin: 'live', event: event(n, subject) });
+      const idOf = (n: number): string => deliveryIdFor(endpoint.id, event(n, null).id, 'live');
+      expect((await insertDeliveries(app.platform.pool, [delivery(1), delivery(2), delivery(3)])).map((d) => d.id)).toEqual([idOf(1), idOf(2), idOf(3)]);
+      await app.platform.pool.query(`UPDATE webhook_deliveries SET status = 'SUCCEEDED' WHERE id = $1`, [idOf(1)]);
+      await app.platform.pool.query(`UPDATE webhook_deliveries SET status = 'FAILED', generation = 2 WHERE id = $1`, [idOf(2)]);
+
+      // Finished (1): left alone; unfinished (2, 3): a job again at their generation; new (4, twice in the batch): one row, one job.
+      const queued = await insertDeliveries(app.platform.pool, [delivery(1), delivery(2), delivery(4, 'o-4'), delivery(3), delivery(4, 'o-4')]);
+      expect(queued.map((d) => [d.id, d.generation])).toEqual([[idOf(2), 2], [idOf(4), 0], [idOf(3), 0]]);
+      const { rows } = await app.platform.pool.query(
+        `SELECT id, application_id, environment, event_id, topic, subject, event_time, event, status FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY event_id`,
+        [endpoint.id],
+      );
+      expect(rows).toHaveLength(4);
+      expect(rows[3]).toEqual({
+        id: idOf(4),
+        application_id: owner.app,
+        environment: 'DEV',
+        event_id: event(4, null).id,
+        topic: 'order.paid',
+        subject: 'o-4',
+        event_time: new Date('2026-01-01T00:00:04.123Z'),
+        event: event(4, 'o-4'),
+        status: 'PENDING',
+      });
     });
   });
 

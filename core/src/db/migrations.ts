@@ -257,4 +257,14 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 8,
+    name: 'webhooks: one index fewer on deliveries',
+    sql: `
+      -- A delivery's id is derived from (endpoint_id, event_id, origin) (deliveryIdFor), so the primary key
+      -- already refuses a second row for the same triple; the unique index on the triple was a second copy of
+      -- that rule, written on every insert and again on every attempt (status changes make updates non-HOT).
+      ALTER TABLE webhook_deliveries DROP CONSTRAINT webhook_deliveries_endpoint_id_event_id_origin_key;
+    `,
+  },
 ];

@@ -123,22 +123,14 @@ export interface QueuedDelivery {
 export async function insertDeliveries(db: Queryable, deliveries: readonly NewDelivery[]): Promise<QueuedDelivery[]> {
   if (deliveries.length === 0) return [];
   const ids = deliveries.map((d) => deliveryIdFor(d.endpointId, d.event.id, d.origin));
+  // One JSON parameter for the batch: the events go in as they are, not escaped again into jsonb[] array literals.
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO webhook_deliveries (id, endpoint_id, application_id, environment, origin, event_id, topic, subject, event_time, event)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::jsonb[])
+     SELECT id, endpoint_id, (event->>'applicationId')::uuid, event->>'environment', origin, event->>'id', event->>'topic', event->>'subject',
+       (event->>'time')::timestamptz, event
+     FROM json_to_recordset($1::json) AS t(id uuid, endpoint_id uuid, origin text, event jsonb)
      ON CONFLICT DO NOTHING RETURNING id`,
-    [
-      ids,
-      deliveries.map((d) => d.endpointId),
-      deliveries.map((d) => d.event.applicationId),
-      deliveries.map((d) => d.event.environment),
-      deliveries.map((d) => d.origin),
-      deliveries.map((d) => d.event.id),
-      deliveries.map((d) => d.event.topic),
-      deliveries.map((d) => d.event.subject),
-      deliveries.map((d) => d.event.time),
-      deliveries.map((d) => JSON.stringify(d.event)),
-    ],
+    [JSON.stringify(deliveries.map((d, i) => ({ id: ids[i], endpoint_id: d.endpointId, origin: d.origin, event: d.event })))],
   );
   const inserted = new Set(rows.map((r) => r.id));
   const generations = new Map<string, number>(rows.map((r) => [r.id, 0]));

@@ -268,11 +268,29 @@ export async function rotateWebhookSecret(
   return { secret, endpoint: publicEndpoint(toRecord(row)) };
 }
 
+/**
+ * Opened secrets per sealed value, per box. The delivery worker signs every attempt, and opening (AES-GCM)
+ * cost more than signing; a rotation seals a new value, so an entry never goes stale.
+ */
+const openedSecrets = new WeakMap<SecretBox, Map<string, string>>();
+
+function openSecret(box: SecretBox, sealed: string): string {
+  let opened = openedSecrets.get(box);
+  if (!opened) openedSecrets.set(box, (opened = new Map()));
+  let secret = opened.get(sealed);
+  if (secret === undefined) {
+    if (opened.size >= 10_000) opened.clear(); // bounded: endpoints deleted or rotated long ago
+    secret = box.open(sealed);
+    opened.set(sealed, secret);
+  }
+  return secret;
+}
+
 /** The secrets that sign a message now: the current one, then the previous one while its overlap lasts. */
 export function signingSecrets(record: WebhookEndpointRecord, box: SecretBox, now = Date.now()): string[] {
-  const secrets = [box.open(record.secretSealed)];
+  const secrets = [openSecret(box, record.secretSealed)];
   if (record.previousSecretSealed && record.previousSecretExpiresAt && record.previousSecretExpiresAt.getTime() > now) {
-    secrets.push(box.open(record.previousSecretSealed));
+    secrets.push(openSecret(box, record.previousSecretSealed));
   }
   return secrets;
 }
