@@ -46,6 +46,9 @@ function generatorNote(result: FanoutResult): string {
   );
 }
 
+/** The labels of a run's steps, as the steps carry them. */
+const planLabels = (result: FanoutResult): string[] => result.settings.plan.map((p) => stepLabel({ ...p, groups: Boolean(result.settings.groups) }));
+
 function stepOf(peer: PeerResult | undefined, label: string): StepResult | undefined {
   return peer?.steps.find((s) => s.label === label);
 }
@@ -124,7 +127,7 @@ function compareSection(result: FanoutResult): string[] {
   const others = result.peers.filter((p) => p.peer !== 'ours');
   if (!ours || others.length === 0) return [];
   const lines: string[] = ['### Where ours stands (ratios in the same run)', ''];
-  const labels = result.settings.plan.map((p) => stepLabel(p));
+  const labels = planLabels(result);
   const oursRate = headlineRate(ours, 1000);
 
   for (const peer of others) {
@@ -359,6 +362,92 @@ function topicsSection(result: FanoutResult): string[] {
     }
   }
   for (const peer of result.peers) if (peer.error) lines.push('', `\`${peer.peer}\`: ${peer.error}`);
+  lines.push('');
+  return lines;
+}
+
+/** Personal + group streams with clients dropping and reconnecting: what each peer delivered, at what cost. */
+function groupsSection(result: FanoutResult, dir: string): string[] {
+  const { settings } = result;
+  const groups = settings.groups;
+  const labels = planLabels(result);
+  const clients = settings.plan[0]?.subscribers ?? 0;
+  writeFileSync(
+    join(dir, 'groups.svg'),
+    barChart({
+      title: 'Personal + group streams, 2 % of clients reconnecting a second: deliveries per server CPU-second (higher is better)',
+      yLabel: 'deliveries / server CPU-second',
+      groups: labels.map((l) => l.replace(/^(\d+)000 clients/, '$1k clients')),
+      series: result.peers.map((peer) => ({
+        name: peer.peer,
+        color: PEER_COLORS[peer.peer] ?? '#555',
+        values: labels.map((label) => {
+          const step = stepOf(peer, label);
+          return measured(step) ? step.server.deliveriesPerCpuSecond : null;
+        }),
+      })),
+    }),
+  );
+  const lines = [
+    '## groups: personal + group streams, clients reconnecting',
+    '',
+    `Run ${result.startedAt}, ${result.durationSeconds} s. ${clients} clients, each with two subscriptions on one socket: its personal stream and its group's (groups of ${groups?.groupSize ?? '?'}). ` +
+      'Half the events by count are personal (one delivery), half go to a group (one delivery per member); the rate is the total. ' +
+      `Each second ${pct(groups?.churnShare ?? Number.NaN)} of the clients are dropped abruptly (no close frame) and reconnect ${groups?.offlineMs ?? '?'} ms later. ` +
+      `Each step publishes for ${settings.warmupSeconds} s of warm-up, then measures ${settings.measureSeconds} s; same pinning and pass rule as \`fanout\`.`,
+    '',
+    '**How each peer models it.** Ours: two topics (types), `bench.personal` and `bench.group`, and each subscription filters on the subject: `benchPersonal(where: { subject: { eq: "u17" } }, after: $cursor)`. ' +
+      'Ours therefore evaluates a filter per subscriber per event of the topic (every personal event is tested against all personal subscriptions), where the peers route by channel: a room (socketio), a Redis channel (ws-ceiling) or a subscription argument (naive-yoga) per user and per group. ' +
+      'A reconnecting client of ours resumes each subscription with the cursor of the last event it got, so it is owed every event; the peers have no resume, so a reconnecting client just resubscribes and loses what was published while it was away.',
+    '',
+    '*Delivered* is against what the client was owed: every event for ours; for the peers, the events published while it was subscribed (by the client\'s clock). *Got of all published* is against every event published to it, away or not: ' +
+      'what the peers lose to reconnects shows there. Latency counts live deliveries only (not resume replays). *Reconnect* is from the end of the offline pause to the subscriptions being sent again.',
+    '',
+    `![groups efficiency](groups.svg)`,
+    '',
+    '| Step | Peer | Delivered (owed) | Got of all published | p50 ms | p99 ms | Deliveries / server CPU-s | RSS MB | Reconnects (failed) | Reconnect p50 / p99 ms | Replayed | Passes |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|',
+  ];
+  for (const label of labels) {
+    for (const peer of result.peers) {
+      const step = stepOf(peer, label);
+      if (!measured(step)) {
+        lines.push(`| ${label} | ${peer.peer} | ${step?.note ?? step?.status ?? 'not run'} | | | | | | | | | |`);
+        continue;
+      }
+      const churn = step.churn;
+      lines.push(
+        `| ${label} | ${peer.peer} | ${pct(step.deliveryRatio)} | ${churn ? `${(churn.completeness * 100).toFixed(2)}%` : '–'} | ${ms(step.latency.p50Ms)} | ${ms(step.latency.p99Ms)} | ${compact(step.server.deliveriesPerCpuSecond)} | ${mb(step.server.rssBytes)} | ` +
+          `${churn ? `${churn.reconnects} (${churn.failed})` : '–'} | ${churn ? `${ms(churn.p50Ms)} / ${ms(churn.p99Ms)}` : '–'} | ${churn?.replayed ?? '–'} | ${step.passes ? '✓' : '✗'} |`,
+      );
+    }
+  }
+  for (const peer of result.peers) if (peer.error) lines.push('', `\`${peer.peer}\`: ${peer.error}`);
+  // Plainly: what the peers lost that ours did not, and what ours paid for it.
+  const ours = result.peers.find((p) => p.peer === 'ours');
+  const statements: string[] = [];
+  for (const label of labels) {
+    const a = stepOf(ours, label);
+    if (!measured(a) || !a.churn) continue;
+    const lost = result.peers
+      .filter((p) => p.peer !== 'ours')
+      .map((p) => ({ peer: p.peer, step: stepOf(p, label) }))
+      .filter((x): x is { peer: PeerName; step: StepResult & { status: 'measured' } } => measured(x.step) && x.step.churn !== undefined);
+    if (lost.length === 0) continue;
+    const lossText = lost.map((x) => `${x.peer} ${((1 - (x.step.churn?.completeness ?? 1)) * 100).toFixed(2)}%`).join(', ');
+    const costText = lost
+      .map((x) => {
+        const ratio = a.server.deliveriesPerCpuSecond / x.step.server.deliveriesPerCpuSecond;
+        return ratio < 1 ? `**behind ${x.peer} by ${times(1 / ratio)}**` : `ahead of ${x.peer} by ${times(ratio)}`;
+      })
+      .join(', ');
+    const p99Text = lost.map((x) => `${x.peer} ${ms(x.step.latency.p99Ms)}`).join(', ');
+    statements.push(
+      `${label}: ours got ${(a.churn.completeness * 100).toFixed(2)}% of everything published to its clients (${a.churn.replayed} deliveries came from resume replays); the peers lost ${lossText} (published while their clients were away). ` +
+        `Per server CPU-second ours is ${costText}; p99 ours ${ms(a.latency.p99Ms)} ms vs ${p99Text} ms.`,
+    );
+  }
+  if (statements.length > 0) lines.push('', '### Where ours is behind or ahead', '', ...statements.map((t) => `- ${t}`));
   lines.push('');
   return lines;
 }
@@ -639,6 +728,8 @@ export function writeSummary(dir: string): string {
     lines.push(...fanoutSection(fanout));
   }
   if (topics) lines.push(...topicsSection(topics));
+  const groups = read<FanoutResult>('groups.json');
+  if (groups) lines.push(...groupsSection(groups, dir));
   if (twoInstances) lines.push(...twoInstancesSection(twoInstances, dir));
   if (idle) lines.push(...idleSection(idle, dir));
   if (profile) lines.push(...profileSection(profile));
