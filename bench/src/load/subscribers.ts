@@ -217,6 +217,12 @@ function onEvent(index: number, subscriber: Subscriber, data: Buffer, seqAt: num
 
 type Handler = (text: string) => void;
 
+/**
+ * A client cannot see when the server has taken its subscription (graphql-ws and a Socket.IO join have no
+ * acknowledgement): without resume, events published this soon after it sent them are not owed either.
+ */
+const JOIN_GRACE_MS = 50;
+
 /** Whether the client is owed an event sent at `sentAt`: always when it resumes, else unless it was away then. */
 const owes = (subscriber: Subscriber, sentAt: number): boolean =>
   subscriber.lastFrames.length > 0 || !subscriber.away.some(([from, to]) => sentAt >= from && sentAt < to);
@@ -374,7 +380,7 @@ async function reconnect(index: number, offlineMs: number): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  subscriber.away.push([downAt, subscriber.upAt]);
+  subscriber.away.push([downAt, subscriber.upAt + JOIN_GRACE_MS]);
   reconnectMs.push(subscriber.upAt - reconnectAt);
   subscriber.reconnecting = false;
 }

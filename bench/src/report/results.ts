@@ -205,6 +205,8 @@ export interface CdcResult {
   rawDecode: { changes: number; changesPerSec: number; firstChangeAfterMs: number };
   /** 80 % of the drain rate, paced: does the lag stay flat? */
   sustained: { offeredChangesPerSec: number; seconds: number; backlogAtEnd: number; slotLagBytesTwoSecondsLater: number; lagNotGrowing: boolean };
+  /** The same latency phase (shorter) and a smaller burst with larger rows (`pad` of rowBytes). */
+  sizes?: { rowBytes: number; latency: CdcResult['latency']; capacity: CdcResult['capacity']; rawDecode: CdcResult['rawDecode'] }[];
 }
 
 /** One rate of the `sync` scenario: patches on one document, watched by every subscriber. */
@@ -212,6 +214,8 @@ export interface SyncStep {
   label: string;
   /** Patches per second offered (fixed rate). */
   rate: number;
+  /** The patch's pad when larger than the default 200 bytes. */
+  padBytes?: number;
   status: 'measured' | 'failed';
   error?: string;
   /** Patches acknowledged per second over the whole write (warm-up included). */

@@ -400,7 +400,7 @@ function groupsSection(result: FanoutResult, dir: string): string[] {
       'Ours therefore evaluates a filter per subscriber per event of the topic (every personal event is tested against all personal subscriptions), where the peers route by channel: a room (socketio), a Redis channel (ws-ceiling) or a subscription argument (naive-yoga) per user and per group. ' +
       'A reconnecting client of ours resumes each subscription with the cursor of the last event it got, so it is owed every event; the peers have no resume, so a reconnecting client just resubscribes and loses what was published while it was away.',
     '',
-    '*Delivered* is against what the client was owed: every event for ours; for the peers, the events published while it was subscribed (by the client\'s clock). *Got of all published* is against every event published to it, away or not: ' +
+    '*Delivered* is against what the client was owed: every event for ours; for the peers, the events published while it was subscribed (by the client\'s clock, from 50 ms after it sent its subscriptions: neither graphql-ws nor a Socket.IO join tells the client when the server has taken them). *Got of all published* is against every event published to it, away or not: ' +
       'what the peers lose to reconnects shows there. Latency counts live deliveries only (not resume replays). *Reconnect* is from the end of the offline pause to the subscriptions being sent again.',
     '',
     `![groups efficiency](groups.svg)`,
@@ -538,7 +538,32 @@ function cdcSection(result: CdcResult): string[] {
     '',
     `Where we are behind: the raw decoder reads the WAL ${times(rawDecode.changesPerSec / capacity.drainChangesPerSec)} as fast as we deliver; the difference is one publish (validation + one Redis round trip) per change, in commit order, awaited before the next.`,
     '',
+    ...cdcSizesTable(result, rate),
   ];
+}
+
+/** The latency phase and a smaller burst again with 1 KB and 10 KB rows (random text, so TOAST cannot shrink it). */
+function cdcSizesTable(result: CdcResult, rate: (n: number) => string): string[] {
+  if (!result.sizes || result.sizes.length === 0) return [];
+  const lines = [
+    `Larger rows: the \`pad\` column holds random text of the size shown instead of 100 bytes; latency at the same ${result.latency.rate} tx/s for ${result.sizes[0]?.latency.seconds ?? '?'} s, then a ${result.sizes[0]?.capacity.rows.toLocaleString('en-US') ?? '?'}-row burst drained by ours and read by \`raw-decode\`.`,
+    '',
+    '| Row | Latency p50 / p99 / max (from COMMIT reply) | Delivered | Ours drain | raw-decode | Ours ÷ raw-decode |',
+    '|---|---|---:|---:|---:|---:|',
+  ];
+  for (const size of result.sizes) {
+    lines.push(
+      `| ${size.rowBytes / 1024} KB | ${ms(size.latency.latency.p50Ms)} / ${ms(size.latency.latency.p99Ms)} / ${ms(size.latency.latency.maxMs)} ms | ${size.latency.delivered}/${size.latency.committed} | ` +
+        `${rate(size.capacity.drainChangesPerSec)} | ${rate(size.rawDecode.changesPerSec)} | ${times(size.capacity.drainChangesPerSec / size.rawDecode.changesPerSec)} |`,
+    );
+  }
+  lines.push('');
+  return lines;
+}
+
+/** The raw BullMQ no-op rate measured with the variant's event size (the default size when not measured). */
+function rawBullmqFor(result: WebhooksResult, variant: WebhooksResult['variants'][number]): number {
+  return result.rawBullmqSizes?.find((b) => b.payloadBytes === variant.payloadBytes)?.jobsPerSec ?? result.rawBullmq.jobsPerSec;
 }
 
 function webhooksSection(result: WebhooksResult): string[] {
@@ -549,17 +574,18 @@ function webhooksSection(result: WebhooksResult): string[] {
     `Run ${result.startedAt} (${result.durationSeconds} s). Node ${result.machine.node}, ${result.machine.cpuModel} × ${result.machine.cores} cores, repository HEAD \`${result.machine.gitCommit}\`. **Ours is** ${result.platformBuild}.`,
     '',
     `Each variant: ${s.events} events of ${s.payloadBytes}-byte data published with the worker stopped, then \`realtime start --role webhooks\` (concurrency ${s.concurrency}, retry schedule \`${s.retrySchedule}\`) drains them into a receiver in its own process; deliveries/s = events ÷ (last new id − first request). ` +
-      'Everything (API, worker, receiver, bench, Redis, PostgreSQL) shares the machine. Peers, same receiver and concurrency: a plain undici POST loop (a failed POST retried at once) and a BullMQ worker doing nothing per job (variant-independent).',
+      'Everything (API, worker, receiver, bench, Redis, PostgreSQL) shares the machine. Peers, same receiver, concurrency and event size: a plain undici POST loop (a failed POST retried at once) and a BullMQ worker doing nothing per job (the same for every receiver variant of one size). `ok 1 KB` and `ok 10 KB` are `ok` with larger events.',
     '',
     '| Variant | Ours deliveries/s | Ours requests | Worker CPU-s | Deliveries / worker CPU-s | Raw HTTP POST loop /s | Raw BullMQ no-op jobs/s | Ours ÷ lower raw peer |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const v of result.variants) {
-    const lower = Math.min(v.rawHttp.deliveriesPerSec, result.rawBullmq.jobsPerSec);
+    const bull = rawBullmqFor(result, v);
+    const lower = Math.min(v.rawHttp.deliveriesPerSec, bull);
     lines.push(
       v.ours.error
-        ? `| ${v.variant} | failed: ${v.ours.error.split('\n')[0]} | | | | ${v.rawHttp.deliveriesPerSec} | ${result.rawBullmq.jobsPerSec} | |`
-        : `| ${v.variant} | ${v.ours.deliveriesPerSec} | ${v.ours.requests} | ${v.ours.workerCpuSeconds} | ${v.ours.deliveriesPerWorkerCpuSecond} | ${v.rawHttp.deliveriesPerSec} | ${result.rawBullmq.jobsPerSec} | ${(v.ours.deliveriesPerSec / lower).toFixed(2)}× |`,
+        ? `| ${v.variant} | failed: ${v.ours.error.split('\n')[0]} | | | | ${v.rawHttp.deliveriesPerSec} | ${bull} | |`
+        : `| ${v.variant} | ${v.ours.deliveriesPerSec} | ${v.ours.requests} | ${v.ours.workerCpuSeconds} | ${v.ours.deliveriesPerWorkerCpuSecond} | ${v.rawHttp.deliveriesPerSec} | ${bull} | ${(v.ours.deliveriesPerSec / lower).toFixed(2)}× |`,
     );
   }
   lines.push('');
@@ -610,7 +636,7 @@ function syncSection(result: SyncResult): string[] {
     `Run ${result.startedAt}, ${result.durationSeconds} s, ${result.platformBuild}. One document (about ${settings.documentBytes} bytes), ${settings.subscribers} graphql-ws subscribers, ` +
       `a writer sending \`patchDocument\` (${settings.patchBytes}-byte patch, no ifVersion, open loop) at fixed rates, ${settings.warmupSeconds} s warm-up + ${settings.measureSeconds} s measured per rate. ` +
       'Latency: the writer’s send → a subscriber’s copy updated; convergence: the writer’s send → the LAST subscriber’s copy updated. After each rate every copy is ' +
-      'compared with the server’s document.',
+      'compared with the server’s document. The rows marked “× 1 KB pad” and “× 10 KB pad” repeat the lowest rate with the patch’s pad that large (the document grows by as much).',
     '',
     `Headline (every patch delivered to every subscriber, copies identical to the server, p99 < ${settings.p99LimitMs} ms):`,
     '',
@@ -637,7 +663,7 @@ function syncSection(result: SyncResult): string[] {
     );
     for (const s of peer.steps) {
       lines.push(
-        `| ${s.rate}/s | ${s.patchesPerSec} | ${pct(s.deliveryRatio)} | ${s.converged}/${settings.subscribers}${s.identicalToServer ? '' : ' (differ!)'} | ${ms(s.latency.p50Ms)} | ${ms(s.latency.p99Ms)} | ${ms(s.latency.maxMs)} | ` +
+        `| ${s.rate}/s${s.padBytes ? ` × ${s.padBytes / 1024} KB pad` : ''} | ${s.patchesPerSec} | ${pct(s.deliveryRatio)} | ${s.converged}/${settings.subscribers}${s.identicalToServer ? '' : ' (differ!)'} | ${ms(s.latency.p50Ms)} | ${ms(s.latency.p99Ms)} | ${ms(s.latency.maxMs)} | ` +
           `${ms(s.convergence.p99Ms)} | ${ms(s.ackMs.p99)} | ${pct(s.server.cpuUtilization)} (${pct(s.server.runQueueWaitShare)}) | ${s.server.patchesPerCpuSecond} | ${s.server.deliveriesPerCpuSecond} | ${s.redis ? pct(s.redis.cpuUtilization) : '–'} | ${s.foreignCpuCores}${s.foreignCpuCores > 0.2 ? ' (disturbed)' : ''}${s.attempts === 2 ? ', best of 2 runs' : ''} | ${s.passes ? '✓' : '✗'} |`,
       );
     }
@@ -678,7 +704,7 @@ function scenarioCharts(dir: string, results: { cdc?: CdcResult | undefined; web
         series: [
           { name: 'ours', color: PEER_COLORS.ours ?? '#2e9e5b', values: webhooks.variants.map((v) => (v.ours.error ? null : v.ours.deliveriesPerSec)) },
           { name: 'raw HTTP POST loop', color: '#8c8c8c', values: webhooks.variants.map((v) => v.rawHttp.deliveriesPerSec) },
-          { name: 'raw BullMQ no-op', color: '#3b7dd8', values: webhooks.variants.map(() => webhooks.rawBullmq.jobsPerSec) },
+          { name: 'raw BullMQ no-op', color: '#3b7dd8', values: webhooks.variants.map((v) => rawBullmqFor(webhooks, v)) },
         ],
         threshold: { value: 2000, label: 'goal 2,000/s' },
       }),
@@ -696,7 +722,7 @@ function scenarioCharts(dir: string, results: { cdc?: CdcResult | undefined; web
           name: peer.peer,
           color: peer.peer === 'ours' ? (PEER_COLORS.ours ?? '#2e9e5b') : '#e0912f',
           values: sync.settings.rates.map((rate) => {
-            const step = peer.steps.find((s) => s.rate === rate);
+            const step = peer.steps.find((s) => s.rate === rate && !s.padBytes);
             return step && step.status === 'measured' ? step.convergence.p99Ms : null;
           }),
         })),

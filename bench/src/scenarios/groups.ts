@@ -53,8 +53,6 @@ export function runGroups(options: GroupsOptions): Promise<FanoutResult> {
     peers: options.peers ?? FANOUT_PEERS,
     plan,
     groups: { groupSize: GROUP_SIZE, churnShare: CHURN_SHARE, offlineMs: OFFLINE_MS },
-    // 1 s of warm-up and 4 s measured (80 reconnects at 1,000 clients) keep four steps × four peers near 90 s.
-    windows: options.quick ? { warmupSeconds: 1, measureSeconds: 3 } : { warmupSeconds: 1, measureSeconds: 4 },
     scenario: 'groups',
   });
 }
