@@ -156,7 +156,9 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
       const windowTo = windowFrom + measured;
       seq = windowTo;
 
-      const { audience } = await subscribers.call('startStep', { stepFrom, windowFrom, windowTo, ...(payloadBytes ? { payloadBytes } : {}), ...(churn ? { churn } : {}) });
+      // Drops stop one offline pause before publishing ends: the last clients are back by then, and the step need not wait for them.
+      const churnFor = churn ? { ...churn, forMs: Math.max(0, ((warm + measured) / rate) * 1000 - churn.offlineMs) } : undefined;
+      const { audience } = await subscribers.call('startStep', { stepFrom, windowFrom, windowTo, ...(payloadBytes ? { payloadBytes } : {}), ...(churnFor ? { churn: churnFor } : {}) });
       const stepCpu = cpuMeter(peer.pid);
       const publishing = publisher.call(
         'publish',

@@ -218,10 +218,11 @@ function onEvent(index: number, subscriber: Subscriber, data: Buffer, seqAt: num
 type Handler = (text: string) => void;
 
 /**
- * A client cannot see when the server has taken its subscription (graphql-ws and a Socket.IO join have no
- * acknowledgement): without resume, events published this soon after it sent them are not owed either.
+ * Without resume, a client is not owed the events published this soon before its drop (in flight when the socket
+ * died) or after it sent its subscriptions again (graphql-ws and a Socket.IO join have no acknowledgement: the
+ * client cannot see when the server has taken them).
  */
-const JOIN_GRACE_MS = 50;
+const EDGE_GRACE_MS = 50;
 
 /** Whether the client is owed an event sent at `sentAt`: always when it resumes, else unless it was away then. */
 const owes = (subscriber: Subscriber, sentAt: number): boolean =>
@@ -373,14 +374,14 @@ async function reconnect(index: number, offlineMs: number): Promise<void> {
       if (attempt >= 4) {
         reconnectFailures += 1;
         noteError(`reconnect: ${(error as Error).message}`);
-        subscriber.away.push([downAt, Number.POSITIVE_INFINITY]);
+        subscriber.away.push([downAt - EDGE_GRACE_MS, Number.POSITIVE_INFINITY]);
         subscriber.reconnecting = false;
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  subscriber.away.push([downAt, subscriber.upAt + JOIN_GRACE_MS]);
+  subscriber.away.push([downAt - EDGE_GRACE_MS, subscriber.upAt + EDGE_GRACE_MS]);
   reconnectMs.push(subscriber.upAt - reconnectAt);
   subscriber.reconnecting = false;
 }
@@ -462,9 +463,9 @@ const methods = {
   /**
    * Starts counting a step: events with seq ≥ stepFrom belong to it; [windowFrom, windowTo) are measured. With
    * `churn`, `perSecond` clients a second (evenly spaced, in a fixed order that spreads over the groups) are
-   * dropped and reconnected `offlineMs` later, until `stopChurn`.
+   * dropped and reconnected `offlineMs` later, for `forMs` (so that the last are back as publishing ends).
    */
-  startStep(params: { stepFrom: number; windowFrom: number; windowTo: number; payloadBytes?: number; churn?: { perSecond: number; offlineMs: number } }) {
+  startStep(params: { stepFrom: number; windowFrom: number; windowTo: number; payloadBytes?: number; churn?: { perSecond: number; offlineMs: number; forMs: number } }) {
     ({ stepFrom, windowFrom, windowTo } = params);
     expectedPad = params.payloadBytes === undefined ? PAD_LENGTH : padLength(params.payloadBytes);
     stepActive = true;
@@ -482,7 +483,12 @@ const methods = {
     const { churn } = params;
     if (churn) {
       const clients = subscribers.length;
+      const churnUntil = nowMs() + churn.forMs;
       churnTimer = setInterval(() => {
+        if (nowMs() > churnUntil) {
+          clearInterval(churnTimer);
+          return;
+        }
         // 397 is prime: consecutive turns land in different groups, and every client comes round once per `clients` turns.
         const turn = reconnect((churnTurn++ * 397) % clients, churn.offlineMs);
         reconnecting.add(turn);

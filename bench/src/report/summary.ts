@@ -400,7 +400,7 @@ function groupsSection(result: FanoutResult, dir: string): string[] {
       'Ours therefore evaluates a filter per subscriber per event of the topic (every personal event is tested against all personal subscriptions), where the peers route by channel: a room (socketio), a Redis channel (ws-ceiling) or a subscription argument (naive-yoga) per user and per group. ' +
       'A reconnecting client of ours resumes each subscription with the cursor of the last event it got, so it is owed every event; the peers have no resume, so a reconnecting client just resubscribes and loses what was published while it was away.',
     '',
-    '*Delivered* is against what the client was owed: every event for ours; for the peers, the events published while it was subscribed (by the client\'s clock, from 50 ms after it sent its subscriptions: neither graphql-ws nor a Socket.IO join tells the client when the server has taken them). *Got of all published* is against every event published to it, away or not: ' +
+    '*Delivered* is against what the client was owed: every event for ours; for the peers, the events published while it was subscribed (by the client\'s clock, leaving out 50 ms either side of each absence: events in flight when the socket died, and the moment after it resubscribed, since neither graphql-ws nor a Socket.IO join tells the client when the server has taken a subscription). *Got of all published* is against every event published to it, away or not: ' +
       'what the peers lose to reconnects shows there. Latency counts live deliveries only (not resume replays). *Reconnect* is from the end of the offline pause to the subscriptions being sent again.',
     '',
     `![groups efficiency](groups.svg)`,

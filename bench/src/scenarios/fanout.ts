@@ -38,10 +38,10 @@ export const P99_LIMIT_MS = 50;
 /** Other people's processes using more than this many cores during a window make it "disturbed". */
 const FOREIGN_CPU_LIMIT = 0.2;
 /**
- * Total time a run may spend waiting for the machine to calm down and repeating disturbed steps. 30 s (it was
- * 60): four scenarios run on this loop, and on a busy machine each spent its whole allowance, a quarter of the suite.
+ * Total time a run may spend waiting for the machine to calm down and repeating disturbed steps. 20 s (it was
+ * 60): four scenarios run on this loop, and on a busy machine each spent its whole allowance, a third of the suite.
  */
-const PATIENCE_MS = 30_000;
+const PATIENCE_MS = 20_000;
 
 /**
  * Other processes used CPU during the window. (How long the server waited for its core is reported too, but
@@ -88,11 +88,11 @@ function skipped(label: string, subscribers: number, rate: number, payloadBytes:
 export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
   const { log, quick = false } = options;
   const startedAt = new Date();
-  // Short windows keep the whole suite (every scenario) within its 10 minutes. 1 s of warm-up and 4 s measured
+  // Short windows keep the whole suite (every scenario) within its 10 minutes. 1 s of warm-up and 3 s measured
   // (they were 2 and 5): the subscribers are live before a step starts (probed), so the warm-up only has to let
-  // the publish rate settle, and 4 s at the lightest step (1000 × 10/s) is still 40,000 latency samples.
+  // the publish rate settle, and 3 s at the lightest step (1000 × 10/s) is still 30,000 latency samples.
   const warmupSeconds = 1;
-  const measureSeconds = quick ? 3 : 4;
+  const measureSeconds = 3;
   const topics = options.topics ?? 1;
   const { groups } = options;
   const labelOf = (step: { subscribers: number; rate: number; payloadBytes?: number | undefined }): string => stepLabel({ ...step, topics, groups: Boolean(groups) });

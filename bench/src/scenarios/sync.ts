@@ -25,8 +25,8 @@ import type { DocumentWriterMethods } from '../load/document-writer.js';
 export const SYNC_P99_LIMIT_MS = 50;
 /** Other people's processes using more than this many cores during a step make it "disturbed". */
 const FOREIGN_CPU_LIMIT = 0.2;
-/** Time one peer may spend waiting for calm and repeating disturbed steps. */
-const PATIENCE_MS = 60_000;
+/** Time one peer may spend waiting for calm and repeating disturbed steps (20 s, it was 60: the suite has 10 minutes). */
+const PATIENCE_MS = 20_000;
 
 /** Waits until processes other than `ours` use less than the limit over a second, at most `timeoutMs`; returns the last sample. */
 async function waitCalm(ours: () => number[], timeoutMs: number): Promise<number> {
@@ -260,7 +260,8 @@ export async function runSync(options: { quick?: boolean; log: (line: string) =>
     warmupSeconds: 1,
     // 3 s (it was 5), to make room in the suite for the larger-pad steps: still 15,000 deliveries at the lowest rate.
     measureSeconds: quick ? 2 : 3,
-    rates: quick ? [20, 50] : [50, 100, 200, 400, 800],
+    // No 100/s step (there was): both peers passed 50, 100 and 200 in every run so far; 400 and 800 tell them apart.
+    rates: quick ? [20, 50] : [50, 200, 400, 800],
     padSizes: [1024, 10 * 1024],
     pinned: canPin(),
     redisPid: await redisServerPid(),
