@@ -210,7 +210,7 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
       }
       const drainMs = Math.round(performance.now() - drainStarted);
       const cpuSecondsStep = stepCpu.seconds();
-      const report = await subscribers.call('report', undefined);
+      const report = await subscribers.call('report', churn ? { sentAt: published.sentAt } : undefined);
 
       const nominalWindowSeconds = measured / rate;
       // Every event the publisher sent counts as offered: a publish that timed out may still have been delivered.

@@ -196,10 +196,7 @@ function onEvent(index: number, subscriber: Subscriber, data: Buffer, seqAt: num
   seen[slot] = 1;
   if (seq < previous) reordered += 1;
   stepDelivered += 1;
-  if (!owes(subscriber, sentAt)) {
-    deliveredWhileAway += 1;
-    return;
-  }
+  // Whether it was owed is settled in `report`: an event in flight at a drop may arrive before the drop is recorded.
   windowDelivered += 1;
   perSeq[seq - windowFrom] = (perSeq[seq - windowFrom] ?? 0) + 1;
   perSubscriber[index] = (perSubscriber[index] ?? 0) + 1;
@@ -518,8 +515,22 @@ const methods = {
     // Not Infinity before the first event: IPC is JSON, and Infinity would arrive as null.
     return { stepDelivered, windowDelivered, msSinceLastData: lastDataAt === 0 ? Number.MAX_SAFE_INTEGER : nowMs() - lastDataAt };
   },
-  report(): StepReport {
+  /**
+   * Ends the step. Given every step event's `sentAt` (from stepFrom; steps with churn), deliveries of events the
+   * client was not owed move from `windowDelivered` to `deliveredWhileAway`.
+   */
+  report(params?: { sentAt: number[] }): StepReport {
     stepActive = false;
+    if (params) {
+      const span = windowTo - windowFrom;
+      for (let seq = windowFrom; seq < windowTo; seq += 1) {
+        const at = params.sentAt[seq - stepFrom] ?? Number.NaN;
+        for (const index of members[channelOfEvent(layout, seq)] ?? []) {
+          if (seen[index * span + (seq - windowFrom)] === 1 && !owes(subscribers[index] as Subscriber, at)) deliveredWhileAway += 1;
+        }
+      }
+      windowDelivered -= deliveredWhileAway;
+    }
     let min = Infinity;
     let max = 0;
     for (let i = 0; i < perSubscriber.length; i++) {

@@ -401,7 +401,7 @@ function groupsSection(result: FanoutResult, dir: string): string[] {
       'A reconnecting client of ours resumes each subscription with the cursor of the last event it got, so it is owed every event; the peers have no resume, so a reconnecting client just resubscribes and loses what was published while it was away.',
     '',
     '*Delivered* is against what the client was owed: every event for ours; for the peers, the events published while it was subscribed (by the client\'s clock, leaving out 50 ms either side of each absence: events in flight when the socket died, and the moment after it resubscribed, since neither graphql-ws nor a Socket.IO join tells the client when the server has taken a subscription). *Got of all published* is against every event published to it, away or not: ' +
-      'what the peers lose to reconnects shows there. Latency counts live deliveries only (not resume replays). *Reconnect* is from the end of the offline pause to the subscriptions being sent again.',
+      'what the peers lose to reconnects shows there. Latency counts live deliveries only: not *Replayed*, the deliveries of events published before the connection that got them was subscribed (ours: resume replays; an overloaded peer: publishes it handled after the client was back). *Reconnect* is from the end of the offline pause to the subscriptions being sent again.',
     '',
     `![groups efficiency](groups.svg)`,
     '',
