@@ -2,7 +2,7 @@
 /**
  * Runs the benchmark scenarios and writes `bench/results/<scenario>.json` and `bench/results/SUMMARY.md`.
  *
- *   node bench/dist/run.js                 every scenario but profile (fanout, topics, two-instances, idle, cdc, webhooks, sync)
+ *   node bench/dist/run.js                 every scenario but profile (fanout, topics, groups, two-instances, idle, cdc, webhooks, sync)
  *   node bench/dist/run.js fanout          one scenario
  *   node bench/dist/run.js fanout --peers ours,ws-ceiling --quick
  *
@@ -24,6 +24,7 @@ import { runIdle } from './scenarios/idle.js';
 import { runProfile } from './scenarios/profile.js';
 import { runTwoInstances } from './scenarios/two-instances.js';
 import { runTopics } from './scenarios/topics.js';
+import { runGroups } from './scenarios/groups.js';
 import { runCdc } from './scenarios/cdc.js';
 import { runWebhooks } from './scenarios/webhooks.js';
 import { runSync } from './scenarios/sync.js';
@@ -42,6 +43,7 @@ interface ScenarioContext {
 const SCENARIO_RUNNERS = {
   fanout: (c: ScenarioContext) => runFanout({ ...c, peers: c.peers ?? FANOUT_PEERS }),
   topics: (c: ScenarioContext) => runTopics(c),
+  groups: (c: ScenarioContext) => runGroups(c),
   'two-instances': (c: ScenarioContext) => runTwoInstances(c),
   idle: (c: ScenarioContext) => runIdle({ ...c, peers: c.peers ?? FANOUT_PEERS }),
   profile: (c: ScenarioContext) => runProfile({ ...c, peers: (c.peers ?? FANOUT_PEERS).filter((p) => p !== 'socketio' && p !== 'ours-2x') }),

@@ -1,7 +1,7 @@
 /**
  * The writer of the `sync` scenario, forked by it: sends `patchDocument` mutations at a fixed rate (open loop,
  * up to 128 in flight over keep-alive HTTP, no ifVersion: the server orders them), each replacing `seq`,
- * `sentAt` (stamped just before sending) and a 200-byte `pad`.
+ * `sentAt` (stamped just before sending) and a `pad` (200 bytes unless the step asks for more).
  */
 import http from 'node:http';
 import { serveRpc } from '../support/rpc.js';
@@ -9,7 +9,8 @@ import { nowMs } from './wire.js';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 128, timeout: 60_000 });
 const MUTATION = 'mutation($c: String!, $id: ID!, $patch: [JSON!]!) { patchDocument(collection: $c, id: $id, patch: $patch) { version } }';
-const PAD = 'p'.repeat(200);
+/** The pad's length unless a step asks for another. */
+const DEFAULT_PAD_BYTES = 200;
 
 interface Answer {
   ok: boolean;
@@ -18,10 +19,10 @@ interface Answer {
   error?: string;
 }
 
-function post(url: string, headers: Record<string, string>, collection: string, id: string, seq: number): Promise<Answer> {
+function post(url: string, headers: Record<string, string>, collection: string, id: string, seq: number, pad: string): Promise<Answer> {
   const patch = [
     { op: 'replace', path: '/seq', value: seq },
-    { op: 'replace', path: '/pad', value: PAD },
+    { op: 'replace', path: '/pad', value: pad },
     { op: 'replace', path: '/sentAt', value: nowMs() },
   ];
   const body = JSON.stringify({ query: MUTATION, variables: { c: collection, id, patch } });
@@ -53,8 +54,9 @@ const percentile = (sorted: number[], p: number): number =>
 
 const methods = {
   /** Writes `count` patches, `rate` per second; resolves when every answer is in. */
-  async write(params: { url: string; headers: Record<string, string>; collection: string; id: string; rate: number; count: number; seqStart: number }) {
-    const { url, headers, collection, id, rate, count, seqStart } = params;
+  async write(params: { url: string; headers: Record<string, string>; collection: string; id: string; rate: number; count: number; seqStart: number; padBytes?: number }) {
+    const { url, headers, collection, id, rate, count, seqStart, padBytes = DEFAULT_PAD_BYTES } = params;
+    const pad = 'p'.repeat(padBytes);
     const period = 1000 / rate;
     const started = performance.now();
     const answers: Promise<Answer>[] = [];
@@ -64,7 +66,7 @@ const methods = {
       const wait = due - performance.now();
       if (wait > 0.5) await new Promise((resolve) => setTimeout(resolve, wait));
       maxLateMs = Math.max(maxLateMs, performance.now() - due);
-      answers.push(post(url, headers, collection, id, seqStart + i));
+      answers.push(post(url, headers, collection, id, seqStart + i, pad));
     }
     const settled = await Promise.all(answers);
     const wallMs = performance.now() - started;

@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import { serveRpc } from '../support/rpc.js';
-import { makeTick, type PublishSpec } from './wire.js';
+import { channelOfEvent, makeTick, type Layout, type PublishSpec, type Tick } from './wire.js';
 
 /**
  * Keep-alive connections, up to 32 in flight (open loop). The agent timeout is only there so that Node honours
@@ -19,9 +19,8 @@ interface Answer {
   error?: string;
 }
 
-function post(spec: PublishSpec, seq: number, payloadBytes?: number): Promise<Answer> {
-  const data = makeTick(seq, payloadBytes);
-  const body = spec.kind === 'rest' ? JSON.stringify(data) : JSON.stringify({ query: spec.query, variables: { data } });
+function post(spec: PublishSpec, data: Tick): Promise<Answer> {
+  const body = spec.kind === 'rest' ? JSON.stringify(data) : JSON.stringify({ query: spec.query, variables: { ...spec.variables, data } });
   const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(spec.kind === 'graphql' ? spec.headers : {}) };
   const started = performance.now();
   return new Promise((resolve) => {
@@ -45,11 +44,27 @@ const percentile = (sorted: number[], p: number): number =>
   sorted.length === 0 ? 0 : Math.round((sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0) * 100) / 100;
 
 const methods = {
-  /** Publishes `count` events with seqs from `seqStart`, `rate` per second; resolves when every answer is in. */
-  /** With several specs (one per topic), event `seq` goes to `spec[seq % spec.length]`. */
-  async publish(params: { spec: PublishSpec | PublishSpec[]; rate: number; count: number; seqStart: number; windowFrom?: number; windowTo?: number; payloadBytes?: number }) {
+  /**
+   * Publishes `count` events with seqs from `seqStart`, `rate` per second; resolves when every answer is in.
+   * With several specs (one per channel), event `seq` goes to the spec of its channel in `layout` (by default
+   * `spec[seq % spec.length]`). With `recordSentAt`, the answer lists every event's `sentAt` (by seq − seqStart),
+   * for a subscriber process that must tell which events a client could have received.
+   */
+  async publish(params: {
+    spec: PublishSpec | PublishSpec[];
+    rate: number;
+    count: number;
+    seqStart: number;
+    windowFrom?: number;
+    windowTo?: number;
+    payloadBytes?: number;
+    layout?: Layout;
+    recordSentAt?: boolean;
+  }) {
     const { rate, count, seqStart, windowFrom = seqStart, windowTo = seqStart + count, payloadBytes } = params;
     const specs = Array.isArray(params.spec) ? params.spec : [params.spec];
+    const layout = params.layout ?? { kind: 'topics', topics: specs.length };
+    const sentAt: number[] = [];
     const period = 1000 / rate;
     const started = performance.now();
     const answers: Promise<Answer>[] = [];
@@ -60,7 +75,9 @@ const methods = {
       if (wait > 0.5) await new Promise((resolve) => setTimeout(resolve, wait));
       maxLateMs = Math.max(maxLateMs, performance.now() - due);
       const seq = seqStart + i;
-      answers.push(post(specs[seq % specs.length] as PublishSpec, seq, payloadBytes));
+      const data = makeTick(seq, payloadBytes);
+      if (params.recordSentAt) sentAt.push(data.sentAt);
+      answers.push(post(specs[channelOfEvent(layout, seq)] as PublishSpec, data));
     }
     const sendMs = performance.now() - started;
     const settled = await Promise.all(answers);
@@ -86,6 +103,7 @@ const methods = {
       sendMs: Math.round(sendMs),
       maxLateMs: Math.round(maxLateMs * 100) / 100,
       httpMs: { p50: percentile(times, 50), p99: percentile(times, 99), max: percentile(times, 100) },
+      sentAt,
     };
   },
 };

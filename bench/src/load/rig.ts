@@ -11,7 +11,7 @@ import type { RunningPeer } from '../peers/peers.js';
 import type { StepResult } from '../report/results.js';
 import type { PublisherMethods } from './publisher.js';
 import type { SubscriberMethods } from './subscribers.js';
-import { stepLabel } from './wire.js';
+import { channelCount, channelOfEvent, eventsCoveringAllChannels, stepLabel, type Layout } from './wire.js';
 
 export interface RigOptions {
   /** Core for the subscriber and publisher processes, or null to leave them unpinned. */
@@ -20,6 +20,8 @@ export interface RigOptions {
   redisPid?: number | undefined;
   /** Spread subscribers over this many topics (peer.topic(k)), events round-robin over them. @default 1 */
   topics?: number;
+  /** Personal and group channels instead of topics (peer.groupChannel); overrides `topics`. */
+  groups?: { clients: number; groupSize: number };
   /** Other processes of the bench (idle peers and their load), left out of "other processes' CPU". */
   benchPids?: () => number[];
 }
@@ -34,6 +36,8 @@ export interface StepPlan {
   drainCapMs?: number;
   /** Size of each event's data. @default 300 */
   payloadBytes?: number | undefined;
+  /** Clients dropped per second during the step, each reconnecting after `offlineMs` (see subscribers.ts). @default none */
+  churn?: { perSecond: number; offlineMs: number } | undefined;
 }
 
 export interface Rig {
@@ -78,21 +82,28 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
   const publisher: RpcClient<PublisherMethods> = rpcClient(publisherChild);
   let seq = 1;
   let open = 0;
-  const topics = Array.from({ length: options.topics ?? 1 }, (_, k) => peer.topic(k));
-  const wires = topics.map((t) => t.wire);
-  const specs = topics.map((t) => t.publish);
-  /** Deliveries events seq ∈ [from, to) should make: each reaches the subscribers of its topic. */
+  const layout: Layout = options.groups ? { kind: 'groups', ...options.groups } : { kind: 'topics', topics: options.topics ?? 1 };
+  const { groups } = options;
+  const channels = Array.from({ length: channelCount(layout) }, (_, c) =>
+    !groups ? peer.topic(c) : c < groups.clients ? peer.groupChannel({ kind: 'personal', id: c }) : peer.groupChannel({ kind: 'group', id: c - groups.clients }),
+  );
+  const wires = channels.map((t) => t.wire);
+  const specs = channels.map((t) => t.publish);
+  /** Deliveries events seq ∈ [from, to) should make: each reaches the subscribers of its channel. */
   const expectedFor = (audience: number[], from: number, to: number): number => {
     let sum = 0;
-    for (let s = from; s < to; s += 1) sum += audience[s % audience.length] ?? 0;
+    for (let s = from; s < to; s += 1) sum += audience[channelOfEvent(layout, s)] ?? 0;
     return sum;
   };
   const measuredPids = (): number[] => [
     ...new Set([peer.pid, generatorPid, publisherPid, process.pid, ...(options.redisPid ? [options.redisPid] : []), ...(options.benchPids?.() ?? [])]),
   ];
 
+  /** One event on every channel (a burst of them when there are many). */
   const probe = async (): Promise<void> => {
-    await publisher.call('publish', { spec: specs, rate: 10, count: 1, seqStart: seq++ }, 60_000);
+    const count = eventsCoveringAllChannels(layout);
+    await publisher.call('publish', { spec: specs, layout, rate: 2_000, count, seqStart: seq }, 60_000);
+    seq += count;
   };
 
   return {
@@ -101,7 +112,7 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
     publisherPid,
     async connectTo(total) {
       const count = total - open;
-      const result = await subscribers.call('connect', { wire: wires, count, concurrency: 50 }, 300_000);
+      const result = await subscribers.call('connect', { wire: wires, layout, count, concurrency: 50 }, 300_000);
       open = result.open;
       return { count, ...result };
     },
@@ -129,14 +140,15 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const foreign = foreignCpuMeter(measuredPids);
-        await sleep(1_000);
+        // Half a second per sample (it was a second): this runs before every step of every peer.
+        await sleep(500);
         const cores = foreign();
         if (cores < maxCores || Date.now() > deadline) return round(cores, 2);
       }
     },
     async runStep(plan) {
-      const { subscribers: target, rate, warmupSeconds, measureSeconds, p99LimitMs, drainCapMs = 8_000, payloadBytes } = plan;
-      const label = stepLabel({ subscribers: target, rate, payloadBytes, topics: topics.length });
+      const { subscribers: target, rate, warmupSeconds, measureSeconds, p99LimitMs, drainCapMs = 8_000, payloadBytes, churn } = plan;
+      const label = stepLabel({ subscribers: target, rate, payloadBytes, topics: layout.kind === 'topics' ? layout.topics : undefined, groups: layout.kind === 'groups' });
       const warm = Math.round(rate * warmupSeconds);
       const measured = Math.round(rate * measureSeconds);
       const stepFrom = seq;
@@ -144,11 +156,13 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
       const windowTo = windowFrom + measured;
       seq = windowTo;
 
-      const { audience } = await subscribers.call('startStep', { stepFrom, windowFrom, windowTo, ...(payloadBytes ? { payloadBytes } : {}) });
+      // Drops stop one offline pause before publishing ends: the last clients are back by then, and the step need not wait for them.
+      const churnFor = churn ? { ...churn, forMs: Math.max(0, ((warm + measured) / rate) * 1000 - churn.offlineMs) } : undefined;
+      const { audience } = await subscribers.call('startStep', { stepFrom, windowFrom, windowTo, ...(payloadBytes ? { payloadBytes } : {}), ...(churnFor ? { churn: churnFor } : {}) });
       const stepCpu = cpuMeter(peer.pid);
       const publishing = publisher.call(
         'publish',
-        { spec: specs, rate, count: warm + measured, seqStart: stepFrom, windowFrom, windowTo, ...(payloadBytes ? { payloadBytes } : {}) },
+        { spec: specs, layout, rate, count: warm + measured, seqStart: stepFrom, windowFrom, windowTo, ...(payloadBytes ? { payloadBytes } : {}), recordSentAt: Boolean(churn) },
         (warmupSeconds + measureSeconds) * 1000 + 60_000,
       );
       await sleep(warmupSeconds * 1000);
@@ -180,10 +194,12 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
       await reset;
       const serverStats = await peer.stats().catch(() => ({}) as Awaited<ReturnType<RunningPeer['stats']>>);
       const rss = rssBytes(peer.pid);
+      // With churn, a client without resume is owed only what was published while it was subscribed.
+      const owed = churn ? await subscribers.call('stopChurn', { sentAt: published.sentAt }, 60_000) : undefined;
 
       // Drain: wait for the deliveries still in flight, or until nothing arrives for 2 s, or the cap.
       // Every event of the step (a failed publish is counted too: it may still have been delivered).
-      const expectedStep = Math.round(expectedFor(audience, stepFrom, windowTo) * (published.ok / Math.max(1, published.sent)));
+      const expectedStep = Math.round((owed?.owedStep ?? expectedFor(audience, stepFrom, windowTo)) * (published.ok / Math.max(1, published.sent)));
       const drainStarted = performance.now();
       for (;;) {
         const progress = await subscribers.call('progress', undefined);
@@ -194,11 +210,12 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
       }
       const drainMs = Math.round(performance.now() - drainStarted);
       const cpuSecondsStep = stepCpu.seconds();
-      const report = await subscribers.call('report', undefined);
+      const report = await subscribers.call('report', churn ? { sentAt: published.sentAt } : undefined);
 
       const nominalWindowSeconds = measured / rate;
       // Every event the publisher sent counts as offered: a publish that timed out may still have been delivered.
-      const expectedDeliveries = expectedFor(audience, windowFrom, windowTo);
+      const publishedDeliveries = expectedFor(audience, windowFrom, windowTo);
+      const expectedDeliveries = owed?.owedWindow ?? publishedDeliveries;
       const deliveryRatio = expectedDeliveries === 0 ? 0 : report.windowDelivered / expectedDeliveries;
       const publishFailures = published.sent - published.ok;
       const passes =
@@ -217,7 +234,7 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
         warmupSeconds,
         measureSeconds,
         offeredEventsPerSec: round(measured / nominalWindowSeconds, 2),
-        deliveredEventsPerSec: round(report.windowDelivered / Math.max(1, report.subscribersAtStart / topics.length) / nominalWindowSeconds, 2),
+        deliveredEventsPerSec: round(report.windowDelivered / Math.max(1, report.subscribersAtStart / (layout.kind === 'topics' ? layout.topics : 1)) / nominalWindowSeconds, 2),
         deliveriesPerSec: Math.round(report.windowDelivered / nominalWindowSeconds),
         publishedInWindow: published.okInWindow,
         publishFailures,
@@ -267,6 +284,18 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
         clientErrorSamples: report.errorSamples,
         closes: report.closes,
         histogram: report.histogram,
+        ...(churn
+          ? {
+              churn: {
+                ...churn,
+                ...report.churn,
+                publishedDeliveries,
+                completeness: round(report.windowDelivered / Math.max(1, publishedDeliveries), 5),
+                replayed: report.replayed,
+                deliveredWhileAway: report.deliveredWhileAway,
+              },
+            }
+          : {}),
       };
     },
     async close() {

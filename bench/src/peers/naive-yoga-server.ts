@@ -21,6 +21,8 @@ interface BenchTick {
 
 const { port, redisUrl, prefix } = peerEnv();
 const TOPIC = `${prefix}:yoga:tick`;
+/** The pub/sub topic of a channel: "0" for the one-topic scenarios, "3" for a topic, "u17" / "g1" for a user or group. */
+const topicOf = (key: string): string => (key === '0' ? TOPIC : `${TOPIC}:${key}`);
 const publishClient = new Redis(redisUrl);
 const subscribeClient = new Redis(redisUrl);
 const pubSub = createPubSub<Record<string, [BenchTick]>>({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) });
@@ -45,24 +47,24 @@ const schema = createSchema({
       data: BenchTickData!
     }
     type Mutation {
-      publishBenchTick(data: BenchTickInput!, topic: Int = 0): ID!
+      publishBenchTick(data: BenchTickInput!, topic: String = "0"): ID!
     }
     type Subscription {
-      benchTick(topic: Int = 0): BenchTick!
+      benchTick(topic: String = "0"): BenchTick!
     }
   `,
   resolvers: {
     Query: { ok: () => true },
     Mutation: {
-      publishBenchTick: (_root: unknown, args: { data: BenchTick['data']; topic: number }) => {
+      publishBenchTick: (_root: unknown, args: { data: BenchTick['data']; topic: string }) => {
         const id = randomUUID();
-        pubSub.publish(args.topic > 0 ? `${TOPIC}:${args.topic}` : TOPIC, { id, data: args.data });
+        pubSub.publish(topicOf(args.topic), { id, data: args.data });
         return id;
       },
     },
     Subscription: {
       benchTick: {
-        subscribe: (_root: unknown, args: { topic: number }) => pubSub.subscribe(args.topic > 0 ? `${TOPIC}:${args.topic}` : TOPIC),
+        subscribe: (_root: unknown, args: { topic: string }) => pubSub.subscribe(topicOf(args.topic)),
         resolve: (payload: BenchTick) => payload,
       },
     },

@@ -28,6 +28,15 @@ export const PEER_DESCRIPTIONS: Record<PeerName, string> = {
 /** Topics every peer serves for the `topics` scenario (ours registers `bench.tick` and `bench.tick_1` … `_9`). */
 export const BENCH_TOPICS = 10;
 
+/** A personal stream (one per client) or a group stream (one per group of clients) of the `groups` scenario. */
+export interface GroupChannel {
+  kind: 'personal' | 'group';
+  id: number;
+}
+
+/** The peers' name for a personal or group channel: their room, channel or subscription argument. */
+const channelKey = (channel: GroupChannel): string => `${channel.kind === 'personal' ? 'u' : 'g'}${channel.id}`;
+
 /** The subscription every GraphQL peer serves, field for field. */
 export const SUBSCRIPTION_QUERY = 'subscription { benchTick { id data { seq sentAt pad } } }';
 
@@ -41,6 +50,8 @@ export interface RunningPeer {
    * Topic 0 is `wire` / `publish`.
    */
   topic(k: number): { wire: WireSpec; publish: PublishSpec };
+  /** A personal or group channel of the `groups` scenario: how to subscribe to it and publish on it. */
+  groupChannel(channel: GroupChannel): { wire: WireSpec; publish: PublishSpec };
   /** Starts a new window for the server's own event-loop delay figures. */
   resetStats(): Promise<void>;
   /** Heap and event-loop delay as the server reports them (RSS is read from /proc by the caller). */
@@ -112,25 +123,27 @@ async function startOwnPeer(name: Exclude<PeerName, 'ours'>, options: StartOptio
     name === 'naive-yoga'
       ? { kind: 'graphql', url: `${base}/graphql`, query: 'mutation($data: BenchTickInput!) { publishBenchTick(data: $data) }', headers: {} }
       : { kind: 'rest', url: `${base}/publish` };
-  const topic = (k: number): { wire: WireSpec; publish: PublishSpec } => {
-    if (k === 0) return { wire, publish };
+  /** Channel `key` ("0" is the one-topic scenarios' channel): a room, a Redis channel or a subscription argument. */
+  const channel = (key: string): { wire: WireSpec; publish: PublishSpec } => {
     if (name === 'naive-yoga') {
       return {
-        wire: { kind: 'graphql-ws', url: `ws://127.0.0.1:${port}/graphql`, query: `subscription { benchTick(topic: ${k}) { id data { seq sentAt pad } } }`, connectionParams: {} },
-        publish: { kind: 'graphql', url: `${base}/graphql`, query: `mutation($data: BenchTickInput!) { publishBenchTick(data: $data, topic: ${k}) }`, headers: {} },
+        wire: { kind: 'graphql-ws', url: `ws://127.0.0.1:${port}/graphql`, query: `subscription { benchTick(topic: "${key}") { id data { seq sentAt pad } } }`, connectionParams: {} },
+        publish: { kind: 'graphql', url: `${base}/graphql`, query: `mutation($data: BenchTickInput!) { publishBenchTick(data: $data, topic: "${key}") }`, headers: {} },
       };
     }
     return {
-      wire: name === 'ws-ceiling' ? { kind: 'plain', url: `ws://127.0.0.1:${port}/ws?topic=${k}` } : { kind: 'socketio', url: `ws://127.0.0.1:${port}`, room: `bench-${k}` },
-      publish: { kind: 'rest', url: `${base}/publish?topic=${k}` },
+      wire: name === 'ws-ceiling' ? { kind: 'plain', url: `ws://127.0.0.1:${port}/ws?topic=${key}` } : { kind: 'socketio', url: `ws://127.0.0.1:${port}`, room: `bench-${key}` },
+      publish: { kind: 'rest', url: `${base}/publish?topic=${key}` },
     };
   };
+  const topic = (k: number): { wire: WireSpec; publish: PublishSpec } => (k === 0 ? { wire, publish } : channel(String(k)));
   return {
     name,
     pid: server.pid,
     wire,
     publish,
     topic,
+    groupChannel: (c) => channel(channelKey(c)),
     resetStats: async () => void (await fetch(`${base}/stats/reset`, { method: 'POST', signal: AbortSignal.timeout(5_000) })),
     stats: async () => (await (await fetch(`${base}/stats`, { signal: AbortSignal.timeout(5_000) })).json()) as ServerStats,
     alive: () => server.child.exitCode === null && server.child.signalCode === null,
@@ -153,6 +166,12 @@ const TICK_SCHEMA = {
 };
 
 
+/**
+ * Ours in the `groups` scenario: topics are types, not per-user channels, so a user's stream is `bench.personal`
+ * and a group's `bench.group`, each subscriber filtering on the event's subject (the user or the group).
+ */
+const GROUP_TOPICS = { personal: { topic: 'bench.personal', field: 'benchPersonal' }, group: { topic: 'bench.group', field: 'benchGroup' } } as const;
+
 /** Ours: topic k of the bench (`bench.tick`, `bench.tick_1` … ), and its Subscription field (`benchTick1`). */
 const oursTopic = (k: number): string => (k === 0 ? 'bench.tick' : `bench.tick_${k}`);
 const oursField = (k: number): string => (k === 0 ? 'benchTick' : `benchTick${k}`);
@@ -174,11 +193,12 @@ async function provision(base: string): Promise<{ sk: string; pk: string; applic
     ).data.createApiKey.secret;
   const sk = await key('SECRET');
   const pk = await key('PUBLISHABLE');
-  for (let k = 0; k < BENCH_TOPICS; k += 1) {
+  const names = [...Array.from({ length: BENCH_TOPICS }, (_, k) => oursTopic(k)), ...Object.values(GROUP_TOPICS).map((t) => t.topic)];
+  for (const name of names) {
     await gql(
       base,
       'mutation($app: ID!, $name: String!, $schema: JSON!) { registerTopic(input: { applicationId: $app, environment: DEV, name: $name, schema: $schema }) { fieldName } }',
-      { app: applicationId, name: oursTopic(k), schema: TICK_SCHEMA },
+      { app: applicationId, name, schema: TICK_SCHEMA },
       auth,
     );
   }
@@ -212,7 +232,8 @@ async function startOurs(options: StartOptions, instances: 1 | 2 = 1): Promise<R
     const port = await freePort();
     const server = startProcess(process.execPath, [...nodeArgs(options), 'server/dist/main.js', 'start'], {
       cwd: options.platformRoot ?? REPO_ROOT,
-      env: platformEnv({ port, database, prefix }),
+      // Readiness probes of the `groups` scenario publish 2,000 events a second, past the default 1,000 per key.
+      env: platformEnv({ port, database, prefix, extra: { REALTIME_PUBLISH_RATE_PER_KEY: '100000' } }),
     });
     started.push(server);
     await waitForHttp(`http://127.0.0.1:${port}/healthz`, server, 90_000);
@@ -247,6 +268,26 @@ async function startOurs(options: StartOptions, instances: 1 | 2 = 1): Promise<R
           headers: { authorization: `Bearer ${sk}` },
         },
       }),
+      groupChannel: (c) => {
+        const { topic, field } = GROUP_TOPICS[c.kind];
+        const subject = channelKey(c);
+        return {
+          wire: {
+            kind: 'graphql-ws',
+            url: `ws://127.0.0.1:${second.port}/graphql`,
+            query: `subscription($after: String) { ${field}(where: { subject: { eq: "${subject}" } }, after: $after) { id cursor data { seq sentAt pad } } }`,
+            connectionParams: { apiKey: pk },
+            resume: true,
+          },
+          publish: {
+            kind: 'graphql',
+            url: `${base}/graphql`,
+            query: `mutation($data: JSON!, $subject: String) { publish(input: { topic: "${topic}", subject: $subject, data: $data }) { event { id } } }`,
+            headers: { authorization: `Bearer ${sk}` },
+            variables: { subject },
+          },
+        };
+      },
       // prom-client resets its event-loop histogram on every scrape, so a scrape starts a window.
       resetStats: async () => void (await metric()),
       async stats() {

@@ -26,9 +26,9 @@ const server = createServer((req, res) => {
   readBody(req)
     .then((body) => {
       const id = randomUUID();
-      // `?topic=k` (the `topics` scenario): room `bench-k`; topic 0 is the room of the one-topic scenarios.
-      const topic = Number(url.searchParams.get('topic') ?? 0);
-      io.to(topic > 0 ? `${ROOM}-${topic}` : ROOM).emit('tick', { id, data: JSON.parse(body) as unknown });
+      // `?topic=k` (a topic, a user or a group): room `bench-k`; topic 0 is the room of the one-topic scenarios.
+      const topic = url.searchParams.get('topic') ?? '0';
+      io.to(topic === '0' ? ROOM : `${ROOM}-${topic}`).emit('tick', { id, data: JSON.parse(body) as unknown });
       res.writeHead(200, { 'content-type': 'application/json' }).end(`{"id":"${id}"}`);
     })
     .catch((error: unknown) => res.writeHead(400).end(String(error)));

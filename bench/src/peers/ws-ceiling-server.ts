@@ -2,6 +2,9 @@
  * Peer `ws-ceiling`: the least a server can do for fan-out over Redis. A publish (HTTP POST of the event data)
  * goes to a Redis channel; each message from the channel is turned into one Buffer and that same Buffer is
  * sent as a text frame to every socket. No per-subscriber work besides the write itself.
+ *
+ * A socket joins the channels named by its `?topic=` parameters ("0" when absent): a topic of the `topics`
+ * scenario, or a user's and a group's channel in `groups`. One pattern subscription covers them all.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -10,13 +13,12 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { createStatsHandler, exitOnSignal, peerEnv, readBody } from './server-stats.js';
 
 const { port, redisUrl, prefix } = peerEnv();
-/** One Redis channel per topic (`?topic=k` on the socket and the publish; 0 when absent). */
-const channelOf = (topic: number): string => `${prefix}:ws:tick:${topic}`;
-const TOPICS = 10;
+/** One Redis channel per topic (`?topic=k` on the socket and the publish; "0" when absent). */
+const CHANNEL_PREFIX = `${prefix}:ws:tick:`;
 const publisher = new Redis(redisUrl);
 const subscriber = new Redis(redisUrl);
 const sockets = new Set<WebSocket>();
-const byTopic = new Map<number, Set<WebSocket>>();
+const byTopic = new Map<string, Set<WebSocket>>();
 const stats = createStatsHandler();
 
 const server = createServer((req, res) => {
@@ -30,7 +32,7 @@ const server = createServer((req, res) => {
     .then(async (body) => {
       JSON.parse(body); // refuse what is not JSON, as any real endpoint would
       const id = randomUUID();
-      await publisher.publish(channelOf(Number(url.searchParams.get('topic') ?? 0)), `{"id":"${id}","data":${body}}`);
+      await publisher.publish(`${CHANNEL_PREFIX}${url.searchParams.get('topic') ?? '0'}`, `{"id":"${id}","data":${body}}`);
       res.writeHead(200, { 'content-type': 'application/json' }).end(`{"id":"${id}"}`);
     })
     .catch((error: unknown) => res.writeHead(400).end(String(error)));
@@ -38,27 +40,30 @@ const server = createServer((req, res) => {
 
 const wss = new WebSocketServer({ server, path: '/ws' });
 wss.on('connection', (socket, request) => {
-  const topic = Number(new URL(request.url ?? '/', 'http://localhost').searchParams.get('topic') ?? 0);
-  let members = byTopic.get(topic);
-  if (!members) byTopic.set(topic, (members = new Set()));
-  const set = members;
+  const requested = new URL(request.url ?? '/', 'http://localhost').searchParams.getAll('topic');
+  const topics = requested.length > 0 ? requested : ['0'];
   sockets.add(socket);
-  set.add(socket);
+  for (const topic of topics) {
+    let members = byTopic.get(topic);
+    if (!members) byTopic.set(topic, (members = new Set()));
+    members.add(socket);
+  }
   const leave = (): void => {
     sockets.delete(socket);
-    set.delete(socket);
+    for (const topic of topics) byTopic.get(topic)?.delete(socket);
   };
   socket.on('close', leave);
   socket.on('error', leave);
 });
 
-const topicOfChannel = new Map(Array.from({ length: TOPICS }, (_, k) => [channelOf(k), k]));
-subscriber.on('message', (channel: string, message: string) => {
+subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
+  const members = byTopic.get(channel.slice(CHANNEL_PREFIX.length));
+  if (!members) return;
   const frame = Buffer.from(message);
-  for (const socket of byTopic.get(topicOfChannel.get(channel) ?? -1) ?? []) socket.send(frame, { binary: false });
+  for (const socket of members) socket.send(frame, { binary: false });
 });
 
-await subscriber.subscribe(...topicOfChannel.keys());
+await subscriber.psubscribe(`${CHANNEL_PREFIX}*`);
 server.listen(port, '127.0.0.1');
 
 exitOnSignal(async () => {

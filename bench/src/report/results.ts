@@ -81,6 +81,33 @@ export interface StepResult {
   closes: Record<string, number>;
   /** HdrHistogram (compressed base64) of the window's latencies in microseconds. */
   histogram: string;
+  /** Steps that dropped and reconnected clients (`groups`). `latency` then covers live deliveries only. */
+  churn?: ChurnResult;
+}
+
+/**
+ * Clients dropped and reconnected during a step. `expectedDeliveries` counts what was owed: for a peer without
+ * resume, the events published while the client was subscribed; for ours, every event (it resumes).
+ */
+export interface ChurnResult {
+  /** Clients dropped per second. */
+  perSecond: number;
+  /** How long a dropped client stays offline before it reconnects. */
+  offlineMs: number;
+  reconnects: number;
+  failed: number;
+  /** End of the offline pause → subscriptions sent again. */
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** The window's deliveries had no client ever been away. */
+  publishedDeliveries: number;
+  /** delivered ÷ publishedDeliveries: what clients actually got of everything published to them. */
+  completeness: number;
+  /** Deliveries of events published before the connection that got them was subscribed (resume replays). */
+  replayed: number;
+  /** Deliveries of events published while their client was away (not owed, not counted as delivered). */
+  deliveredWhileAway: number;
 }
 
 export interface PeerResult {
@@ -97,7 +124,7 @@ export interface PeerResult {
 
 export interface FanoutResult {
   /** `two-instances` runs the same steps with `ours` and `ours-2x`. */
-  scenario: 'fanout' | 'two-instances' | 'topics';
+  scenario: 'fanout' | 'two-instances' | 'topics' | 'groups';
   startedAt: string;
   finishedAt: string;
   durationSeconds: number;
@@ -113,6 +140,8 @@ export interface FanoutResult {
     serverCore: number | null;
     loadCore: number | null;
     p99LimitMs: number;
+    /** `groups`: clients per group and the share of clients dropped and reconnected each second. */
+    groups?: { groupSize: number; churnShare: number; offlineMs: number };
   };
   peers: PeerResult[];
 }
@@ -176,6 +205,8 @@ export interface CdcResult {
   rawDecode: { changes: number; changesPerSec: number; firstChangeAfterMs: number };
   /** 80 % of the drain rate, paced: does the lag stay flat? */
   sustained: { offeredChangesPerSec: number; seconds: number; backlogAtEnd: number; slotLagBytesTwoSecondsLater: number; lagNotGrowing: boolean };
+  /** The same latency phase (shorter) and a smaller burst with larger rows (`pad` of rowBytes). */
+  sizes?: { rowBytes: number; latency: CdcResult['latency']; capacity: CdcResult['capacity']; rawDecode: CdcResult['rawDecode'] }[];
 }
 
 /** One rate of the `sync` scenario: patches on one document, watched by every subscriber. */
@@ -183,6 +214,8 @@ export interface SyncStep {
   label: string;
   /** Patches per second offered (fixed rate). */
   rate: number;
+  /** The patch's pad when larger than the default 200 bytes. */
+  padBytes?: number;
   status: 'measured' | 'failed';
   error?: string;
   /** Patches acknowledged per second over the whole write (warm-up included). */

@@ -46,6 +46,9 @@ function generatorNote(result: FanoutResult): string {
   );
 }
 
+/** The labels of a run's steps, as the steps carry them. */
+const planLabels = (result: FanoutResult): string[] => result.settings.plan.map((p) => stepLabel({ ...p, groups: Boolean(result.settings.groups) }));
+
 function stepOf(peer: PeerResult | undefined, label: string): StepResult | undefined {
   return peer?.steps.find((s) => s.label === label);
 }
@@ -124,7 +127,7 @@ function compareSection(result: FanoutResult): string[] {
   const others = result.peers.filter((p) => p.peer !== 'ours');
   if (!ours || others.length === 0) return [];
   const lines: string[] = ['### Where ours stands (ratios in the same run)', ''];
-  const labels = result.settings.plan.map((p) => stepLabel(p));
+  const labels = planLabels(result);
   const oursRate = headlineRate(ours, 1000);
 
   for (const peer of others) {
@@ -363,6 +366,92 @@ function topicsSection(result: FanoutResult): string[] {
   return lines;
 }
 
+/** Personal + group streams with clients dropping and reconnecting: what each peer delivered, at what cost. */
+function groupsSection(result: FanoutResult, dir: string): string[] {
+  const { settings } = result;
+  const groups = settings.groups;
+  const labels = planLabels(result);
+  const clients = settings.plan[0]?.subscribers ?? 0;
+  writeFileSync(
+    join(dir, 'groups.svg'),
+    barChart({
+      title: 'Personal + group streams, 2 % of clients reconnecting a second: deliveries per server CPU-second (higher is better)',
+      yLabel: 'deliveries / server CPU-second',
+      groups: labels.map((l) => l.replace(/^(\d+)000 clients/, '$1k clients')),
+      series: result.peers.map((peer) => ({
+        name: peer.peer,
+        color: PEER_COLORS[peer.peer] ?? '#555',
+        values: labels.map((label) => {
+          const step = stepOf(peer, label);
+          return measured(step) ? step.server.deliveriesPerCpuSecond : null;
+        }),
+      })),
+    }),
+  );
+  const lines = [
+    '## groups: personal + group streams, clients reconnecting',
+    '',
+    `Run ${result.startedAt}, ${result.durationSeconds} s. ${clients} clients, each with two subscriptions on one socket: its personal stream and its group's (groups of ${groups?.groupSize ?? '?'}). ` +
+      'Half the events by count are personal (one delivery), half go to a group (one delivery per member); the rate is the total. ' +
+      `Each second ${pct(groups?.churnShare ?? Number.NaN)} of the clients are dropped abruptly (no close frame) and reconnect ${groups?.offlineMs ?? '?'} ms later. ` +
+      `Each step publishes for ${settings.warmupSeconds} s of warm-up, then measures ${settings.measureSeconds} s; same pinning and pass rule as \`fanout\`.`,
+    '',
+    '**How each peer models it.** Ours: two topics (types), `bench.personal` and `bench.group`, and each subscription filters on the subject: `benchPersonal(where: { subject: { eq: "u17" } }, after: $cursor)`. ' +
+      'Ours therefore evaluates a filter per subscriber per event of the topic (every personal event is tested against all personal subscriptions), where the peers route by channel: a room (socketio), a Redis channel (ws-ceiling) or a subscription argument (naive-yoga) per user and per group. ' +
+      'A reconnecting client of ours resumes each subscription with the cursor of the last event it got, so it is owed every event; the peers have no resume, so a reconnecting client just resubscribes and loses what was published while it was away.',
+    '',
+    '*Delivered* is against what the client was owed: every event for ours; for the peers, the events published while it was subscribed (by the client\'s clock, leaving out 50 ms either side of each absence: events in flight when the socket died, and the moment after it resubscribed, since neither graphql-ws nor a Socket.IO join tells the client when the server has taken a subscription). *Got of all published* is against every event published to it, away or not: ' +
+      'what the peers lose to reconnects shows there. Latency counts live deliveries only: not *Replayed*, the deliveries of events published before the connection that got them was subscribed (ours: resume replays; an overloaded peer: publishes it handled after the client was back). *Reconnect* is from the end of the offline pause to the subscriptions being sent again.',
+    '',
+    `![groups efficiency](groups.svg)`,
+    '',
+    '| Step | Peer | Delivered (owed) | Got of all published | p50 ms | p99 ms | Deliveries / server CPU-s | RSS MB | Reconnects (failed) | Reconnect p50 / p99 ms | Replayed | Passes |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|',
+  ];
+  for (const label of labels) {
+    for (const peer of result.peers) {
+      const step = stepOf(peer, label);
+      if (!measured(step)) {
+        lines.push(`| ${label} | ${peer.peer} | ${step?.note ?? step?.status ?? 'not run'} | | | | | | | | | |`);
+        continue;
+      }
+      const churn = step.churn;
+      lines.push(
+        `| ${label} | ${peer.peer} | ${pct(step.deliveryRatio)} | ${churn ? `${(churn.completeness * 100).toFixed(2)}%` : '–'} | ${ms(step.latency.p50Ms)} | ${ms(step.latency.p99Ms)} | ${compact(step.server.deliveriesPerCpuSecond)} | ${mb(step.server.rssBytes)} | ` +
+          `${churn ? `${churn.reconnects} (${churn.failed})` : '–'} | ${churn ? `${ms(churn.p50Ms)} / ${ms(churn.p99Ms)}` : '–'} | ${churn?.replayed ?? '–'} | ${step.passes ? '✓' : '✗'} |`,
+      );
+    }
+  }
+  for (const peer of result.peers) if (peer.error) lines.push('', `\`${peer.peer}\`: ${peer.error}`);
+  // Plainly: what the peers lost that ours did not, and what ours paid for it.
+  const ours = result.peers.find((p) => p.peer === 'ours');
+  const statements: string[] = [];
+  for (const label of labels) {
+    const a = stepOf(ours, label);
+    if (!measured(a) || !a.churn) continue;
+    const lost = result.peers
+      .filter((p) => p.peer !== 'ours')
+      .map((p) => ({ peer: p.peer, step: stepOf(p, label) }))
+      .filter((x): x is { peer: PeerName; step: StepResult & { status: 'measured' } } => measured(x.step) && x.step.churn !== undefined);
+    if (lost.length === 0) continue;
+    const lossText = lost.map((x) => `${x.peer} ${((1 - (x.step.churn?.completeness ?? 1)) * 100).toFixed(2)}%`).join(', ');
+    const costText = lost
+      .map((x) => {
+        const ratio = a.server.deliveriesPerCpuSecond / x.step.server.deliveriesPerCpuSecond;
+        return ratio < 1 ? `**behind ${x.peer} by ${times(1 / ratio)}**` : `ahead of ${x.peer} by ${times(ratio)}`;
+      })
+      .join(', ');
+    const p99Text = lost.map((x) => `${x.peer} ${ms(x.step.latency.p99Ms)}`).join(', ');
+    statements.push(
+      `${label}: ours got ${(a.churn.completeness * 100).toFixed(2)}% of everything published to its clients (${a.churn.replayed} deliveries came from resume replays); the peers lost ${lossText} (published while their clients were away). ` +
+        `Per server CPU-second ours is ${costText}; p99 ours ${ms(a.latency.p99Ms)} ms vs ${p99Text} ms.`,
+    );
+  }
+  if (statements.length > 0) lines.push('', '### Where ours is behind or ahead', '', ...statements.map((t) => `- ${t}`));
+  lines.push('');
+  return lines;
+}
+
 /** Memory per idle subscription for every peer, and ours' reconnect avalanche. */
 function idleSection(result: IdleResult, dir: string): string[] {
   writeFileSync(
@@ -449,7 +538,32 @@ function cdcSection(result: CdcResult): string[] {
     '',
     `Where we are behind: the raw decoder reads the WAL ${times(rawDecode.changesPerSec / capacity.drainChangesPerSec)} as fast as we deliver; the difference is one publish (validation + one Redis round trip) per change, in commit order, awaited before the next.`,
     '',
+    ...cdcSizesTable(result, rate),
   ];
+}
+
+/** The latency phase and a smaller burst again with 1 KB and 10 KB rows (random text, so TOAST cannot shrink it). */
+function cdcSizesTable(result: CdcResult, rate: (n: number) => string): string[] {
+  if (!result.sizes || result.sizes.length === 0) return [];
+  const lines = [
+    `Larger rows: the \`pad\` column holds random text of the size shown instead of 100 bytes; latency at the same ${result.latency.rate} tx/s for ${result.sizes[0]?.latency.seconds ?? '?'} s, then a ${result.sizes[0]?.capacity.rows.toLocaleString('en-US') ?? '?'}-row burst drained by ours and read by \`raw-decode\`.`,
+    '',
+    '| Row | Latency p50 / p99 / max (from COMMIT reply) | Delivered | Ours drain | raw-decode | Ours ÷ raw-decode |',
+    '|---|---|---:|---:|---:|---:|',
+  ];
+  for (const size of result.sizes) {
+    lines.push(
+      `| ${size.rowBytes / 1024} KB | ${ms(size.latency.latency.p50Ms)} / ${ms(size.latency.latency.p99Ms)} / ${ms(size.latency.latency.maxMs)} ms | ${size.latency.delivered}/${size.latency.committed} | ` +
+        `${rate(size.capacity.drainChangesPerSec)} | ${rate(size.rawDecode.changesPerSec)} | ${times(size.capacity.drainChangesPerSec / size.rawDecode.changesPerSec)} |`,
+    );
+  }
+  lines.push('');
+  return lines;
+}
+
+/** The raw BullMQ no-op rate measured with the variant's event size (the default size when not measured). */
+function rawBullmqFor(result: WebhooksResult, variant: WebhooksResult['variants'][number]): number {
+  return result.rawBullmqSizes?.find((b) => b.payloadBytes === variant.payloadBytes)?.jobsPerSec ?? result.rawBullmq.jobsPerSec;
 }
 
 function webhooksSection(result: WebhooksResult): string[] {
@@ -460,17 +574,18 @@ function webhooksSection(result: WebhooksResult): string[] {
     `Run ${result.startedAt} (${result.durationSeconds} s). Node ${result.machine.node}, ${result.machine.cpuModel} × ${result.machine.cores} cores, repository HEAD \`${result.machine.gitCommit}\`. **Ours is** ${result.platformBuild}.`,
     '',
     `Each variant: ${s.events} events of ${s.payloadBytes}-byte data published with the worker stopped, then \`realtime start --role webhooks\` (concurrency ${s.concurrency}, retry schedule \`${s.retrySchedule}\`) drains them into a receiver in its own process; deliveries/s = events ÷ (last new id − first request). ` +
-      'Everything (API, worker, receiver, bench, Redis, PostgreSQL) shares the machine. Peers, same receiver and concurrency: a plain undici POST loop (a failed POST retried at once) and a BullMQ worker doing nothing per job (variant-independent).',
+      'Everything (API, worker, receiver, bench, Redis, PostgreSQL) shares the machine. Peers, same receiver, concurrency and event size: a plain undici POST loop (a failed POST retried at once) and a BullMQ worker doing nothing per job (the same for every receiver variant of one size). `ok 1 KB` and `ok 10 KB` are `ok` with larger events.',
     '',
     '| Variant | Ours deliveries/s | Ours requests | Worker CPU-s | Deliveries / worker CPU-s | Raw HTTP POST loop /s | Raw BullMQ no-op jobs/s | Ours ÷ lower raw peer |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const v of result.variants) {
-    const lower = Math.min(v.rawHttp.deliveriesPerSec, result.rawBullmq.jobsPerSec);
+    const bull = rawBullmqFor(result, v);
+    const lower = Math.min(v.rawHttp.deliveriesPerSec, bull);
     lines.push(
       v.ours.error
-        ? `| ${v.variant} | failed: ${v.ours.error.split('\n')[0]} | | | | ${v.rawHttp.deliveriesPerSec} | ${result.rawBullmq.jobsPerSec} | |`
-        : `| ${v.variant} | ${v.ours.deliveriesPerSec} | ${v.ours.requests} | ${v.ours.workerCpuSeconds} | ${v.ours.deliveriesPerWorkerCpuSecond} | ${v.rawHttp.deliveriesPerSec} | ${result.rawBullmq.jobsPerSec} | ${(v.ours.deliveriesPerSec / lower).toFixed(2)}× |`,
+        ? `| ${v.variant} | failed: ${v.ours.error.split('\n')[0]} | | | | ${v.rawHttp.deliveriesPerSec} | ${bull} | |`
+        : `| ${v.variant} | ${v.ours.deliveriesPerSec} | ${v.ours.requests} | ${v.ours.workerCpuSeconds} | ${v.ours.deliveriesPerWorkerCpuSecond} | ${v.rawHttp.deliveriesPerSec} | ${bull} | ${(v.ours.deliveriesPerSec / lower).toFixed(2)}× |`,
     );
   }
   lines.push('');
@@ -521,7 +636,7 @@ function syncSection(result: SyncResult): string[] {
     `Run ${result.startedAt}, ${result.durationSeconds} s, ${result.platformBuild}. One document (about ${settings.documentBytes} bytes), ${settings.subscribers} graphql-ws subscribers, ` +
       `a writer sending \`patchDocument\` (${settings.patchBytes}-byte patch, no ifVersion, open loop) at fixed rates, ${settings.warmupSeconds} s warm-up + ${settings.measureSeconds} s measured per rate. ` +
       'Latency: the writer’s send → a subscriber’s copy updated; convergence: the writer’s send → the LAST subscriber’s copy updated. After each rate every copy is ' +
-      'compared with the server’s document.',
+      'compared with the server’s document. The rows marked “× 1 KB pad” and “× 10 KB pad” repeat the lowest rate with the patch’s pad that large (the document grows by as much).',
     '',
     `Headline (every patch delivered to every subscriber, copies identical to the server, p99 < ${settings.p99LimitMs} ms):`,
     '',
@@ -548,7 +663,7 @@ function syncSection(result: SyncResult): string[] {
     );
     for (const s of peer.steps) {
       lines.push(
-        `| ${s.rate}/s | ${s.patchesPerSec} | ${pct(s.deliveryRatio)} | ${s.converged}/${settings.subscribers}${s.identicalToServer ? '' : ' (differ!)'} | ${ms(s.latency.p50Ms)} | ${ms(s.latency.p99Ms)} | ${ms(s.latency.maxMs)} | ` +
+        `| ${s.rate}/s${s.padBytes ? ` × ${s.padBytes / 1024} KB pad` : ''} | ${s.patchesPerSec} | ${pct(s.deliveryRatio)} | ${s.converged}/${settings.subscribers}${s.identicalToServer ? '' : ' (differ!)'} | ${ms(s.latency.p50Ms)} | ${ms(s.latency.p99Ms)} | ${ms(s.latency.maxMs)} | ` +
           `${ms(s.convergence.p99Ms)} | ${ms(s.ackMs.p99)} | ${pct(s.server.cpuUtilization)} (${pct(s.server.runQueueWaitShare)}) | ${s.server.patchesPerCpuSecond} | ${s.server.deliveriesPerCpuSecond} | ${s.redis ? pct(s.redis.cpuUtilization) : '–'} | ${s.foreignCpuCores}${s.foreignCpuCores > 0.2 ? ' (disturbed)' : ''}${s.attempts === 2 ? ', best of 2 runs' : ''} | ${s.passes ? '✓' : '✗'} |`,
       );
     }
@@ -589,7 +704,7 @@ function scenarioCharts(dir: string, results: { cdc?: CdcResult | undefined; web
         series: [
           { name: 'ours', color: PEER_COLORS.ours ?? '#2e9e5b', values: webhooks.variants.map((v) => (v.ours.error ? null : v.ours.deliveriesPerSec)) },
           { name: 'raw HTTP POST loop', color: '#8c8c8c', values: webhooks.variants.map((v) => v.rawHttp.deliveriesPerSec) },
-          { name: 'raw BullMQ no-op', color: '#3b7dd8', values: webhooks.variants.map(() => webhooks.rawBullmq.jobsPerSec) },
+          { name: 'raw BullMQ no-op', color: '#3b7dd8', values: webhooks.variants.map((v) => rawBullmqFor(webhooks, v)) },
         ],
         threshold: { value: 2000, label: 'goal 2,000/s' },
       }),
@@ -607,7 +722,7 @@ function scenarioCharts(dir: string, results: { cdc?: CdcResult | undefined; web
           name: peer.peer,
           color: peer.peer === 'ours' ? (PEER_COLORS.ours ?? '#2e9e5b') : '#e0912f',
           values: sync.settings.rates.map((rate) => {
-            const step = peer.steps.find((s) => s.rate === rate);
+            const step = peer.steps.find((s) => s.rate === rate && !s.padBytes);
             return step && step.status === 'measured' ? step.convergence.p99Ms : null;
           }),
         })),
@@ -639,6 +754,8 @@ export function writeSummary(dir: string): string {
     lines.push(...fanoutSection(fanout));
   }
   if (topics) lines.push(...topicsSection(topics));
+  const groups = read<FanoutResult>('groups.json');
+  if (groups) lines.push(...groupsSection(groups, dir));
   if (twoInstances) lines.push(...twoInstancesSection(twoInstances, dir));
   if (idle) lines.push(...idleSection(idle, dir));
   if (profile) lines.push(...profileSection(profile));

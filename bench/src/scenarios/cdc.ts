@@ -1,7 +1,7 @@
 /**
  * Scenario `cdc`: PostgreSQL commit → graphql-ws subscriber through logical replication.
  *
- * 1. Latency: single-row transactions at a fixed rate (1,000 tx/s) for 15 s; latency = the subscriber's
+ * 1. Latency: single-row transactions at a fixed rate (1,000 tx/s) for 10 s; latency = the subscriber's
  *    receipt − the moment the writer saw its COMMIT return (same process, same clock; an event that arrives
  *    first counts 0 and the share of those is reported), and, more conservatively, − the moment the
  *    statement was sent.
@@ -9,12 +9,15 @@
  *    (rows / time until the subscriber has them all) is the most the pipeline delivers per second.
  * 3. Sustained: 80 % of that drain rate, paced for 10 s; "lag not growing" when the backlog at the end of
  *    the phase is under half a second of the rate and the slot's lag is back under 1 MiB two seconds later.
+ * 4. Row sizes: 1 KB and 10 KB in the `pad` column instead of 100 bytes (the issue's larger payloads): the
+ *    latency phase at the same rate for 4 s, and a 5,000-row burst drained by ours and read by the raw decoder.
  *
  * Peer: `raw-decode`, a bare pg-logical-replication consumer (pgoutput, auto-acknowledge) of its own slot on
  * the same table, reading the burst's WAL: the ceiling of decoding and transfer alone, no history, no
  * subscriber. Everything runs on 127.0.0.1; the platform is `node server/dist/main.js start` (every role).
  */
 import { gql, platformEnv, signInAdmin } from '../support/platform-api.js';
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import replication from 'pg-logical-replication';
 import { createClient } from 'graphql-ws';
@@ -40,9 +43,12 @@ export async function runCdc(options: { quick?: boolean; log: (line: string) => 
   const { log, quick = false } = options;
   const startedAt = new Date();
   const latencyRate = quick ? 200 : 1_000;
-  const latencySeconds = quick ? 3 : 15;
+  // 10 s (it was 15) leaves room for the larger rows: 10,000 transactions still put a hundred samples above p99.
+  const latencySeconds = quick ? 3 : 10;
   const burstRows = quick ? 5_000 : 50_000;
   const sustainSeconds = quick ? 3 : 10;
+  const sizeSeconds = quick ? 2 : 4;
+  const sizeBurstRows = quick ? 1_000 : 5_000;
 
   const sourceDb = uniqueName('rt_bench_src');
   const platformDb = uniqueName('rt_bench');
@@ -116,80 +122,89 @@ export async function runCdc(options: { quick?: boolean; log: (line: string) => 
     log('cdc: stream and subscriber live');
 
     // 1. Latency at a fixed rate.
-    const committedAt = new Map<number, number>();
-    const sentAt = new Map<number, number>();
-    const pad = 'x'.repeat(100);
-    let failures = 0;
-    const latencyStart = nowMs();
-    const inflight: Promise<void>[] = [];
-    for (let sent = 0; sent < latencyRate * latencySeconds; sent += 1) {
-      const due = latencyStart + (sent * 1000) / latencyRate;
-      const wait = due - nowMs();
-      if (wait > 1) await sleep(wait);
-      const sendMs = nowMs();
-      inflight.push(
-        writers.query<{ id: string }>('INSERT INTO bench_changes (pad) VALUES ($1) RETURNING id', [pad]).then(
-          (r) => {
-            const id = Number(r.rows[0]?.id);
-            committedAt.set(id, nowMs());
-            sentAt.set(id, sendMs);
-          },
-          () => void (failures += 1),
-        ),
+    /** Single-row transactions of `rowPad` at `latencyRate` for `seconds`: commit reply (and send) → subscriber. */
+    const measureLatency = async (rowPad: string, seconds: number): Promise<CdcResult['latency']> => {
+      const committedAt = new Map<number, number>();
+      const sentAt = new Map<number, number>();
+      let failures = 0;
+      const latencyStart = nowMs();
+      const inflight: Promise<void>[] = [];
+      for (let sent = 0; sent < latencyRate * seconds; sent += 1) {
+        const due = latencyStart + (sent * 1000) / latencyRate;
+        const wait = due - nowMs();
+        if (wait > 1) await sleep(wait);
+        const sendMs = nowMs();
+        inflight.push(
+          writers.query<{ id: string }>('INSERT INTO bench_changes (pad) VALUES ($1) RETURNING id', [rowPad]).then(
+            (r) => {
+              const id = Number(r.rows[0]?.id);
+              committedAt.set(id, nowMs());
+              sentAt.set(id, sendMs);
+            },
+            () => void (failures += 1),
+          ),
+        );
+        if (inflight.length >= 1000) await Promise.all(inflight.splice(0));
+      }
+      await Promise.all(inflight);
+      const offeredSeconds = (nowMs() - latencyStart) / 1000;
+      const lagAfterLatency = await slotLag();
+      for (let i = 0; i < 300 && [...committedAt.keys()].some((id) => !received.has(id)); i += 1) await sleep(100);
+      const signed = [...committedAt].map(([id, at]) => (received.get(id) ?? Number.NaN) - at).filter(Number.isFinite);
+      const latencies = signed.map((l) => Math.max(0, l));
+      const fromSend = [...sentAt].map(([id, at]) => (received.get(id) ?? Number.NaN) - at).filter(Number.isFinite);
+      const result = {
+        rate: latencyRate,
+        seconds,
+        achievedTxPerSec: committedAt.size / offeredSeconds,
+        delivered: latencies.length,
+        committed: committedAt.size,
+        failures,
+        slotLagBytesAtEnd: lagAfterLatency,
+        latency: summarize(latencies),
+        arrivedBeforeCommitReplyShare: signed.filter((l) => l < 0).length / Math.max(1, signed.length),
+        fromSend: summarize(fromSend),
+      };
+      log(
+        `cdc: latency at ${latencyRate} tx/s, ${rowPad.length}-byte pad → from COMMIT reply p50 ${result.latency.p50Ms.toFixed(1)} ms, p99 ${result.latency.p99Ms.toFixed(1)} ms; ` +
+          `from send p50 ${result.fromSend.p50Ms.toFixed(1)} ms, p99 ${result.fromSend.p99Ms.toFixed(1)} ms (${latencies.length}/${committedAt.size}; ${Math.round(result.arrivedBeforeCommitReplyShare * 100)}% arrived before the writer saw its COMMIT reply)`,
       );
-      if (inflight.length >= 1000) await Promise.all(inflight.splice(0));
-    }
-    await Promise.all(inflight);
-    const offeredSeconds = (nowMs() - latencyStart) / 1000;
-    const lagAfterLatency = await slotLag();
-    for (let i = 0; i < 300 && [...committedAt.keys()].some((id) => !received.has(id)); i += 1) await sleep(100);
-    const signed = [...committedAt].map(([id, at]) => (received.get(id) ?? Number.NaN) - at).filter(Number.isFinite);
-    const latencies = signed.map((l) => Math.max(0, l));
-    const fromSend = [...sentAt].map(([id, at]) => (received.get(id) ?? Number.NaN) - at).filter(Number.isFinite);
-    const latency = {
-      rate: latencyRate,
-      seconds: latencySeconds,
-      achievedTxPerSec: committedAt.size / offeredSeconds,
-      delivered: latencies.length,
-      committed: committedAt.size,
-      failures,
-      slotLagBytesAtEnd: lagAfterLatency,
-      latency: summarize(latencies),
-      arrivedBeforeCommitReplyShare: signed.filter((l) => l < 0).length / Math.max(1, signed.length),
-      fromSend: summarize(fromSend),
+      return result;
     };
-    log(`cdc: latency at ${latencyRate} tx/s → from COMMIT reply p50 ${latency.latency.p50Ms.toFixed(1)} ms, p99 ${latency.latency.p99Ms.toFixed(1)} ms; from send p50 ${latency.fromSend.p50Ms.toFixed(1)} ms, p99 ${latency.fromSend.p99Ms.toFixed(1)} ms (${latencies.length}/${committedAt.size}; ${Math.round(latency.arrivedBeforeCommitReplyShare * 100)}% arrived before the writer saw its COMMIT reply)`);
+    const pad = 'x'.repeat(100);
+    const latency = await measureLatency(pad, latencySeconds);
 
     // 2. Capacity: a burst; a raw decoder's slot is created first so it sees the same rows.
-    const raw = new pg.Client({ connectionString: sourceUrl, replication: 'database' } as pg.ClientConfig);
-    await raw.connect();
-    const rawSlot = `bench_raw_${sourceDb.slice(-10)}`;
-    await raw.query(`CREATE_REPLICATION_SLOT "${rawSlot}" LOGICAL pgoutput NOEXPORT_SNAPSHOT`);
-    await raw.end();
-    const before = received.size;
-    const burstStart = nowMs();
-    const lagSamples: number[] = [];
-    const sampler = setInterval(() => void slotLag().then((l) => lagSamples.push(l), () => undefined), 500);
-    const txs = burstRows / 100;
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        while (next < txs) {
-          next += 1;
-          await writers.query(`INSERT INTO bench_changes (pad) SELECT $1 FROM generate_series(1, 100)`, [pad]);
-        }
-      }),
-    );
-    const writtenMs = nowMs() - burstStart;
-    for (let i = 0; i < 1200 && received.size - before < burstRows; i += 1) await sleep(100);
-    clearInterval(sampler);
-    const lastReceipt = Math.max(...[...received.values()].slice(-burstRows));
-    const drainMs = lastReceipt - burstStart;
-    const capacity = { rows: burstRows, writeRowsPerSec: burstRows / (writtenMs / 1000), delivered: received.size - before, drainChangesPerSec: (received.size - before) / (drainMs / 1000), maxSlotLagBytes: Math.max(0, ...lagSamples) };
-    log(`cdc: burst of ${burstRows} written at ${Math.round(capacity.writeRowsPerSec)}/s, delivered at ${Math.round(capacity.drainChangesPerSec)} changes/s`);
+    /** `rows` rows of `rowPad` in transactions of 100 as fast as possible: ours' drain rate, then the raw decoder's over the same WAL. */
+    const measureBurst = async (rows: number, rowPad: string): Promise<{ capacity: CdcResult['capacity']; rawDecode: CdcResult['rawDecode'] }> => {
+      const raw = new pg.Client({ connectionString: sourceUrl, replication: 'database' } as pg.ClientConfig);
+      await raw.connect();
+      const rawSlot = `bench_raw_${sourceDb.slice(-10)}_${rowPad.length}`;
+      await raw.query(`CREATE_REPLICATION_SLOT "${rawSlot}" LOGICAL pgoutput NOEXPORT_SNAPSHOT`);
+      await raw.end();
+      const before = received.size;
+      const burstStart = nowMs();
+      const lagSamples: number[] = [];
+      const sampler = setInterval(() => void slotLag().then((l) => lagSamples.push(l), () => undefined), 500);
+      const txs = rows / 100;
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (next < txs) {
+            next += 1;
+            await writers.query(`INSERT INTO bench_changes (pad) SELECT $1 FROM generate_series(1, 100)`, [rowPad]);
+          }
+        }),
+      );
+      const writtenMs = nowMs() - burstStart;
+      for (let i = 0; i < 1200 && received.size - before < rows; i += 1) await sleep(100);
+      clearInterval(sampler);
+      const lastReceipt = Math.max(...[...received.values()].slice(-rows));
+      const drainMs = lastReceipt - burstStart;
+      const capacity = { rows, writeRowsPerSec: rows / (writtenMs / 1000), delivered: received.size - before, drainChangesPerSec: (received.size - before) / (drainMs / 1000), maxSlotLagBytes: Math.max(0, ...lagSamples) };
+      log(`cdc: burst of ${rows} ${rowPad.length}-byte rows written at ${Math.round(capacity.writeRowsPerSec)}/s, delivered at ${Math.round(capacity.drainChangesPerSec)} changes/s`);
 
-    // The raw decoder over the same WAL.
-    const rawResult = await (async () => {
+      // The raw decoder over the same WAL.
       const service = new replication.LogicalReplicationService({ connectionString: sourceUrl }, { acknowledge: { auto: true, timeoutSeconds: 1 } });
       let count = 0;
       let first = 0;
@@ -203,12 +218,14 @@ export async function runCdc(options: { quick?: boolean; log: (line: string) => 
       service.on('error', () => undefined);
       const started = nowMs();
       void service.subscribe(new replication.PgoutputPlugin({ protoVersion: 1, publicationNames: ['bench_raw'] }), rawSlot).catch(() => undefined);
-      for (let i = 0; i < 600 && count < burstRows; i += 1) await sleep(100);
+      for (let i = 0; i < 600 && count < rows; i += 1) await sleep(100);
       await service.destroy();
-      return { changes: count, changesPerSec: count / ((last - started) / 1000), firstChangeAfterMs: first - started };
-    })();
-    await admin.query('SELECT pg_drop_replication_slot($1)', [rawSlot]).catch(() => undefined);
-    log(`cdc: raw decode of the same WAL: ${Math.round(rawResult.changesPerSec)} changes/s`);
+      const rawDecode = { changes: count, changesPerSec: count / ((last - started) / 1000), firstChangeAfterMs: first - started };
+      await admin.query('SELECT pg_drop_replication_slot($1)', [rawSlot]).catch(() => undefined);
+      log(`cdc: raw decode of the same WAL: ${Math.round(rawDecode.changesPerSec)} changes/s`);
+      return { capacity, rawDecode };
+    };
+    const { capacity, rawDecode: rawResult } = await measureBurst(burstRows, pad);
 
     // 3. Sustained at 80 % of the drain rate.
     const sustainRate = Math.max(100, Math.floor(capacity.drainChangesPerSec * 0.8));
@@ -238,7 +255,15 @@ export async function runCdc(options: { quick?: boolean; log: (line: string) => 
     };
     log(`cdc: sustained ${Math.round(sustained.offeredChangesPerSec)} changes/s for ${sustainSeconds} s: backlog at end ${backlogAtEnd}, lag ${lagAfterSustain} B → ${sustained.lagNotGrowing ? 'keeps up' : 'falls behind'}`);
 
-    return { scenario: 'cdc', startedAt: startedAt.toISOString(), machine: machineInfo(), platform: options.platform.description, quick, latency, capacity, rawDecode: rawResult, sustained };
+    // 4. Larger rows (random, so that TOAST compression does not shrink them): latency and a smaller burst each.
+    const sizes: CdcResult['sizes'] = [];
+    for (const rowBytes of [1024, 10 * 1024]) {
+      const rowPad = randomBytes(rowBytes / 2).toString('hex');
+      const sizeLatency = await measureLatency(rowPad, sizeSeconds);
+      sizes.push({ rowBytes, latency: sizeLatency, ...(await measureBurst(sizeBurstRows, rowPad)) });
+    }
+
+    return { scenario: 'cdc', startedAt: startedAt.toISOString(), machine: machineInfo(), platform: options.platform.description, quick, latency, capacity, rawDecode: rawResult, sustained, sizes };
   } finally {
     await socket.client?.dispose();
     if (sourceId) {

@@ -17,10 +17,16 @@ export interface TopicsOptions {
 
 export function runTopics(options: TopicsOptions): Promise<FanoutResult> {
   const plan = options.quick
-    ? [{ subscribers: 100, rate: 20 }]
+    ? [
+        { subscribers: 100, rate: 20 },
+        { subscribers: 100, rate: 20, payloadBytes: 10 * 1024 },
+      ]
     : [
         // Rates are totals over the 10 topics: 100/s is 10/s per topic, as many deliveries as 1000 × 10/s on one.
         { subscribers: 1000, rate: 100 },
+        // The same load with larger events (the 1 KB and 10 KB payloads, at the lowest rate only).
+        { subscribers: 1000, rate: 100, payloadBytes: 1024 },
+        { subscribers: 1000, rate: 100, payloadBytes: 10 * 1024 },
         { subscribers: 1000, rate: 500 },
       ];
   return runFanout({ ...options, peers: options.peers ?? FANOUT_PEERS, plan, topics: BENCH_TOPICS, scenario: 'topics' });

@@ -15,9 +15,15 @@ export interface TwoInstancesOptions {
 
 export function runTwoInstances(options: TwoInstancesOptions): Promise<FanoutResult> {
   const plan = options.quick
-    ? [{ subscribers: 100, rate: 10 }]
+    ? [
+        { subscribers: 100, rate: 10 },
+        { subscribers: 100, rate: 10, payloadBytes: 10 * 1024 },
+      ]
     : [
         { subscribers: 1000, rate: 10 },
+        // What crossing Redis costs for larger events (the 1 KB and 10 KB payloads, at the lowest rate only).
+        { subscribers: 1000, rate: 10, payloadBytes: 1024 },
+        { subscribers: 1000, rate: 10, payloadBytes: 10 * 1024 },
         { subscribers: 1000, rate: 50 },
       ];
   return runFanout({ ...options, peers: ['ours', 'ours-2x'], plan, scenario: 'two-instances' });

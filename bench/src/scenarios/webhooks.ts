@@ -6,7 +6,8 @@
  * worker stopped, then starts `realtime start --role webhooks` and measures from the first request to the last
  * new id: the whole pipeline (history stream → dispatcher → PostgreSQL rows → BullMQ → signed POST → attempt
  * recorded). A last step publishes at a fixed rate with the worker running to measure first-attempt latency
- * (receiver arrival − the publisher's `sentAt`, one clock).
+ * (receiver arrival − the publisher's `sentAt`, one clock). Events carry 300 bytes of data; `ok` also runs with
+ * 1 KB and 10 KB events (the issue's larger payloads), against both peers at the same size.
  */
 import { gql, platformEnv, signInAdmin } from '../support/platform-api.js';
 import { Queue, Worker } from 'bullmq';
@@ -15,11 +16,23 @@ import { forkModule, onCleanup, sleep, startProcess, type Started } from '../sup
 import { cpuSeconds, machineInfo, type MachineInfo } from '../support/proc.js';
 import { rpcClient } from '../support/rpc.js';
 import { REDIS_URL, deleteRedisPrefix, dropDatabase, freePort, uniqueName } from '../support/services.js';
-import { makeTick, nowMs } from '../load/wire.js';
+import { PAYLOAD_BYTES, makeTick, nowMs } from '../load/wire.js';
 import type { PlatformBuild } from '../peers/platform-build.js';
 import type { ReceiverStats, ReceiverVariant } from '../webhooks/receiver.js';
 
-const VARIANTS: readonly ReceiverVariant[] = ['ok', 'fail10', 'slow50'];
+interface Variant {
+  /** `ok`, `fail10`, `slow50`, or `ok 1 KB` for a larger event. */
+  name: string;
+  receiver: ReceiverVariant;
+  payloadBytes: number;
+  /** Its topic (one per variant, with its own endpoint). */
+  topic: string;
+}
+const variantOf = (receiver: ReceiverVariant, payloadBytes = PAYLOAD_BYTES): Variant => {
+  const size = payloadBytes === PAYLOAD_BYTES ? '' : `${payloadBytes / 1024}kb`;
+  return { name: size ? `${receiver} ${payloadBytes / 1024} KB` : receiver, receiver, payloadBytes, topic: `bench.${receiver}${size ? `_${size}` : ''}` };
+};
+const VARIANTS: readonly Variant[] = [variantOf('ok'), variantOf('fail10'), variantOf('slow50'), variantOf('ok', 1024), variantOf('ok', 10 * 1024)];
 /** Deliveries in flight at once, for ours (REALTIME_WEBHOOK_CONCURRENCY) and both peers. */
 const CONCURRENCY = 100;
 const TICK_SCHEMA = {
@@ -29,7 +42,9 @@ const TICK_SCHEMA = {
 };
 
 export interface WebhookVariantResult {
-  variant: ReceiverVariant;
+  variant: string;
+  /** Size of each event's data. */
+  payloadBytes?: number;
   events: number;
   ours: {
     deliveriesPerSec: number;
@@ -54,6 +69,8 @@ export interface WebhooksResult {
   settings: { events: number; concurrency: number; retrySchedule: string; latencyRate: number; latencySeconds: number; payloadBytes: number };
   variants: WebhookVariantResult[];
   rawBullmq: { jobsPerSec: number; jobs: number };
+  /** The no-op worker again with each larger event size of the variants. */
+  rawBullmqSizes?: { payloadBytes: number; jobsPerSec: number; jobs: number }[];
   latency: { rate: number; offered: number; delivered: number; p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number } | { error: string };
 }
 
@@ -83,7 +100,8 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
   const startedAt = new Date();
   const events = quick ? 400 : 4000;
   const latencyRate = quick ? 100 : 300;
-  const latencySeconds = quick ? 2 : 8;
+  // 5 s (it was 8) leaves room for the larger-event variants: 1,500 first attempts, fifteen above p99.
+  const latencySeconds = quick ? 2 : 5;
   const retrySchedule = '0s,1s,1s,1s,1s';
   const prefix = uniqueName('bench');
   const database = uniqueName('rt_bench');
@@ -120,19 +138,19 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
   const auth = { cookie };
   const app = (await gql<{ createApplication: { id: string } }>(base, 'mutation { createApplication(input: { name: "Bench" }) { id } }', {}, auth)).data.createApplication.id;
   const sk = (await gql<{ createApiKey: { secret: string } }>(base, 'mutation($app: ID!) { createApiKey(input: { applicationId: $app, environment: DEV, kind: SECRET }) { secret } }', { app }, auth)).data.createApiKey.secret;
-  for (const variant of VARIANTS) {
-    const topic = `bench.${variant}`;
+  for (const { topic, receiver: path, payloadBytes } of VARIANTS) {
     await gql(base, 'mutation($app: ID!, $name: String!, $schema: JSON!) { registerTopic(input: { applicationId: $app, environment: DEV, name: $name, schema: $schema, retention: { maxEvents: 100000 } }) { id } }', { app, name: topic, schema: TICK_SCHEMA }, auth);
-    await gql(base, 'mutation($app: ID!, $url: String!, $topic: String!) { createWebhookEndpoint(input: { applicationId: $app, environment: DEV, url: $url, topics: [$topic] }) { secret } }', { app, url: `${receiverUrl}/${variant}`, topic }, auth);
+    // The receiver answers by path; the query only tells the endpoints apart.
+    await gql(base, 'mutation($app: ID!, $url: String!, $topic: String!) { createWebhookEndpoint(input: { applicationId: $app, environment: DEV, url: $url, topics: [$topic] }) { secret } }', { app, url: `${receiverUrl}/${path}?bytes=${payloadBytes}`, topic }, auth);
   }
 
   const publisher = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
-  const publishOne = async (topic: string, seq: number): Promise<void> => {
+  const publishOne = async (topic: string, seq: number, payloadBytes = PAYLOAD_BYTES): Promise<void> => {
     const response = await request(`${base}/graphql`, {
       method: 'POST',
       dispatcher: publisher,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${sk}` },
-      body: JSON.stringify({ query: 'mutation($topic: String!, $data: JSON!) { publish(input: { topic: $topic, data: $data }) { event { id } } }', variables: { topic, data: makeTick(seq) } }),
+      body: JSON.stringify({ query: 'mutation($topic: String!, $data: JSON!) { publish(input: { topic: $topic, data: $data }) { event { id } } }', variables: { topic, data: makeTick(seq, payloadBytes) } }),
     });
     const text = await response.body.text();
     if (response.statusCode !== 200 || text.includes('"errors"')) throw new Error(`publish failed: ${text.slice(0, 300)}`);
@@ -146,13 +164,14 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
   const variants: WebhookVariantResult[] = [];
   const poster = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
   try {
-    for (const variant of VARIANTS) {
+    for (const { name: variant, receiver: path, payloadBytes, topic } of VARIANTS) {
       log(`\n[webhooks ${variant}] publishing ${events} events with the worker stopped`);
-      await pool(events, 32, (i) => publishOne(`bench.${variant}`, i));
+      await pool(events, 32, (i) => publishOne(topic, i, payloadBytes));
       await receiver.call('reset', undefined as never);
       worker = startWorker();
       const result: WebhookVariantResult = {
         variant,
+        payloadBytes,
         events,
         ours: { deliveriesPerSec: 0, requests: 0, distinct: 0, drainSeconds: 0, workerCpuSeconds: 0, deliveriesPerWorkerCpuSecond: 0 },
         rawHttp: { requestsPerSec: 0, deliveriesPerSec: 0, requests: 0 },
@@ -192,11 +211,11 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
       await pool(events, CONCURRENCY, async (seq) => {
         for (;;) {
           requests += 1;
-          const response = await request(`${receiverUrl}/${variant}`, {
+          const response = await request(`${receiverUrl}/${path}`, {
             method: 'POST',
             dispatcher: poster,
             headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(makeTick(seq)),
+            body: JSON.stringify(makeTick(seq, payloadBytes)),
           });
           await response.body.dump();
           if (response.statusCode < 300) return;
@@ -208,22 +227,29 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
       variants.push(result);
     }
 
-    // Peer: BullMQ alone, a worker that does nothing per job.
-    const bullPrefix = `${prefix}:rawbull`;
+    // Peer: BullMQ alone, a worker that does nothing per job, with each event size of the variants.
     const connection = { host: new URL(REDIS_URL).hostname, port: Number(new URL(REDIS_URL).port || 6379), maxRetriesPerRequest: null };
-    const queue = new Queue('noop', { connection, prefix: bullPrefix });
-    for (let i = 0; i < events; i += 1000) {
-      await queue.addBulk(Array.from({ length: Math.min(1000, events - i) }, (_, j) => ({ name: 'noop', data: makeTick(i + j), opts: { removeOnComplete: true } })));
-    }
-    let done = 0;
-    const bullStarted = nowMs();
-    const noop = new Worker('noop', async () => undefined, { connection, prefix: bullPrefix, concurrency: CONCURRENCY });
-    noop.on('completed', () => (done += 1));
-    await waitFor(() => done >= events, 60_000, 'the no-op jobs');
-    const rawBullmq = { jobsPerSec: Math.round(events / ((nowMs() - bullStarted) / 1000)), jobs: events };
-    await noop.close();
-    await queue.close();
-    log(`\n[webhooks] raw BullMQ no-op worker: ${rawBullmq.jobsPerSec} jobs/s`);
+    const runRawBullmq = async (payloadBytes: number): Promise<{ payloadBytes: number; jobsPerSec: number; jobs: number }> => {
+      const bullPrefix = `${prefix}:rawbull${payloadBytes}`;
+      const queue = new Queue('noop', { connection, prefix: bullPrefix });
+      for (let i = 0; i < events; i += 1000) {
+        await queue.addBulk(Array.from({ length: Math.min(1000, events - i) }, (_, j) => ({ name: 'noop', data: makeTick(i + j, payloadBytes), opts: { removeOnComplete: true } })));
+      }
+      let done = 0;
+      const bullStarted = nowMs();
+      const noop = new Worker('noop', async () => undefined, { connection, prefix: bullPrefix, concurrency: CONCURRENCY });
+      noop.on('completed', () => (done += 1));
+      await waitFor(() => done >= events, 60_000, 'the no-op jobs');
+      const jobsPerSec = Math.round(events / ((nowMs() - bullStarted) / 1000));
+      await noop.close();
+      await queue.close();
+      log(`\n[webhooks] raw BullMQ no-op worker, ${payloadBytes}-byte events: ${jobsPerSec} jobs/s`);
+      return { payloadBytes, jobsPerSec, jobs: events };
+    };
+    const { jobsPerSec, jobs } = await runRawBullmq(PAYLOAD_BYTES);
+    const rawBullmq = { jobsPerSec, jobs };
+    const rawBullmqSizes = [];
+    for (const size of new Set(VARIANTS.map((v) => v.payloadBytes).filter((b) => b !== PAYLOAD_BYTES))) rawBullmqSizes.push(await runRawBullmq(size));
 
     // First-attempt latency at a fixed rate, worker running.
     let latency: WebhooksResult['latency'];
@@ -262,9 +288,10 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
       durationSeconds: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000),
       machine: machineInfo(),
       platformBuild: options.platform.description,
-      settings: { events, concurrency: CONCURRENCY, retrySchedule, latencyRate, latencySeconds, payloadBytes: 300 },
+      settings: { events, concurrency: CONCURRENCY, retrySchedule, latencyRate, latencySeconds, payloadBytes: PAYLOAD_BYTES },
       variants,
       rawBullmq,
+      rawBullmqSizes,
       latency,
     };
   } finally {
