@@ -107,7 +107,7 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
   };
 
   return {
-    pids: () => [peer.pid, generatorPid, publisherPid],
+    pids: () => [peer.pid, ...(peer.otherPids ?? []), generatorPid, publisherPid],
     generatorPid,
     publisherPid,
     async connectTo(total) {

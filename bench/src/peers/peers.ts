@@ -42,7 +42,13 @@ export const SUBSCRIPTION_QUERY = 'subscription { benchTick { id data { seq sent
 
 export interface RunningPeer {
   name: PeerName;
+  /** The server process that serves the subscribers (the one measured). */
   pid: number;
+  /**
+   * The peer's other server processes: `ours-2x`'s publishing instance. They are pinned to the server's core
+   * with it (the load keeps the other core to itself) and count as the peer's, not as other people's CPU.
+   */
+  otherPids?: number[];
   wire: WireSpec;
   publish: PublishSpec;
   /**
@@ -252,6 +258,7 @@ async function startOurs(options: StartOptions, instances: 1 | 2 = 1): Promise<R
       name: instances === 2 ? 'ours-2x' : 'ours',
       applicationId,
       pid: server.pid,
+      ...(instances === 2 ? { otherPids: [first.server.pid] } : {}),
       wire: { kind: 'graphql-ws', url: `ws://127.0.0.1:${second.port}/graphql`, query: SUBSCRIPTION_QUERY, connectionParams: { apiKey: pk } },
       publish: {
         kind: 'graphql',

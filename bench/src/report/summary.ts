@@ -311,7 +311,7 @@ function twoInstancesSection(result: FanoutResult, dir: string): string[] {
   const lines = [
     '## two-instances: publish on one instance, subscribers on another',
     '',
-    `Run ${result.startedAt}, ${result.durationSeconds} s. Both configurations measured back to back in the same run; \`ours-2x\` is two processes on one database and Redis (publish on A, every subscriber on B; B's CPU is the one counted). Goal: two instances add ≤ 1 ms at p50 and ≤ 5 ms at p99.`,
+    `Run ${result.startedAt}, ${result.durationSeconds} s. Both configurations measured back to back in the same run; \`ours-2x\` is two processes on one database and Redis (publish on A, every subscriber on B; B's CPU is the one counted; A and B are both pinned to the server core, so the load generators keep the other core as in every fan-out step — on this 2-core machine A and B take turns on one core, which a deployment on two machines would not). Goal: two instances add ≤ 1 ms at p50 and ≤ 5 ms at p99.`,
     '',
     '![one instance vs two](two-instances.svg)',
     '',

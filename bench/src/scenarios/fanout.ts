@@ -143,7 +143,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
         continue;
       }
       result.startupMs = Math.round(performance.now() - started);
-      if (serverCore !== null) pin(lane.peer.pid, serverCore);
+      if (serverCore !== null) for (const pid of [lane.peer.pid, ...(lane.peer.otherPids ?? [])]) pin(pid, serverCore);
       result.idleRssBytes = rssBytes(lane.peer.pid);
       lane.rig = createRig(lane.peer, {
         topics,
