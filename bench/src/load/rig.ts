@@ -184,6 +184,9 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
       const published = await publishing;
       const windowSeconds = (performance.now() - windowStarted) / 1000;
       const serverUtilization = serverWindow.utilization();
+      // Efficiency over the measured window alone: warm-up, drain and the stats calls around a step are fixed costs
+      // that would weigh more in a short step and pull every peer's figure toward the same value.
+      const serverWindowCpuSeconds = serverWindow.seconds();
       const serverWait = serverWindow.waitShare();
       const generatorUtilization = generatorWindow.utilization();
       const generatorWait = generatorWindow.waitShare();
@@ -251,7 +254,7 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
           cpuUtilization: round(serverUtilization),
           runQueueWaitShare: round(serverWait),
           cpuSecondsStep: round(cpuSecondsStep),
-          deliveriesPerCpuSecond: Math.round(report.stepDelivered / cpuSecondsStep),
+          deliveriesPerCpuSecond: Math.round(report.windowDelivered / serverWindowCpuSeconds),
           rssBytes: rss,
           heapUsedBytes: serverStats.heapUsedBytes ?? Number.NaN,
           eventLoopDelayP99Ms: resetMs < 1_000 ? beyondSampling(serverStats.eventLoopDelayP99Ms) : Number.NaN,

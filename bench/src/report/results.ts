@@ -40,7 +40,7 @@ export interface StepResult {
     runQueueWaitShare: number;
     /** CPU seconds from the step's first publish until its last delivery (or the drain cap). */
     cpuSecondsStep: number;
-    /** Deliveries of the step's events ÷ cpuSecondsStep. */
+    /** Deliveries of the measured window's events ÷ the server's CPU seconds during that window. */
     deliveriesPerCpuSecond: number;
     rssBytes: number;
     heapUsedBytes: number;

@@ -13,8 +13,11 @@
  *
  * Ours reconnects as its users would: each subscription resumes with `after:` the cursor of the last event it
  * got, so it is owed every event. Ours models the streams as two topics (types) filtered by subject —
- * `benchPersonal(where: { subject: { eq: "u17" } })`, `benchGroup(where: { subject: { eq: "g1" } })` — and
- * evaluates the filter per subscriber per event; the peers route by a room or channel per user and per group.
+ * `benchPersonal(where: { subject: { eq: "u17" } })`, `benchGroup(where: { subject: { eq: "g1" } })`; a root
+ * `subject: { eq }` is routed by an index of subjects (core/src/redis/subscriber.ts), as the peers route by a room or
+ * channel per user and per group. A resuming subscription, though, reads the topic's history after its cursor and
+ * filters it: a personal stream's cursor is as old as that user's last event, so each resume reads every event of
+ * the topic since then.
  * The peers have no resume: a reconnecting client resubscribes, is owed only what was published while it was
  * subscribed, and what it missed shows in `churn.completeness`.
  */

@@ -1,0 +1,122 @@
+/**
+ * The summary's first section: every goal of the benchmark issue, what this run measured against it, and
+ * whether it is met — so where ours is behind is stated in one place, before the per-scenario detail.
+ */
+import { stepLabel } from '../load/wire.js';
+import type { CdcResult, FanoutResult, StepResult } from './results.js';
+import type { IdleResult } from '../scenarios/idle.js';
+import type { WebhooksResult } from '../scenarios/webhooks.js';
+
+export interface GlanceInputs {
+  fanout?: FanoutResult | undefined;
+  twoInstances?: FanoutResult | undefined;
+  idle?: IdleResult | undefined;
+  cdc?: CdcResult | undefined;
+  webhooks?: WebhooksResult | undefined;
+}
+
+interface Goal {
+  goal: string;
+  /** What this run measured, in words and numbers; undefined when the scenario's results are missing. */
+  measured: string | undefined;
+  met: boolean | undefined;
+}
+
+const fixed = (value: number, digits = 2): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+const thousands = (value: number): string => (Number.isFinite(value) ? `${Math.round(value / 1000)}k` : '–');
+
+function step(result: FanoutResult | undefined, peer: string, plan: { subscribers: number; rate: number }): StepResult | undefined {
+  const found = result?.peers.find((p) => p.peer === peer)?.steps.find((s) => s.label === stepLabel(plan));
+  return found?.status === 'measured' ? found : undefined;
+}
+
+/** Ours ÷ peer, in deliveries per server CPU-second, at the fan-out's reference step (1,000 × 10/s, 300 B). */
+function efficiency(fanout: FanoutResult | undefined, peer: string, target: number, label: string): Goal {
+  const plan = { subscribers: 1000, rate: 10 };
+  const ours = step(fanout, 'ours', plan);
+  const other = step(fanout, peer, plan);
+  if (!ours || !other) return { goal: label, measured: undefined, met: undefined };
+  const ratio = ours.server.deliveriesPerCpuSecond / other.server.deliveriesPerCpuSecond;
+  return {
+    goal: label,
+    measured: `${fixed(ratio)}× (${thousands(ours.server.deliveriesPerCpuSecond)} vs ${thousands(other.server.deliveriesPerCpuSecond)} deliveries per server CPU-s at 1000 subs × 10/s)`,
+    met: ratio >= target,
+  };
+}
+
+function goals(inputs: GlanceInputs): Goal[] {
+  const { fanout, twoInstances, idle, cdc, webhooks } = inputs;
+  const list: Goal[] = [
+    efficiency(fanout, 'ws-ceiling', 0.8, 'Fan-out: ≥ 0.8 × the plain `ws` ceiling per server CPU-second'),
+    efficiency(fanout, 'naive-yoga', 5, 'Fan-out: ≥ 5 × naive yoga per server CPU-second'),
+    efficiency(fanout, 'socketio', 1.2, 'Fan-out: ≥ 1.2 × Socket.IO per server CPU-second'),
+  ];
+  const at50 = step(fanout, 'ours', { subscribers: 1000, rate: 50 });
+  list.push({
+    goal: 'Fan-out: p99 ≤ 50 ms at 1,000 subscribers × 50 events/s, every event delivered',
+    measured: at50 ? `p99 ${fixed(at50.latency.p99Ms, 1)} ms, ${Math.round(at50.deliveryRatio * 1000) / 10} % delivered` : undefined,
+    met: at50 ? at50.latency.p99Ms <= 50 && at50.deliveryRatio === 1 : undefined,
+  });
+  const added = [10, 50].flatMap((rate) => {
+    const one = step(twoInstances, 'ours', { subscribers: 1000, rate });
+    const two = step(twoInstances, 'ours-2x', { subscribers: 1000, rate });
+    return one && two ? [{ rate, p50: two.latency.p50Ms - one.latency.p50Ms, p99: two.latency.p99Ms - one.latency.p99Ms }] : [];
+  });
+  list.push({
+    goal: 'Two instances add ≤ 1 ms at p50 and ≤ 5 ms at p99',
+    measured: added.length ? added.map((a) => `${a.rate}/s: ${a.p50 >= 0 ? '+' : ''}${fixed(a.p50)} ms p50, ${a.p99 >= 0 ? '+' : ''}${fixed(a.p99)} ms p99`).join('; ') : undefined,
+    met: added.length ? added.every((a) => a.p50 <= 1 && a.p99 <= 5) : undefined,
+  });
+  const oursIdle = idle?.peers.find((p) => p.peer === 'ours');
+  list.push({
+    goal: '≤ 30 KB of server memory per idle subscription (10,000 open)',
+    measured: oursIdle && !oursIdle.error ? `${fixed(oursIdle.bytesPerSubscription / 1024, 1)} KB` : undefined,
+    met: oursIdle && !oursIdle.error ? oursIdle.bytesPerSubscription <= 30 * 1024 : undefined,
+  });
+  const avalanche = idle?.avalanche;
+  list.push({
+    goal: '10,000 reconnects resumed (with cursors) within 10 s',
+    measured: avalanche && !avalanche.error ? `${avalanche.resumedWithin10s} of ${avalanche.clients} within 10 s (all in ${avalanche.allResumedMs === null ? '–' : fixed(avalanche.allResumedMs / 1000, 1)} s), ${avalanche.inexact} inexact` : undefined,
+    met: avalanche && !avalanche.error ? avalanche.resumedWithin10s === avalanche.clients && avalanche.inexact === 0 : undefined,
+  });
+  list.push({
+    goal: 'CDC: commit → subscriber p50 ≤ 10 ms, p99 ≤ 50 ms at 1,000 tx/s',
+    measured: cdc ? `p50 ${fixed(cdc.latency.latency.p50Ms)} ms, p99 ${fixed(cdc.latency.latency.p99Ms)} ms at ${Math.round(cdc.latency.achievedTxPerSec)} tx/s` : undefined,
+    met: cdc ? cdc.latency.latency.p50Ms <= 10 && cdc.latency.latency.p99Ms <= 50 && cdc.latency.achievedTxPerSec >= 950 : undefined,
+  });
+  list.push({
+    goal: 'CDC: ≥ 5,000 changes/s sustained with replication lag not growing',
+    measured: cdc ? `${Math.round(cdc.sustained.offeredChangesPerSec)}/s sustained (lag ${cdc.sustained.lagNotGrowing ? 'flat' : 'growing'}); drain ${Math.round(cdc.capacity.drainChangesPerSec)}/s` : undefined,
+    met: cdc ? cdc.sustained.offeredChangesPerSec >= 5000 && cdc.sustained.lagNotGrowing : undefined,
+  });
+  const ok = webhooks?.variants.find((v) => v.variant === 'ok');
+  list.push({
+    goal: 'Webhooks: ≥ 2,000 deliveries/s',
+    measured: ok && !ok.ours.error ? `${Math.round(ok.ours.deliveriesPerSec)}/s (receiver answering at once)` : undefined,
+    met: ok && !ok.ours.error ? ok.ours.deliveriesPerSec >= 2000 : undefined,
+  });
+  const lower = ok && webhooks ? Math.min(webhooks.rawBullmq.jobsPerSec, ok.rawHttp.deliveriesPerSec) : Number.NaN;
+  list.push({
+    goal: 'Webhooks: ≥ 0.5 × the lower of a raw BullMQ no-op worker and a raw HTTP POST loop',
+    measured: ok && !ok.ours.error ? `${fixed(ok.ours.deliveriesPerSec / lower)}× (${Math.round(ok.ours.deliveriesPerSec)}/s vs ${Math.round(lower)}/s)` : undefined,
+    met: ok && !ok.ours.error ? ok.ours.deliveriesPerSec >= 0.5 * lower : undefined,
+  });
+  return list;
+}
+
+export function glanceSection(inputs: GlanceInputs): string[] {
+  const list = goals(inputs);
+  const behind = list.filter((g) => g.met === false).length;
+  return [
+    '## At a glance: the goals',
+    '',
+    `The goals of the benchmark issue against this run. ${behind === 0 ? 'Every goal measured is met.' : `**${behind} of ${list.length} are not met**; the sections below say by how much against each peer.`}`,
+    '',
+    '| Goal | This run | Met |',
+    '|---|---|:---:|',
+    ...list.map((g) => `| ${g.goal} | ${g.measured ?? 'not measured in this run'} | ${g.met === undefined ? '–' : g.met ? 'yes' : '**no**'} |`),
+    '',
+    'Every attempt to close these gaps, with its before and after numbers: [LEVERS.md](LEVERS.md).',
+    '',
+  ];
+}
