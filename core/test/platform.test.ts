@@ -8,6 +8,7 @@ import {
   ensureOwner,
   hashSecret,
   migrate,
+  readHistoryBatch,
   registerTopic,
   resolveApiKey,
   resolveSession,
@@ -100,6 +101,28 @@ describe('platform (real PostgreSQL and Redis)', () => {
       expect(stored).not.toHaveProperty('cursor');
       expect(entries[0]![1][0]).toBe('o');
       expect(entries[0]![1][1]).toBe(offset);
+    });
+
+    it('should read one subject’s history without decoding other subjects’ events, and report the whole read for resuming', async () => {
+      const odd = 'ü "quoted" \\ o-7';
+      const published = [];
+      for (const subject of ['o-7', 'o-8', odd, null, 'o-7']) {
+        published.push(await platform.publisher.publish(key, { topic: 'order.updated', data: { status: 'NEW' }, ...(subject ? { subject } : {}) }));
+      }
+      // An event of another subject whose data has a `subject` of the same value is decoded; the subscription's filter drops it.
+      const lookalike = await platform.publisher.publish(key, { topic: 'order.updated', data: { status: 'NEW', subject: 'o-7' }, subject: 'o-9' });
+      const after = published[0]!.cursor.split('_');
+      const epoch = after[0]!;
+      const position = after[2]!;
+      const read = await readHistoryBatch(platform.redis, keys(), epoch, position, 100, 'o-7');
+      expect(read.count).toBe(5); // every entry after the cursor was read…
+      expect(read.events.map((e) => e.id)).toEqual([published[4]!.id, lookalike.id]); // …only these decoded
+      expect(read.events[0]!.cursor).toBe(published[4]!.cursor);
+      expect(read.first).toEqual({ position: published[1]!.cursor.split('_')[2], offset: Number(published[1]!.cursor.split('_')[1]) });
+      expect(read.last).toBe(lookalike.cursor.split('_')[2]);
+      const oddRead = await readHistoryBatch(platform.redis, keys(), epoch, position, 100, odd);
+      expect(oddRead.events.map((e) => e.id)).toEqual([published[2]!.id]);
+      expect((await readHistoryBatch(platform.redis, keys(), epoch, position, 100)).events).toHaveLength(5);
     });
 
     it('should keep events of one topic in publish order in history', async () => {

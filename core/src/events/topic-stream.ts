@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { RealtimeError, badInput } from '../errors.js';
 import { formatCursor, parseCursor, type Cursor, type EventEnvelope } from '../protocol.js';
 import { ATTACH_SINK, createEventIterator, type SinkAttachable } from '../redis/event-iterator.js';
-import { readHistory, readHistoryState } from '../redis/history.js';
+import { readHistoryBatch, readHistoryState } from '../redis/history.js';
 import type { TopicKeys } from '../redis/keys.js';
 import { comparePositions, positionOf } from '../redis/positions.js';
 import type { Subscriber } from '../redis/subscriber.js';
@@ -47,7 +47,8 @@ export interface TopicStreamOptions {
   filter?: ((event: Readonly<EventEnvelope>) => boolean) | undefined;
   /**
    * Only events of this subject can pass `filter`: live events are then routed by subject (Subscriber.listen)
-   * instead of each being filtered out. A hint for routing; `filter` must still check the subject.
+   * and history entries of other subjects are skipped before they are decoded. A hint; `filter` must still
+   * check the subject.
    */
   subject?: string | undefined;
   /** History entries read per round trip while replaying. @default 500 */
@@ -145,26 +146,20 @@ export async function openTopicStream(options: TopicStreamOptions): Promise<Sink
           replaying = false;
           break;
         }
-        const read = await readHistory(redis, keys, epoch as string, seam, replayBatchSize);
+        // Entries of other subjects are skipped undecoded when the filter requires one subject.
+        const read = await readHistoryBatch(redis, keys, epoch as string, seam, replayBatchSize, subject);
         if (closed) return { value: undefined, done: true };
+        if (read.last !== null) seam = read.last;
+        if (read.count < replayBatchSize) exhausted = true;
+        batch = filter ? read.events.filter(filter) : read.events;
         if (expectOffset !== undefined) {
           // Trimming can run between the state check and this read: the first entry must be the very next offset.
-          const first = read[0];
-          const firstOffset = first ? Number(first.cursor.split('_')[1]) : undefined;
           expectOffset = undefined;
-          if (first && firstOffset !== undefined && firstOffset > (requested as Cursor).offset + 1) {
-            batch = filter ? read.filter(filter) : read;
-            seam = positionOf((read[read.length - 1] as EventEnvelope).cursor);
-            if (read.length < replayBatchSize) exhausted = true;
-            return {
-              value: { kind: 'history-gap', topic, requestedCursor: after as string, oldestCursor: first.cursor, reason: 'TRIMMED' },
-              done: false,
-            };
+          if (read.first && read.first.offset > (requested as Cursor).offset + 1) {
+            const oldestCursor = formatCursor({ epoch: epoch as string, ...read.first });
+            return { value: { kind: 'history-gap', topic, requestedCursor: after as string, oldestCursor, reason: 'TRIMMED' }, done: false };
           }
         }
-        if (read.length > 0) seam = positionOf((read[read.length - 1] as EventEnvelope).cursor);
-        if (read.length < replayBatchSize) exhausted = true;
-        batch = filter ? read.filter(filter) : read;
       }
       for (;;) {
         const result = await live.next();

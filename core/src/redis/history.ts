@@ -35,6 +35,54 @@ export async function readHistoryState(redis: Redis, keys: TopicKeys): Promise<H
   };
 }
 
+/** One read of history: the events kept, and where the read itself began and ended (for resuming the next read). */
+export interface HistoryBatch {
+  /** The entries' events, in history order; with `subject`, only those that can be of that subject. */
+  events: EventEnvelope[];
+  /** Entries read (before any subject was looked for): fewer than asked for means the end was reached. */
+  count: number;
+  /** The first entry read. */
+  first: { position: string; offset: number } | null;
+  /** Position of the last entry read. */
+  last: string | null;
+}
+
+/**
+ * Reads up to `count` entries after `afterPosition` (exclusive; `null` = from the oldest kept), in history
+ * order, each event with its cursor. With `subject`, entries whose envelope does not carry that subject are
+ * skipped before they are decoded: a resume of one user's stream over a busy topic reads the whole topic's
+ * history since its cursor, and decoding every other user's event was most of that cost. (The envelope is
+ * stored as `JSON.stringify` wrote it, so its subject appears exactly as `"subject":<JSON string>`; an event
+ * whose data happens to contain that text is decoded, and the subscription's filter still decides.)
+ */
+export async function readHistoryBatch(
+  redis: Redis,
+  keys: TopicKeys,
+  epoch: string,
+  afterPosition: string | null,
+  count: number,
+  subject?: string,
+): Promise<HistoryBatch> {
+  const start = afterPosition === null ? '-' : `(${afterPosition}`;
+  const entries = await redis.xrange(keys.history, start, '+', 'COUNT', count);
+  const needle = subject === undefined ? undefined : `"subject":${JSON.stringify(subject)}`;
+  const events: EventEnvelope[] = [];
+  for (const [position, fields] of entries) {
+    const json = entryField(fields, 'e') ?? 'null';
+    if (needle !== undefined && !json.includes(needle)) continue;
+    const envelope = JSON.parse(json) as EventEnvelope;
+    envelope.cursor = formatCursor({ epoch, offset: Number(entryField(fields, 'o') ?? 0), position });
+    events.push(envelope);
+  }
+  const first = entries[0];
+  return {
+    events,
+    count: entries.length,
+    first: first ? { position: first[0], offset: Number(entryField(first[1], 'o') ?? 0) } : null,
+    last: entries.length > 0 ? (entries[entries.length - 1] as [string, string[]])[0] : null,
+  };
+}
+
 /**
  * Reads up to `count` events after `afterPosition` (exclusive; `null` = from the oldest kept), in history
  * order, each with its cursor.
@@ -46,11 +94,5 @@ export async function readHistory(
   afterPosition: string | null,
   count: number,
 ): Promise<EventEnvelope[]> {
-  const start = afterPosition === null ? '-' : `(${afterPosition}`;
-  const entries = await redis.xrange(keys.history, start, '+', 'COUNT', count);
-  return entries.map(([position, fields]) => {
-    const envelope = JSON.parse(entryField(fields, 'e') ?? 'null') as EventEnvelope;
-    envelope.cursor = formatCursor({ epoch, offset: Number(entryField(fields, 'o') ?? 0), position });
-    return envelope;
-  });
+  return (await readHistoryBatch(redis, keys, epoch, afterPosition, count)).events;
 }
