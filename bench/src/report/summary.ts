@@ -638,7 +638,7 @@ function syncSection(result: SyncResult): string[] {
     `Run ${result.startedAt}, ${result.durationSeconds} s, ${result.platformBuild}. One document (about ${settings.documentBytes} bytes), ${settings.subscribers} graphql-ws subscribers, ` +
       `a writer sending \`patchDocument\` (${settings.patchBytes}-byte patch, no ifVersion, open loop) at fixed rates, ${settings.warmupSeconds} s warm-up + ${settings.measureSeconds} s measured per rate. ` +
       'Latency: the writer’s send → a subscriber’s copy updated; convergence: the writer’s send → the LAST subscriber’s copy updated. After each rate every copy is ' +
-      'compared with the server’s document. The rows marked “× 1 KB pad” and “× 10 KB pad” repeat the lowest rate with the patch’s pad that large (the document grows by as much).',
+      'compared with the server’s document. The row marked “× 10 KB pad” repeats the lowest rate with the patch’s pad that large (the document grows by as much).',
     '',
     `Headline (every patch delivered to every subscriber, copies identical to the server, p99 < ${settings.p99LimitMs} ms):`,
     '',

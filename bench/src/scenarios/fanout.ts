@@ -38,10 +38,10 @@ export const P99_LIMIT_MS = 50;
 /** Other people's processes using more than this many cores during a window make it "disturbed". */
 const FOREIGN_CPU_LIMIT = 0.2;
 /**
- * Total time a run may spend waiting for the machine to calm down and repeating disturbed steps. 20 s (it was
- * 60): four scenarios run on this loop, and on a busy machine each spent its whole allowance, a third of the suite.
+ * Total time a run may spend waiting for the machine to calm down and repeating disturbed steps. 10 s (it was
+ * 60, then 20): four scenarios run on this loop, and on a busy machine each spent its whole allowance.
  */
-const PATIENCE_MS = 20_000;
+const PATIENCE_MS = 10_000;
 
 /**
  * Other processes used CPU during the window. (How long the server waited for its core is reported too, but

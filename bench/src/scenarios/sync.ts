@@ -4,7 +4,7 @@
  * (open loop, no ifVersion: the server orders the writes); a subscriber process holds 100 graphql-ws
  * subscriptions to `document`, each applying the patches to its own copy. Rates rise until a step fails;
  * after each step every copy must equal the server's document. Then the lowest rate again with the patch's pad
- * at 1 KB and 10 KB (the issue's larger payloads; the document grows by as much).
+ * at 10 KB (the issue's larger payload; the document grows by as much).
  *
  * Peers, one after the other, each with the core to itself: ours (every write committed to PostgreSQL,
  * then installed in Redis and published, before it is acknowledged) and `naive-sync` (graphql-yoga +
@@ -262,7 +262,8 @@ export async function runSync(options: { quick?: boolean; log: (line: string) =>
     measureSeconds: quick ? 2 : 3,
     // No 100/s step (there was): both peers passed 50, 100 and 200 in every run so far; 400 and 800 tell them apart.
     rates: quick ? [20, 50] : [50, 200, 400, 800],
-    padSizes: [1024, 10 * 1024],
+    // 10 KB only (the issue's larger payloads at the lowest rate; 1 KB runs in fanout, cdc and webhooks only, where it is cheap, so the suite keeps its 10 minutes).
+    padSizes: [10 * 1024],
     pinned: canPin(),
     redisPid: await redisServerPid(),
     log,

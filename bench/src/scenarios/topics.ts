@@ -24,8 +24,7 @@ export function runTopics(options: TopicsOptions): Promise<FanoutResult> {
     : [
         // Rates are totals over the 10 topics: 100/s is 10/s per topic, as many deliveries as 1000 × 10/s on one.
         { subscribers: 1000, rate: 100 },
-        // The same load with larger events (the 1 KB and 10 KB payloads, at the lowest rate only).
-        { subscribers: 1000, rate: 100, payloadBytes: 1024 },
+        // The same load with 10 KB events (the larger payloads at the lowest rate; 1 KB runs in fanout, cdc and webhooks only, where it is cheap, so the suite keeps its 10 minutes).
         { subscribers: 1000, rate: 100, payloadBytes: 10 * 1024 },
         { subscribers: 1000, rate: 500 },
       ];

@@ -21,8 +21,7 @@ export function runTwoInstances(options: TwoInstancesOptions): Promise<FanoutRes
       ]
     : [
         { subscribers: 1000, rate: 10 },
-        // What crossing Redis costs for larger events (the 1 KB and 10 KB payloads, at the lowest rate only).
-        { subscribers: 1000, rate: 10, payloadBytes: 1024 },
+        // What crossing Redis costs for larger events (10 KB at the lowest rate; 1 KB runs in fanout, cdc and webhooks only, so the suite keeps its 10 minutes).
         { subscribers: 1000, rate: 10, payloadBytes: 10 * 1024 },
         { subscribers: 1000, rate: 50 },
       ];
