@@ -110,7 +110,9 @@ export function glanceSection(inputs: GlanceInputs): string[] {
   return [
     '## At a glance: the goals',
     '',
-    `The goals of the benchmark issue against this run. ${behind === 0 ? 'Every goal measured is met.' : `**${behind} of ${list.length} are not met**; the sections below say by how much against each peer.`}`,
+    `The goals of the benchmark issue against this run. ${behind === 0 ? 'Every goal measured is met.' : `**${behind} of ${list.length} are not met**; the sections below say by how much against each peer.`} ` +
+      'The ratios to a peer compare like with like in one run; the absolute ones (a p99 at a rate, changes or deliveries per second) also move with the machine: ' +
+      'each section shows the peers of the same run (the raw decoder, the raw POST loop and BullMQ worker, the ceiling), which slow down with it.',
     '',
     '| Goal | This run | Met |',
     '|---|---|:---:|',
