@@ -5,6 +5,17 @@ import { createEventIterator } from '@realtime/core';
 import { createLogger } from '../src/logger.js';
 import { createSharedExecutor } from '../src/ws/shared-execution.js';
 
+/** A schema whose one subscription field `ticks` yields `Event`s from `subscribe`, each event resolving to itself. */
+function schemaWith(Event: GraphQLObjectType, subscribe: () => unknown): GraphQLSchema {
+  return new GraphQLSchema({
+    query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString } } }),
+    subscription: new GraphQLObjectType({
+      name: 'Subscription',
+      fields: { ticks: { type: Event, subscribe: subscribe as never, resolve: (e: object) => e } },
+    }),
+  });
+}
+
 /** A field whose source is our own event iterator (it can hand items to a sink), with an optionally async resolver. */
 function attachableFixture() {
   let push: (event: object) => void = () => undefined;
@@ -22,19 +33,7 @@ function attachableFixture() {
       },
     },
   });
-  const schema = new GraphQLSchema({
-    query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString } } }),
-    subscription: new GraphQLObjectType({
-      name: 'Subscription',
-      fields: {
-        ticks: {
-          type: Event,
-          subscribe: () => createEventIterator<object>({ start: async (p) => ((push = p), () => (push = () => undefined)) }),
-          resolve: (e: object) => e,
-        },
-      },
-    }),
-  });
+  const schema = schemaWith(Event, () => createEventIterator<object>({ start: async (p) => ((push = p), () => (push = () => undefined)) }));
   return { schema, emit: (e: object) => push(e) };
 }
 
@@ -49,38 +48,26 @@ function fixture() {
       broken: { type: GraphQLString, resolve: () => { throw new Error('secret detail'); } },
     },
   });
-  const schema = new GraphQLSchema({
-    query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString } } }),
-    subscription: new GraphQLObjectType({
-      name: 'Subscription',
-      fields: {
-        ticks: {
-          type: Event,
-          subscribe: () => {
-            const queue: object[] = [];
-            let wake: (() => void) | undefined;
-            const listener = (e: object): void => {
-              queue.push(e);
-              wake?.();
-            };
-            listeners.add(listener);
-            const iterator: AsyncIterableIterator<object> = {
-              async next() {
-                while (queue.length === 0) await new Promise<void>((r) => (wake = r));
-                return { value: queue.shift() as object, done: false };
-              },
-              async return() {
-                listeners.delete(listener);
-                return { value: undefined, done: true };
-              },
-              [Symbol.asyncIterator]: () => iterator,
-            };
-            return iterator;
-          },
-          resolve: (e: object) => e,
-        },
+  const schema = schemaWith(Event, () => {
+    const queue: object[] = [];
+    let wake: (() => void) | undefined;
+    const listener = (e: object): void => {
+      queue.push(e);
+      wake?.();
+    };
+    listeners.add(listener);
+    const iterator: AsyncIterableIterator<object> = {
+      async next() {
+        while (queue.length === 0) await new Promise<void>((r) => (wake = r));
+        return { value: queue.shift() as object, done: false };
       },
-    }),
+      async return() {
+        listeners.delete(listener);
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   });
   return { schema, emit: (e: object) => listeners.forEach((l) => l(e)), executions: () => executions, listeners };
 }
