@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import type { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, type WebSocketServer } from 'ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { CLOSE_CODES, RealtimeError, readEnvironmentAuth, verifyEndUserToken, type Platform, type Principal } from '@realtime/core';
 import type { Logger } from '../logger.js';
@@ -26,6 +26,13 @@ interface Enveloped {
   /** Where this subscription's results may be written directly (see shared-execution.ts). */
   direct: DirectDelivery;
 }
+
+/**
+ * ws's own send, for direct delivery: a frame built whole needs none of the splicing wrapper that
+ * shared-frames.ts installs on each socket for graphql-ws's frames (a bound call with rest arguments per send).
+ */
+const sendFrame = WebSocket.prototype.send;
+const TEXT_FRAME = Object.freeze({ binary: false });
 
 /** Client broadcasts one connection may send per second (bursts up to the same number). */
 const BROADCASTS_PER_SECOND = 20;
@@ -196,13 +203,13 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
          * before graphql-ws forgets its id, so no frame follows its completion.
          */
         const direct: DirectDelivery = (result) => {
-          if (socket.readyState !== socket.OPEN) return;
+          if (socket.readyState !== WebSocket.OPEN) return;
           if (socket.bufferedAmount > maxSocketBufferBytes) {
             closeSlowConsumer(socket);
             return;
           }
           try {
-            socket.send(frames.nextFrame(head, result), { binary: false });
+            sendFrame.call(socket, frames.nextFrame(head, result), TEXT_FRAME);
           } catch (error) {
             // Called from the loop that serves every subscriber of the event: one failure must not stop the others.
             logger.error('direct delivery failed', { error: (error as Error).message });
