@@ -133,6 +133,9 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
       }
     }
     const secure = req.headers['x-forwarded-proto'] === 'https' || (req.socket as { encrypted?: boolean }).encrypted === true;
+    // Yoga's own fetch API (the whatwg-node ponyfill): a native Request costs several times more to build, and its
+    // body is then read back through web streams.
+    const { Request, Headers } = yoga.fetchAPI;
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) {
       if (value === undefined) continue;
