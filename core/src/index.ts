@@ -88,7 +88,7 @@ export { connectRedis, type Redis } from './redis/connection.js';
 export { topicKeys, registryChannel, broadcastChannel, leaseKey, type Scope, type TopicKeys } from './redis/keys.js';
 export { createSubscriber, decodeMessage, type Subscriber, type EventListener } from './redis/subscriber.js';
 export { ATTACH_SINK, createEventIterator, type EventIteratorOptions, type ItemSink, type SinkAttachable } from './redis/event-iterator.js';
-export { readHistory, readHistoryBatch, readHistoryState, type HistoryBatch, type HistoryState } from './redis/history.js';
+export { readHistoryBatch, readHistoryState, type HistoryBatch, type HistoryState } from './redis/history.js';
 export { comparePositions, positionOf } from './redis/positions.js';
 export {
   openTopicStream,

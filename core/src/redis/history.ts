@@ -82,17 +82,3 @@ export async function readHistoryBatch(
     last: entries.length > 0 ? (entries[entries.length - 1] as [string, string[]])[0] : null,
   };
 }
-
-/**
- * Reads up to `count` events after `afterPosition` (exclusive; `null` = from the oldest kept), in history
- * order, each with its cursor.
- */
-export async function readHistory(
-  redis: Redis,
-  keys: TopicKeys,
-  epoch: string,
-  afterPosition: string | null,
-  count: number,
-): Promise<EventEnvelope[]> {
-  return (await readHistoryBatch(redis, keys, epoch, afterPosition, count)).events;
-}

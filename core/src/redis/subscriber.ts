@@ -93,12 +93,17 @@ export function createSubscriber(redis: Redis): Subscriber {
     return set as Set<(value: never) => void>;
   };
 
-  async function release(name: string, channel: Channel, listener: (value: never) => void, subject: string | undefined): Promise<void> {
-    const set = setOf(channel, subject);
-    if (!set.delete(listener)) return;
+  /** Removes a listener from its set (dropping a subject's set when it empties); false when it was not there. */
+  const remove = (channel: Channel, listener: (value: never) => void, subject: string | undefined): boolean => {
+    const set = subject === undefined ? channel.listeners : (channel.bySubject.get(subject) as Set<(value: never) => void> | undefined);
+    if (!set?.delete(listener)) return false;
     if (subject !== undefined && set.size === 0) channel.bySubject.delete(subject);
     channel.size -= 1;
-    if (channel.size > 0) return;
+    return true;
+  };
+
+  async function release(name: string, channel: Channel, listener: (value: never) => void, subject: string | undefined): Promise<void> {
+    if (!remove(channel, listener, subject) || channel.size > 0) return;
     // Last listener left: unsubscribe after any pending SUBSCRIBE, unless someone joined meanwhile.
     channel.ready = channel.ready.then(async () => {
       if (channel.size > 0 || !channel.subscribed) return;
@@ -132,9 +137,7 @@ export function createSubscriber(redis: Redis): Subscriber {
     try {
       await current.ready;
     } catch (error) {
-      const set = setOf(current, subject);
-      if (set.delete(listener)) current.size -= 1;
-      if (subject !== undefined && set.size === 0) current.bySubject.delete(subject);
+      remove(current, listener, subject);
       current.ready = Promise.resolve();
       throw error;
     }

@@ -90,6 +90,12 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
     socket.close(CLOSE_CODES.SLOW_CONSUMER, 'Slow consumer: resume with your last cursor');
     setTimeout(() => socket.terminate(), 1_000).unref();
   };
+  /** True (and the socket is being closed) when more than the limit is queued for it. */
+  const overflowing = (socket: WebSocket): boolean => {
+    if (socket.bufferedAmount <= maxSocketBufferBytes) return false;
+    closeSlowConsumer(socket);
+    return true;
+  };
   const socketsByKey = new Map<string, Set<WebSocket>>();
 
   const stopWatching = platform.onControl((message) => {
@@ -203,11 +209,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
          * before graphql-ws forgets its id, so no frame follows its completion.
          */
         const direct: DirectDelivery = (result) => {
-          if (socket.readyState !== WebSocket.OPEN) return;
-          if (socket.bufferedAmount > maxSocketBufferBytes) {
-            closeSlowConsumer(socket);
-            return;
-          }
+          if (socket.readyState !== WebSocket.OPEN || overflowing(socket)) return;
           try {
             sendFrame.call(socket, frames.nextFrame(head, result), TEXT_FRAME);
           } catch (error) {
@@ -226,8 +228,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
         };
       },
       onNext: (ctx, _id, _payload, _args, result) => {
-        const socket = ctx.extra.socket;
-        if (socket.bufferedAmount > maxSocketBufferBytes) closeSlowConsumer(socket);
+        overflowing(ctx.extra.socket);
         // Serialized once per shared result; the socket's send splices the JSON in (shared-frames.ts).
         return frames.placeholder(classifyResult(result)) as never;
       },

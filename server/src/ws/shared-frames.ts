@@ -45,6 +45,13 @@ export function createFrameSplicer(): FrameSplicer {
   const byToken = new Map<number, string>();
   let nextToken = 0;
 
+  /** A result's JSON, made once per result object (for a spliced frame or a direct one). */
+  const jsonOf = (result: ExecutionResult): string => {
+    let text = json.get(result);
+    if (text === undefined) json.set(result, (text = JSON.stringify(result)));
+    return text;
+  };
+
   const splice = (data: unknown): unknown => {
     if (typeof data !== 'string' || data.charCodeAt(data.length - 1) !== 125 /* } */) return data;
     const at = data.lastIndexOf(MARK);
@@ -58,8 +65,7 @@ export function createFrameSplicer(): FrameSplicer {
 
   return {
     placeholder(result) {
-      let text = json.get(result);
-      if (text === undefined) json.set(result, (text = JSON.stringify(result)));
+      const text = jsonOf(result);
       nextToken = nextToken === Number.MAX_SAFE_INTEGER ? 1 : nextToken + 1;
       byToken.set(nextToken, text);
       return { [PLACEHOLDER_KEY]: nextToken };
@@ -73,7 +79,7 @@ export function createFrameSplicer(): FrameSplicer {
     },
     nextFrame(head, result) {
       let body = lastResult === result ? lastBody : encoded.get(result);
-      if (body === undefined) encoded.set(result, (body = Buffer.from(JSON.stringify(classifyResult(result)))));
+      if (body === undefined) encoded.set(result, (body = Buffer.from(jsonOf(classifyResult(result)))));
       lastResult = result;
       lastBody = body;
       const frame = Buffer.allocUnsafe(head.length + body.length + 1);
