@@ -102,6 +102,7 @@ export { buildEnvelope, normalizeTraceparent, type EnvelopeInput } from './event
 export {
   createPublisher,
   type Publisher,
+  type PreparedPublish,
   type PublishInput,
   type PublishScope,
   type SystemPublishInput,

@@ -56,7 +56,17 @@ export interface Publisher {
    * their own rate. Never reachable from a request.
    */
   publishSystem(scope: PublishScope, input: SystemPublishInput): Promise<EventEnvelope>;
+  /**
+   * publishSystem in two steps, for producers that keep order without waiting for each event (CDC): the
+   * promise settles after validation (a bad event rejects it, and nothing was sent); the step it gives
+   * sends the event at once when called. Steps called in order are stored and published in that order, so
+   * a producer may call the next step before the previous one resolved. Each step must be called once.
+   */
+  prepareSystem(scope: PublishScope, input: SystemPublishInput): Promise<PreparedPublish>;
 }
+
+/** Sends a prepared event (one Redis script call, written when called); resolves with the stored envelope. */
+export type PreparedPublish = () => Promise<EventEnvelope>;
 
 export interface PublisherOptions {
   redis: Redis;
@@ -102,65 +112,72 @@ export function createPublisher(options: PublisherOptions): Publisher {
   }
   const run = (redis as unknown as { realtimePublish: PublishCommand }).realtimePublish.bind(redis);
 
-  /** `rateKeyId` null: no per-key rate limit (platform producers). */
-  async function publish(scope: PublishScope, rateKeyId: string | null, input: SystemPublishInput): Promise<EventEnvelope> {
-      assertTopicName(input.topic, 'topic');
-      const idempotencyKeyText = input.idempotencyKey ?? input.id ?? null;
-      const topic = (await registry.get(scope)).byName.get(input.topic);
-      if (!topic) {
+  /**
+   * Everything but the Redis round trip: registry lookup, checks, schema validation, the stored form. The
+   * returned step sends the one script call synchronously (so steps called in order are sent in order) and
+   * resolves when Redis has stored and published the event. `rateKeyId` null: no per-key rate limit
+   * (platform producers).
+   */
+  async function prepare(scope: PublishScope, rateKeyId: string | null, input: SystemPublishInput): Promise<PreparedPublish> {
+    assertTopicName(input.topic, 'topic');
+    const idempotencyKeyText = input.idempotencyKey ?? input.id ?? null;
+    const topic = (await registry.get(scope)).byName.get(input.topic);
+    if (!topic) {
+      throw new RealtimeError(
+        'NOT_FOUND',
+        `topic "${input.topic}" is not registered in this application's ${scope.environment} environment; register it first (registerTopic)`,
+        { topic: input.topic },
+      );
+    }
+    if (idempotencyKeyText != null && !IDEMPOTENCY_KEY.test(idempotencyKeyText)) {
+      throw badInput('idempotencyKey must be 1–200 visible ASCII characters', { field: 'idempotencyKey' });
+    }
+    if (input.subject != null && (input.subject.length === 0 || input.subject.length > MAX_SUBJECT_LENGTH)) {
+      throw badInput(`subject must be 1–${MAX_SUBJECT_LENGTH} characters`, { field: 'subject' });
+    }
+    const dataJson = JSON.stringify(input.data);
+    if (dataJson === undefined) throw badInput('data is required', { field: 'data' });
+    const size = Buffer.byteLength(dataJson);
+    if (size > maxPayloadBytes) {
+      throw new RealtimeError(
+        'PAYLOAD_TOO_LARGE',
+        `data is ${size} bytes; the limit is ${maxPayloadBytes} bytes (REALTIME_MAX_PAYLOAD_BYTES)`,
+        { size, limit: maxPayloadBytes },
+      );
+    }
+    assertSafeJson(input.data);
+    let schemaVersion = topic.schemaVersion;
+    if (input.schemaVersion != null && input.schemaVersion !== topic.schemaVersion) {
+      const pinned = await findSchemaVersion(db, topic.id, input.schemaVersion);
+      if (!pinned) {
         throw new RealtimeError(
           'NOT_FOUND',
-          `topic "${input.topic}" is not registered in this application's ${scope.environment} environment; register it first (registerTopic)`,
-          { topic: input.topic },
+          `schema version ${input.schemaVersion} of "${topic.name}" does not exist; the latest is ${topic.schemaVersion}`,
+          { topic: topic.name, field: 'schemaVersion' },
         );
       }
-      if (idempotencyKeyText != null && !IDEMPOTENCY_KEY.test(idempotencyKeyText)) {
-        throw badInput('idempotencyKey must be 1–200 visible ASCII characters', { field: 'idempotencyKey' });
-      }
-      if (input.subject != null && (input.subject.length === 0 || input.subject.length > MAX_SUBJECT_LENGTH)) {
-        throw badInput(`subject must be 1–${MAX_SUBJECT_LENGTH} characters`, { field: 'subject' });
-      }
-      const dataJson = JSON.stringify(input.data);
-      if (dataJson === undefined) throw badInput('data is required', { field: 'data' });
-      const size = Buffer.byteLength(dataJson);
-      if (size > maxPayloadBytes) {
-        throw new RealtimeError(
-          'PAYLOAD_TOO_LARGE',
-          `data is ${size} bytes; the limit is ${maxPayloadBytes} bytes (REALTIME_MAX_PAYLOAD_BYTES)`,
-          { size, limit: maxPayloadBytes },
-        );
-      }
-      assertSafeJson(input.data);
-      let schemaVersion = topic.schemaVersion;
-      if (input.schemaVersion != null && input.schemaVersion !== topic.schemaVersion) {
-        const pinned = await findSchemaVersion(db, topic.id, input.schemaVersion);
-        if (!pinned) {
-          throw new RealtimeError(
-            'NOT_FOUND',
-            `schema version ${input.schemaVersion} of "${topic.name}" does not exist; the latest is ${topic.schemaVersion}`,
-            { topic: topic.name, field: 'schemaVersion' },
-          );
-        }
-        assertMatchesSchema(schemaValidator(pinned), input.data, topic.name);
-        schemaVersion = pinned.version;
-      } else {
-        assertMatchesSchema(topicValidator(topic), input.data, topic.name);
-      }
+      assertMatchesSchema(schemaValidator(pinned), input.data, topic.name);
+      schemaVersion = pinned.version;
+    } else {
+      assertMatchesSchema(topicValidator(topic), input.data, topic.name);
+    }
 
-      const envelope = buildEnvelope({
-        topic: topic.name,
-        applicationId: scope.applicationId,
-        environment: scope.environment,
-        schemaVersion,
-        data: input.data,
-        subject: input.subject,
-        traceparent: normalizeTraceparent(input.traceparent),
-        id: input.id,
-        source: input.source,
-      });
-      const { cursor: _unassigned, ...stored } = envelope;
-      const keys = topicKeys(keyPrefix, scope, topic.name);
-      const idempotent = idempotencyKeyText != null;
+    const envelope = buildEnvelope({
+      topic: topic.name,
+      applicationId: scope.applicationId,
+      environment: scope.environment,
+      schemaVersion,
+      data: input.data,
+      subject: input.subject,
+      traceparent: normalizeTraceparent(input.traceparent),
+      id: input.id,
+      source: input.source,
+    });
+    const { cursor: _unassigned, ...stored } = envelope;
+    const keys = topicKeys(keyPrefix, scope, topic.name);
+    const idempotent = idempotencyKeyText != null;
+    const storedJson = JSON.stringify(stored);
+    return async () => {
       const now = Date.now();
       const second = Math.floor(now / 1000);
       // One round trip: rate check, idempotency check, history append, publish (see publish-script.ts).
@@ -171,7 +188,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
         idempotent ? idempotencyKey(keyPrefix, scope, `${topic.name}:${idempotencyKeyText}`) : keys.offset,
         rateKeyId === null ? keys.offset : rateKey(keyPrefix, scope, rateKeyId, second),
         keys.channel,
-        JSON.stringify(stored),
+        storedJson,
         topic.retentionMaxEvents,
         topic.retentionMaxAgeSeconds * 1000,
         idempotent ? idempotencyWindowSeconds : 0,
@@ -187,6 +204,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       const [epoch, position, offset] = result as [string, string, number];
       envelope.cursor = formatCursor({ epoch, offset: Number(offset), position });
       return envelope;
+    };
   }
 
   async function observed(run: () => Promise<EventEnvelope>): Promise<EventEnvelope> {
@@ -201,6 +219,11 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }
   }
 
+  /** Tells onOutcome how a step ended. */
+  function observedSend(send: PreparedPublish): PreparedPublish {
+    return () => observed(send);
+  }
+
   return {
     publish(principal, input) {
       const scope = { applicationId: principal.applicationId, environment: principal.environment };
@@ -209,10 +232,18 @@ export function createPublisher(options: PublisherOptions): Publisher {
       }
       // A key's publish never sets the id or source: those are for platform producers.
       const { topic, data, subject, traceparent, schemaVersion, idempotencyKey: key } = input;
-      return observed(() => publish(scope, principal.keyId, { topic, data, subject, traceparent, schemaVersion, idempotencyKey: key }));
+      return observed(async () => (await prepare(scope, principal.keyId, { topic, data, subject, traceparent, schemaVersion, idempotencyKey: key }))());
     },
     publishSystem(scope, input) {
-      return observed(() => publish(scope, null, input));
+      return observed(async () => (await prepare(scope, null, input))());
+    },
+    async prepareSystem(scope, input) {
+      try {
+        return observedSend(await prepare(scope, null, input));
+      } catch (error) {
+        onOutcome?.((error as { code?: string }).code ?? 'INTERNAL_SERVER_ERROR');
+        throw error;
+      }
     },
   };
 }

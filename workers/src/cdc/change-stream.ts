@@ -25,9 +25,10 @@ import {
   type ChangeEventData,
   type ColumnInfo,
   type Platform,
+  type PreparedPublish,
 } from '@realtime/core';
 import type { WorkerLog } from '../log.js';
-import { publishOutboxRow, type OutboxRow } from '../outbox/outbox-row.js';
+import { prepareOutboxRow, type OutboxRow } from '../outbox/outbox-row.js';
 import { takeSnapshot } from './snapshot.js';
 
 const { LogicalReplicationService, PgoutputPlugin } = replication;
@@ -68,15 +69,22 @@ interface TableState {
   signature: string;
 }
 
+/** Changes sent to Redis and not yet acknowledged, at most; the stream waits for room above this. */
+const MAX_IN_FLIGHT = 256;
+
 const signatureOf = (columns: readonly ColumnInfo[]): string => columns.map((c) => `${c.name}:${c.typeOid}:${c.notNull}`).join(',');
 
 /**
  * Streams one source: publication and slot in its database (created when missing), pgoutput over the
- * streaming replication protocol, every change published through `publishSystem` in commit order.
+ * streaming replication protocol, every change published through the publish path in commit order.
  *
- * Acknowledgement: the slot's confirmed position moves only to a commit whose changes are all stored in
- * history (publishSystem resolved), or, when nothing is outstanding, to the position of a keepalive (so an
- * idle source does not pin WAL). The library's auto-acknowledge is off; positions are sent exactly (the
+ * Pipelining: each change is validated before the next message is read (a bad change stops the stream
+ * there, and nothing after it is sent), then sent to Redis without waiting for the reply; up to
+ * MAX_IN_FLIGHT changes are on the wire at once, in order on one connection.
+ *
+ * Acknowledgement: the slot's confirmed position moves only to a commit whose changes, and every change
+ * before them, are stored in history (their sends resolved), or, when nothing is outstanding, to the
+ * position of a keepalive (so an idle source does not pin WAL). The library's auto-acknowledge is off; positions are sent exactly (the
  * library adds one to what it is given, so it is given the position minus one).
  *
  * A lost slot (invalidated, or dropped while the source had a position) is never resumed: the stream
@@ -156,6 +164,12 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
     let barrier: { lsn: bigint | undefined; known: Promise<void>; reached: () => void; released: Promise<void> } | undefined;
     let snapshotting = false;
     let lastSnapshotDone = 0;
+    // The pipeline: `settled` resolves once every change sent so far is stored (or the stream failed).
+    let inFlight = 0;
+    let settled: Promise<void> = Promise.resolve();
+    let room: (() => void) | undefined;
+    /** Nothing read is still being handled or waiting for Redis. */
+    const idle = (): boolean => processed === received && !inTransaction && inFlight === 0;
 
     /**
      * Values arrive as text; they are converted like snapshot values (pg-types.ts), not with pg's global
@@ -196,6 +210,36 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
       void finish(error);
     };
 
+    /** Sends a validated change now; the stream fails if Redis does not store it. */
+    const send = async (prepared: PreparedPublish): Promise<void> => {
+      if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => (room = resolve));
+      if (failed) throw new Error('the replication stream failed');
+      inFlight += 1;
+      const stored = prepared().then(
+        () => {
+          inFlight -= 1;
+          if (idle()) caughtUpAt = new Date();
+          if (room && inFlight < MAX_IN_FLIGHT / 2) {
+            const wake = room;
+            room = undefined;
+            wake();
+          }
+        },
+        (error: unknown) => {
+          inFlight -= 1;
+          fail(error as Error);
+          room?.();
+        },
+      );
+      settled = Promise.all([settled, stored]).then(() => undefined);
+    };
+
+    /** Resolves when every change sent so far is stored; rejects when the stream failed meanwhile. */
+    const drain = async (): Promise<void> => {
+      await settled;
+      if (failed) throw new Error('the replication stream failed');
+    };
+
     const publishChange = async (state: TableState, op: ChangeEventData['op'], before: Record<string, unknown> | null, after: Record<string, unknown> | null): Promise<void> => {
       const tx = transaction as NonNullable<typeof transaction>;
       const pick = (row: Record<string, unknown> | null): Record<string, unknown> | null => {
@@ -212,12 +256,14 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
         commitTime: tx.commitTime,
         txId: tx.xid,
       };
-      await platform.publisher.publishSystem(scope, {
-        topic: state.config.topic,
-        data,
-        id: deterministicEventId(tx.commitMs, source.id, tx.commitLsn, tx.position),
-        source: `/cdc/${source.id}`,
-      });
+      await send(
+        await platform.publisher.prepareSystem(scope, {
+          topic: state.config.topic,
+          data,
+          id: deterministicEventId(tx.commitMs, source.id, tx.commitLsn, tx.position),
+          source: `/cdc/${source.id}`,
+        }),
+      );
     };
 
     const handle = async (message: Pgoutput.Message): Promise<void> => {
@@ -227,6 +273,7 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
           if (barrier) {
             await barrier.known;
             if (barrier?.lsn !== undefined && parseLsn(commitLsn) >= barrier.lsn) {
+              await drain(); // the snapshot follows every change before it in history
               barrier.reached();
               await barrier.released;
             }
@@ -264,7 +311,7 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
           transaction.position += 1;
           const key = `${message.relation.schema}.${message.relation.name}`;
           if (key === outboxKey) {
-            if (message.tag === 'insert') await publishOutboxRow(platform, source, message.new as OutboxRow);
+            if (message.tag === 'insert') await send(await prepareOutboxRow(platform, source, message.new as OutboxRow));
             return;
           }
           const state = tables.get(key);
@@ -277,8 +324,10 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
         case 'commit': {
           inTransaction = false;
           transaction = undefined;
-          // Every change of the transaction is stored: the slot may forget it.
-          confirm(parseLsn(message.commitEndLsn ?? '0/0'));
+          // Once every change of the transaction (and before it) is stored, the slot may forget them.
+          const end = parseLsn(message.commitEndLsn ?? '0/0');
+          if (inFlight === 0) confirm(end);
+          else void settled.then(() => failed || confirm(end));
           return;
         }
         default:
@@ -291,15 +340,15 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
       try {
         await handle(message);
         processed += 1;
-        if (processed === received && !inTransaction) caughtUpAt = new Date();
+        if (idle()) caughtUpAt = new Date();
       } catch (error) {
         fail(error as Error);
       }
     });
     service.on('heartbeat', (lsn: string, _timestamp: number, shouldRespond: boolean) => {
       if (failed) return;
-      if (processed === received && !inTransaction) {
-        // Nothing outstanding: everything up to the server's position is handled.
+      if (idle()) {
+        // Nothing outstanding: everything up to the server's position is handled and stored.
         confirm(parseLsn(lsn));
         caughtUpAt = new Date();
         if (barrier?.lsn !== undefined && parseLsn(lsn) >= barrier.lsn) barrier.reached();
@@ -322,7 +371,7 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
     // after wal_sender_timeout. When idle it also asks for a keepalive, which confirms the server position.
     timers.push(
       setInterval(() => {
-        if (!failed) confirm(confirmed, processed === received && !inTransaction);
+        if (!failed) confirm(confirmed, idle());
       }, heartbeatMs),
     );
     let reporting = false;

@@ -5,6 +5,7 @@ import {
   type CdcSource,
   type EventEnvelope,
   type Platform,
+  type PreparedPublish,
 } from '@realtime/core';
 
 /**
@@ -44,25 +45,40 @@ export function outboxEventId(sourceId: string, row: Pick<OutboxRow, 'id' | 'cre
  * always carries the same id. A row naming an unregistered topic or failing its schema throws: the relay
  * stops there (never skips a row) and the source shows the error until it is fixed.
  */
-export function publishOutboxRow(platform: Platform, source: CdcSource, row: OutboxRow): Promise<EventEnvelope> {
+export async function publishOutboxRow(platform: Platform, source: CdcSource, row: OutboxRow): Promise<EventEnvelope> {
+  const send = await prepareOutboxRow(platform, source, row);
+  return send();
+}
+
+/**
+ * publishOutboxRow in two steps (see Publisher.prepareSystem): validation first, then the send, so the
+ * streaming relay can send the next row before this one is acknowledged.
+ */
+export async function prepareOutboxRow(platform: Platform, source: CdcSource, row: OutboxRow): Promise<PreparedPublish> {
+  const described = (error: unknown): unknown =>
+    error instanceof RealtimeError
+      ? new RealtimeError(error.code, `outbox row ${String(row.id)} (topic "${row.topic as string}"): ${error.message}`)
+      : error;
   if (typeof row.topic !== 'string' || row.topic.startsWith(PLATFORM_TOPIC_PREFIX)) {
-    return Promise.reject(
-      new RealtimeError('BAD_USER_INPUT', `outbox row ${String(row.id)}: topic must name a registered application topic, got ${JSON.stringify(row.topic)}`),
-    );
+    throw new RealtimeError('BAD_USER_INPUT', `outbox row ${String(row.id)}: topic must name a registered application topic, got ${JSON.stringify(row.topic)}`);
   }
-  return platform.publisher.publishSystem(
-    { applicationId: source.applicationId, environment: source.environment },
-    {
-      topic: row.topic,
-      subject: typeof row.subject === 'string' && row.subject !== '' ? row.subject : null,
-      data: row.data,
-      id: outboxEventId(source.id, row),
-      source: `/cdc/${source.id}/outbox`,
-    },
-  ).catch((error: unknown) => {
-    if (error instanceof RealtimeError) {
-      throw new RealtimeError(error.code, `outbox row ${String(row.id)} (topic "${row.topic as string}"): ${error.message}`);
-    }
-    throw error;
-  });
+  let send: PreparedPublish;
+  try {
+    send = await platform.publisher.prepareSystem(
+      { applicationId: source.applicationId, environment: source.environment },
+      {
+        topic: row.topic,
+        subject: typeof row.subject === 'string' && row.subject !== '' ? row.subject : null,
+        data: row.data,
+        id: outboxEventId(source.id, row),
+        source: `/cdc/${source.id}/outbox`,
+      },
+    );
+  } catch (error) {
+    throw described(error);
+  }
+  return () =>
+    send().catch((error: unknown) => {
+      throw described(error);
+    });
 }
