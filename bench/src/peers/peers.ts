@@ -45,8 +45,9 @@ export interface RunningPeer {
   /** The server process that serves the subscribers (the one measured). */
   pid: number;
   /**
-   * The peer's other server processes: `ours-2x`'s publishing instance. They are pinned to the server's core
-   * with it (the load keeps the other core to itself) and count as the peer's, not as other people's CPU.
+   * The peer's other server processes: `ours-2x`'s publishing instance. They are pinned to the load core (the
+   * measured server keeps its core to itself, as it would on a machine of its own) and count as the peer's, not as
+   * other people's CPU.
    */
   otherPids?: number[];
   wire: WireSpec;

@@ -3,7 +3,7 @@
  * whether it is met — so where ours is behind is stated in one place, before the per-scenario detail.
  */
 import { stepLabel } from '../load/wire.js';
-import type { CdcResult, FanoutResult, StepResult } from './results.js';
+import { medianLatency, type CdcResult, type FanoutResult, type StepResult } from './results.js';
 import type { IdleResult } from '../scenarios/idle.js';
 import type { WebhooksResult } from '../scenarios/webhooks.js';
 
@@ -60,11 +60,13 @@ function goals(inputs: GlanceInputs): Goal[] {
   const added = [10, 50].flatMap((rate) => {
     const one = step(twoInstances, 'ours', { subscribers: 1000, rate });
     const two = step(twoInstances, 'ours-2x', { subscribers: 1000, rate });
-    return one && two ? [{ rate, p50: two.latency.p50Ms - one.latency.p50Ms, p99: two.latency.p99Ms - one.latency.p99Ms }] : [];
+    return one && two ? [{ rate, p50: medianLatency(two, 'p50Ms') - medianLatency(one, 'p50Ms'), p99: medianLatency(two, 'p99Ms') - medianLatency(one, 'p99Ms') }] : [];
   });
   list.push({
     goal: 'Two instances add ≤ 1 ms at p50 and ≤ 5 ms at p99',
-    measured: added.length ? added.map((a) => `${a.rate}/s: ${a.p50 >= 0 ? '+' : ''}${fixed(a.p50)} ms p50, ${a.p99 >= 0 ? '+' : ''}${fixed(a.p99)} ms p99`).join('; ') : undefined,
+    measured: added.length
+      ? `${added.map((a) => `${a.rate}/s: ${a.p50 >= 0 ? '+' : ''}${fixed(a.p50)} ms p50, ${a.p99 >= 0 ? '+' : ''}${fixed(a.p99)} ms p99`).join('; ')}${step(twoInstances, 'ours', { subscribers: 1000, rate: 10 })?.rounds ? ' (medians of the rounds)' : ''}`
+      : undefined,
     met: added.length ? added.every((a) => a.p50 <= 1 && a.p99 <= 5) : undefined,
   });
   const oursIdle = idle?.peers.find((p) => p.peer === 'ours');

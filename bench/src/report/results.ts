@@ -63,6 +63,8 @@ export interface StepResult {
   attempts: number;
   /** The attempt not reported, when there were two. */
   otherAttempt?: { p99Ms: number; deliveryRatio: number; deliveriesPerCpuSecond: number; foreignCpuCores: number };
+  /** When the step was measured in rounds (see FanoutOptions.rounds): every round, in order; this step is the median one. */
+  rounds?: { p50Ms: number; p99Ms: number; deliveryRatio: number; deliveriesPerCpuSecond: number; foreignCpuCores: number; passes: boolean }[];
   /** The machine's redis-server (shared with anything else using it). */
   redis?: { cpuUtilization: number };
   drainMs: number;
@@ -263,4 +265,12 @@ export interface SyncResult {
   platformBuild: string;
   settings: { subscribers: number; documentBytes: number; patchBytes: number; warmupSeconds: number; measureSeconds: number; rates: number[]; pinned: boolean; p99LimitMs: number };
   peers: SyncPeerResult[];
+}
+
+/** A step's p50 or p99: the median over its rounds when it was measured in rounds, else its own. */
+export function medianLatency(step: StepResult, key: 'p50Ms' | 'p99Ms'): number {
+  if (!step.rounds || step.rounds.length === 0) return step.latency[key];
+  const values = step.rounds.map((round) => round[key]).sort((a, b) => a - b);
+  const middle = values.length / 2;
+  return values.length % 2 === 1 ? (values[Math.floor(middle)] as number) : ((values[middle - 1] as number) + (values[middle] as number)) / 2;
 }

@@ -31,6 +31,12 @@ export interface FanoutOptions {
    * share of them dropped each second of every step, each reconnecting after `offlineMs` (see load/subscribers.ts).
    */
   groups?: { groupSize: number; churnShare: number; offlineMs: number };
+  /**
+   * Measure every step this many times, the peers alternating in each round, and report the round with the
+   * median p99 (every round's figures are kept in `rounds`). Replaces the second attempt of borderline steps,
+   * for scenarios that compare a small difference of tails. @default 1
+   */
+  rounds?: number;
 }
 
 export const P99_LIMIT_MS = 50;
@@ -59,6 +65,22 @@ const borderline = (step: StepResult): boolean =>
 /** A step failed so clearly that higher loads are not worth the time (they only build a backlog). */
 const overloaded = (step: StepResult): boolean =>
   step.status === 'failed' || step.deliveryRatio < 0.9 || step.latency.p99Ms > 2_000 || step.openAtEnd < step.subscribersAtStart;
+
+/** The round with the median p99 (the lower middle of an even count), carrying every round's figures. */
+function medianRound(steps: StepResult[]): StepResult {
+  if (steps.length === 1) return steps[0] as StepResult;
+  const byP99 = [...steps].sort((a, b) => a.latency.p99Ms - b.latency.p99Ms);
+  const median = byP99[Math.floor((byP99.length - 1) / 2)] as StepResult;
+  median.rounds = steps.map((s) => ({
+    p50Ms: s.latency.p50Ms,
+    p99Ms: s.latency.p99Ms,
+    deliveryRatio: s.deliveryRatio,
+    deliveriesPerCpuSecond: s.server.deliveriesPerCpuSecond,
+    foreignCpuCores: s.foreignCpuCores,
+    passes: s.passes,
+  }));
+  return median;
+}
 
 /** One peer through the run: its server, its load rig, what it measured so far. */
 interface Lane {
@@ -143,7 +165,10 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
         continue;
       }
       result.startupMs = Math.round(performance.now() - started);
-      if (serverCore !== null) for (const pid of [lane.peer.pid, ...(lane.peer.otherPids ?? [])]) pin(pid, serverCore);
+      // The measured server alone on its core; another instance of the peer (ours-2x's publishing instance A) with
+      // the load, as on a machine of its own it would not take turns with the measured one.
+      if (serverCore !== null) pin(lane.peer.pid, serverCore);
+      if (loadCore !== null) for (const pid of lane.peer.otherPids ?? []) pin(pid, loadCore);
       result.idleRssBytes = rssBytes(lane.peer.pid);
       lane.rig = createRig(lane.peer, {
         topics,
@@ -161,88 +186,96 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
       return quiet;
     };
 
+    const rounds = options.rounds ?? 1;
     for (const [k, { subscribers, rate, payloadBytes }] of plan.entries()) {
       const label = labelOf({ subscribers, rate, payloadBytes });
       log(`\n${label}`);
-      const order = lanes.map((_, i) => lanes[(i + k) % lanes.length] as Lane);
-      for (const lane of order) {
-        const { name, result, peer, rig } = lane;
-        if (lane.done || !peer || !rig) continue;
-        const worst = lane.worst;
-        const higher = worst && (subscribers === worst.subscribers ? rate > worst.rate : subscribers * rate >= worst.subscribers * worst.rate);
-        if (worst && higher) {
-          result.steps.push(skipped(label, subscribers, rate, payloadBytes, `skipped: overloaded at ${worst.label}`, warmupSeconds, measureSeconds));
-          log(`[${name}] skipped (overloaded at ${worst.label})`);
-          continue;
-        }
-        try {
-          if (!peer.alive()) throw new Error('the server process exited');
-          const connect = await rig.connectTo(subscribers);
-          if (connect.count > 0) {
-            result.connects.push(connect);
-            const ready = await rig.waitReady();
-            log(`[${name}] ${connect.open} subscribers open (+${connect.count} in ${connect.ms} ms, ${connect.failed} failed), ${ready.withData} live after ${ready.probes} probe events`);
+      /** Each lane's measurements of this step, one per round. */
+      const measured = new Map<Lane, StepResult[]>();
+      for (let round = 0; round < rounds; round++) {
+        if (rounds > 1) log(`round ${round + 1} of ${rounds}`);
+        const order = lanes.map((_, i) => lanes[(i + k + round) % lanes.length] as Lane);
+        for (const lane of order) {
+          const { name, result, peer, rig } = lane;
+          if (lane.done || !peer || !rig) continue;
+          const worst = lane.worst;
+          const higher = worst && (subscribers === worst.subscribers ? rate > worst.rate : subscribers * rate >= worst.subscribers * worst.rate);
+          if (worst && higher) {
+            if (round > 0) continue;
+            result.steps.push(skipped(label, subscribers, rate, payloadBytes, `skipped: overloaded at ${worst.label}`, warmupSeconds, measureSeconds));
+            log(`[${name}] skipped (overloaded at ${worst.label})`);
+            continue;
           }
-          const quiet = await allQuiet();
-          if (!quiet) log(`[${name}] a backlog was still being delivered after 20 s; measuring anyway`);
-          const calm = async (): Promise<void> => {
-            if (patienceMs <= 0) return;
-            const waitStarted = Date.now();
-            const cores = await rig.waitCalm(FOREIGN_CPU_LIMIT, Math.min(15_000, patienceMs));
-            patienceMs -= Date.now() - waitStarted;
-            if (cores >= FOREIGN_CPU_LIMIT) log(`[${name}] other processes still use ${cores} cores; measuring anyway`);
-          };
-          await calm();
-          const churn = groups ? { perSecond: Math.round(groups.churnShare * subscribers), offlineMs: groups.offlineMs } : undefined;
-          const stepPlan = { subscribers, rate, warmupSeconds, measureSeconds, p99LimitMs: P99_LIMIT_MS, payloadBytes, churn };
-          let step = await rig.runStep(stepPlan);
-          const stepCostMs = (warmupSeconds + measureSeconds) * 1000 + step.drainMs + 2_000;
-          if ((disturbed(step) || borderline(step)) && !overloaded(step) && patienceMs > stepCostMs) {
-            log(
-              `[${name}] p99 ${step.latency.p99Ms} ms, other processes used ${step.foreignCpuCores} cores ` +
-                `(${disturbed(step) ? 'disturbed' : 'borderline'}); running it again, the attempt with the lower p99 is kept`,
-            );
-            const retryStarted = Date.now();
-            await allQuiet();
-            await calm();
-            const again = await rig.runStep(stepPlan);
-            patienceMs -= Date.now() - retryStarted;
-            const first = step;
-            step = again.latency.p99Ms <= first.latency.p99Ms ? again : first;
-            const other = step === again ? first : again;
-            step.attempts = 2;
-            step.otherAttempt = {
-              p99Ms: other.latency.p99Ms,
-              deliveryRatio: other.deliveryRatio,
-              deliveriesPerCpuSecond: other.server.deliveriesPerCpuSecond,
-              foreignCpuCores: other.foreignCpuCores,
+          try {
+            if (!peer.alive()) throw new Error('the server process exited');
+            const connect = await rig.connectTo(subscribers);
+            if (connect.count > 0) {
+              result.connects.push(connect);
+              const ready = await rig.waitReady();
+              log(`[${name}] ${connect.open} subscribers open (+${connect.count} in ${connect.ms} ms, ${connect.failed} failed), ${ready.withData} live after ${ready.probes} probe events`);
+            }
+            const quiet = await allQuiet();
+            if (!quiet) log(`[${name}] a backlog was still being delivered after 20 s; measuring anyway`);
+            const calm = async (): Promise<void> => {
+              if (patienceMs <= 0) return;
+              const waitStarted = Date.now();
+              const cores = await rig.waitCalm(FOREIGN_CPU_LIMIT, Math.min(15_000, patienceMs));
+              patienceMs -= Date.now() - waitStarted;
+              if (cores >= FOREIGN_CPU_LIMIT) log(`[${name}] other processes still use ${cores} cores; measuring anyway`);
             };
-          }
-          if (!quiet) step.note = 'a backlog was still being delivered when this step started';
-          if (disturbed(step)) {
-            step.note = `${step.note ? `${step.note}; ` : ''}disturbed: other processes used ${step.foreignCpuCores} cores during the window (the server waited for its core ${Math.round(step.server.runQueueWaitShare * 100)}% of it)`;
-          }
-          result.steps.push(step);
-          log(
-            `[${name}] ratio ${step.deliveryRatio}, p50 ${step.latency.p50Ms} ms, p99 ${step.latency.p99Ms} ms, ` +
-              `max ${step.latency.maxMs} ms, server CPU ${Math.round(step.server.cpuUtilization * 100)}% (waited ${Math.round(step.server.runQueueWaitShare * 100)}%), others ${step.foreignCpuCores} cores, ` +
-              `${step.server.deliveriesPerCpuSecond} deliveries/CPU-s, generator CPU ${Math.round(step.generator.cpuUtilization * 100)}%` +
-              `${step.publishFailures ? `, ${step.publishFailures} publishes failed` : ''}` +
-              `${step.churn ? `, ${step.churn.reconnects} reconnects (p99 ${step.churn.p99Ms} ms, ${step.churn.failed} failed), got ${(step.churn.completeness * 100).toFixed(1)}% of all published, ${step.churn.replayed} replayed` : ''}${step.passes ? '' : ' ✗'}`,
-          );
-          if (overloaded(step) && (!worst || step.subscribers * step.rate < worst.subscribers * worst.rate)) lane.worst = step;
-          if (step.openAtEnd < step.subscribersAtStart) {
-            result.error = `${step.subscribersAtStart - step.openAtEnd} subscriptions ended during ${step.label}: ${JSON.stringify(step.closes)}`;
-            log(`[${name}] ${result.error}; no more steps for this peer`);
+            await calm();
+            const churn = groups ? { perSecond: Math.round(groups.churnShare * subscribers), offlineMs: groups.offlineMs } : undefined;
+            const stepPlan = { subscribers, rate, warmupSeconds, measureSeconds, p99LimitMs: P99_LIMIT_MS, payloadBytes, churn };
+            let step = await rig.runStep(stepPlan);
+            const stepCostMs = (warmupSeconds + measureSeconds) * 1000 + step.drainMs + 2_000;
+            if (rounds === 1 && (disturbed(step) || borderline(step)) && !overloaded(step) && patienceMs > stepCostMs) {
+              log(
+                `[${name}] p99 ${step.latency.p99Ms} ms, other processes used ${step.foreignCpuCores} cores ` +
+                  `(${disturbed(step) ? 'disturbed' : 'borderline'}); running it again, the attempt with the lower p99 is kept`,
+              );
+              const retryStarted = Date.now();
+              await allQuiet();
+              await calm();
+              const again = await rig.runStep(stepPlan);
+              patienceMs -= Date.now() - retryStarted;
+              const first = step;
+              step = again.latency.p99Ms <= first.latency.p99Ms ? again : first;
+              const other = step === again ? first : again;
+              step.attempts = 2;
+              step.otherAttempt = {
+                p99Ms: other.latency.p99Ms,
+                deliveryRatio: other.deliveryRatio,
+                deliveriesPerCpuSecond: other.server.deliveriesPerCpuSecond,
+                foreignCpuCores: other.foreignCpuCores,
+              };
+            }
+            if (!quiet) step.note = 'a backlog was still being delivered when this step started';
+            if (disturbed(step)) {
+              step.note = `${step.note ? `${step.note}; ` : ''}disturbed: other processes used ${step.foreignCpuCores} cores during the window (the server waited for its core ${Math.round(step.server.runQueueWaitShare * 100)}% of it)`;
+            }
+            measured.set(lane, [...(measured.get(lane) ?? []), step]);
+            log(
+              `[${name}] ratio ${step.deliveryRatio}, p50 ${step.latency.p50Ms} ms, p99 ${step.latency.p99Ms} ms, ` +
+                `max ${step.latency.maxMs} ms, server CPU ${Math.round(step.server.cpuUtilization * 100)}% (waited ${Math.round(step.server.runQueueWaitShare * 100)}%), others ${step.foreignCpuCores} cores, ` +
+                `${step.server.deliveriesPerCpuSecond} deliveries/CPU-s, generator CPU ${Math.round(step.generator.cpuUtilization * 100)}%` +
+                `${step.publishFailures ? `, ${step.publishFailures} publishes failed` : ''}` +
+                `${step.churn ? `, ${step.churn.reconnects} reconnects (p99 ${step.churn.p99Ms} ms, ${step.churn.failed} failed), got ${(step.churn.completeness * 100).toFixed(1)}% of all published, ${step.churn.replayed} replayed` : ''}${step.passes ? '' : ' ✗'}`,
+            );
+            if (overloaded(step) && (!worst || step.subscribers * step.rate < worst.subscribers * worst.rate)) lane.worst = step;
+            if (step.openAtEnd < step.subscribersAtStart) {
+              result.error = `${step.subscribersAtStart - step.openAtEnd} subscriptions ended during ${step.label}: ${JSON.stringify(step.closes)}`;
+              log(`[${name}] ${result.error}; no more steps for this peer`);
+              lane.done = true;
+            }
+          } catch (error) {
+            result.crashed = !peer.alive();
+            result.error = error instanceof Error ? error.message : String(error);
             lane.done = true;
+            log(`[${name}] failed: ${result.error}`);
           }
-        } catch (error) {
-          result.crashed = !peer.alive();
-          result.error = error instanceof Error ? error.message : String(error);
-          lane.done = true;
-          log(`[${name}] failed: ${result.error}`);
         }
       }
+      for (const [lane, steps] of measured) lane.result.steps.push(medianRound(steps));
     }
   } finally {
     for (const lane of lanes) {
