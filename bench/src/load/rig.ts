@@ -56,6 +56,12 @@ export interface Rig {
    * `timeoutMs`. Resolves with the last sample.
    */
   waitCalm(maxCores: number, timeoutMs: number): Promise<number>;
+  /**
+   * Publishes `count` events as fast as the publisher's 2,000/s allows, with nothing measured: run before the
+   * first subscriber connects, it lets the server's JIT compile its publish path, as in a server that has run
+   * for a while (otherwise the first steps measure code still running unoptimized).
+   */
+  warmUp(count: number): Promise<void>;
   runStep(plan: StepPlan): Promise<StepResult>;
   close(): Promise<void>;
 }
@@ -110,6 +116,10 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
     pids: () => [peer.pid, ...(peer.otherPids ?? []), generatorPid, publisherPid],
     generatorPid,
     publisherPid,
+    async warmUp(count) {
+      await publisher.call('publish', { spec: specs, layout, rate: 2_000, count, seqStart: seq }, 120_000);
+      seq += count;
+    },
     async connectTo(total) {
       const count = total - open;
       const result = await subscribers.call('connect', { wire: wires, layout, count, concurrency: 50 }, 300_000);

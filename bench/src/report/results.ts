@@ -137,6 +137,8 @@ export interface FanoutResult {
     payloadBytes: number;
     warmupSeconds: number;
     measureSeconds: number;
+    /** Publishes each server handled before its first subscriber connected (JIT warm-up); absent in older results. */
+    warmupPublishes?: number;
     plan: { subscribers: number; rate: number; payloadBytes?: number; topics?: number }[];
     pinned: boolean;
     serverCore: number | null;

@@ -194,7 +194,7 @@ function fanoutSection(result: FanoutResult): string[] {
     `Run ${result.startedAt} (${result.durationSeconds} s). Node ${machine.node}, ${machine.cpuModel} × ${machine.cores} cores, kernel ${machine.kernel}, ` +
       `repository HEAD \`${machine.gitCommit}\`, load average at start ${machine.loadAverage.join(' / ')}. **Ours is** ${result.platformBuild}.`,
     '',
-    `One topic, ${settings.payloadBytes}-byte event data (a few bytes less while seq has fewer digits), fixed-rate publishing over keep-alive HTTP; each step publishes for ${settings.warmupSeconds} s of warm-up, then measures ${settings.measureSeconds} s. ` +
+    `One topic, ${settings.payloadBytes}-byte event data (a few bytes less while seq has fewer digits), fixed-rate publishing over keep-alive HTTP; each step publishes for ${settings.warmupSeconds} s of warm-up, then measures ${settings.measureSeconds} s. ${settings.warmupPublishes ? `Before its first subscriber connects, every server handles ${settings.warmupPublishes.toLocaleString('en-US')} publishes (2,000/s, nothing measured), so that its JIT has compiled the publish path as in a server that has run for a while. ` : ''}` +
       (settings.pinned
         ? `The server runs alone on core ${settings.serverCore}; the subscriber process and the publisher process share core ${settings.loadCore}; Redis is not pinned (and is shared with anything else on the machine).`
         : 'taskset was not available: nothing is pinned.') +

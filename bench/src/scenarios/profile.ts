@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { canPin, pin } from '../support/children.js';
 import { machineInfo } from '../support/proc.js';
 import { createRig } from '../load/rig.js';
+import { WARMUP_PUBLISHES } from './fanout.js';
 import { REPO_ROOT, startPeer, type PeerName } from '../peers/peers.js';
 import type { PlatformBuild } from '../peers/platform-build.js';
 import type { PeerProfile, ProfileEntry, ProfileResult } from '../report/results.js';
@@ -97,6 +98,7 @@ export async function runProfile(options: { peers: readonly PeerName[]; quick?: 
       let from = 0;
       let to = 0;
       try {
+        if (WARMUP_PUBLISHES > 0) await rig.warmUp(quick ? 200 : WARMUP_PUBLISHES);
         await rig.connectTo(subscribers);
         await rig.waitReady();
         from = monotonicMicros();
