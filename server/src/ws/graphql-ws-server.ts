@@ -27,12 +27,6 @@ interface Enveloped {
   direct: DirectDelivery;
 }
 
-/**
- * ws's own send, for direct delivery: a frame built whole needs none of the splicing wrapper that
- * shared-frames.ts installs on each socket for graphql-ws's frames (a bound call with rest arguments per send).
- */
-const sendFrame = WebSocket.prototype.send;
-const TEXT_FRAME = Object.freeze({ binary: false });
 
 /** Client broadcasts one connection may send per second (bursts up to the same number). */
 const BROADCASTS_PER_SECOND = 20;
@@ -211,7 +205,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
         const direct: DirectDelivery = (result) => {
           if (socket.readyState !== WebSocket.OPEN || overflowing(socket)) return;
           try {
-            sendFrame.call(socket, frames.nextFrame(head, result), TEXT_FRAME);
+            frames.sendNext(socket, head, result);
           } catch (error) {
             // Called from the loop that serves every subscriber of the event: one failure must not stop the others.
             logger.error('direct delivery failed', { error: (error as Error).message });

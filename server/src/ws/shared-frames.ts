@@ -1,5 +1,5 @@
 import type { ExecutionResult } from 'graphql';
-import type { WebSocket } from 'ws';
+import { WebSocket } from 'ws';
 import { classifyResult } from '../plugins/use-error-codes.js';
 
 /**
@@ -25,12 +25,28 @@ export interface FrameSplicer {
   /** The constant start of subscription `id`'s `next` frames, encoded once per subscription. */
   head(id: string): Buffer;
   /**
-   * A whole `next` frame, as graphql-ws would write it, for results delivered without graphql-ws (direct
+   * Writes a whole `next` frame, as graphql-ws would write it, for results delivered without graphql-ws (direct
    * delivery): the result, with its errors classified, is encoded to UTF-8 once per result and copied in
    * behind the subscription's head, so per subscriber it costs a copy, not a serialization or an encoding.
+   *
+   * The copy goes into one scratch buffer reused from subscriber to subscriber whenever the socket had nothing
+   * queued and took the whole frame at once (the kernel has the bytes; nothing references the buffer any more).
+   * A frame per subscriber would be garbage the moment it is written: above 4 KB each is an allocation of its own
+   * outside V8's heap, and a fan-out of 10 KB events made V8 run full collections over and over. A socket with
+   * data queued gets a frame of its own, and one that queues part of the scratch keeps it (the next frame goes to
+   * a new scratch), so a slow consumer never holds more than its own bytes plus one scratch.
    */
-  nextFrame(head: Buffer, result: ExecutionResult): Buffer;
+  sendNext(socket: WebSocket, head: Buffer, result: ExecutionResult): void;
 }
+
+/**
+ * ws's own send, for direct delivery: a frame built whole needs none of the splicing wrapper `attach` installs
+ * for graphql-ws's frames (a bound call with rest arguments per send).
+ */
+const sendFrame = WebSocket.prototype.send as (this: WebSocket, data: Buffer, options: { binary: boolean }) => void;
+const TEXT_FRAME = Object.freeze({ binary: false });
+/** The smallest scratch buffer; it grows to the largest frame sent. */
+const SCRATCH_MIN_BYTES = 16 * 1024;
 
 export function createFrameSplicer(): FrameSplicer {
   const json = new WeakMap<ExecutionResult, string>();
@@ -38,6 +54,8 @@ export function createFrameSplicer(): FrameSplicer {
   /** The last result encoded: in a direct fan-out every subscriber of an operation sends it in turn. */
   let lastResult: ExecutionResult | undefined;
   let lastBody: Buffer | undefined;
+  /** Where frames are built for sockets with nothing queued; see sendNext. */
+  let scratch: Buffer | undefined;
   /**
    * Placeholder token → the JSON it stands for. graphql-ws calls `send` right after `onNext` resolves (also on a
    * socket that closed meanwhile: ws then fails the send, after `splice` ran), so each entry lives for a tick.
@@ -77,16 +95,26 @@ export function createFrameSplicer(): FrameSplicer {
     head(id) {
       return Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
     },
-    nextFrame(head, result) {
+    sendNext(socket, head, result) {
       let body = lastResult === result ? lastBody : encoded.get(result);
       if (body === undefined) encoded.set(result, (body = Buffer.from(jsonOf(classifyResult(result)))));
       lastResult = result;
       lastBody = body;
-      const frame = Buffer.allocUnsafe(head.length + body.length + 1);
+      const length = head.length + body.length + 1;
+      const queued = socket.bufferedAmount > 0;
+      let frame: Buffer;
+      if (queued) {
+        frame = Buffer.allocUnsafe(length); // written later: the frame must be its own
+      } else {
+        if (scratch === undefined || scratch.length < length) scratch = Buffer.allocUnsafeSlow(Math.max(SCRATCH_MIN_BYTES, length));
+        frame = scratch.subarray(0, length);
+      }
       head.copy(frame, 0);
       body.copy(frame, head.length);
-      frame[frame.length - 1] = 0x7d; // }
-      return frame;
+      frame[length - 1] = 0x7d; // }
+      sendFrame.call(socket, frame, TEXT_FRAME);
+      // Part of the scratch is still queued on this socket: leave it to the socket, take a new one next time.
+      if (!queued && socket.bufferedAmount > 0) scratch = undefined;
     },
   };
 }
