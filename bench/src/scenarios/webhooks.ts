@@ -8,6 +8,11 @@
  * recorded). A last step publishes at a fixed rate with the worker running to measure first-attempt latency
  * (receiver arrival − the publisher's `sentAt`, one clock). Events carry 300 bytes of data; `ok` also runs with
  * 1 KB and 10 KB events (the issue's larger payloads), against both peers at the same size.
+ *
+ * Every sender is measured warm: the backlog holds WARMUP_EVENTS more, and the clock starts when that many
+ * distinct ids have arrived (the POST loop sends as many unmeasured first, the BullMQ worker completes as many
+ * jobs first). A worker started on a backlog otherwise spends its first second running unoptimized code, which
+ * weighs most on the sender with the longest path (ours).
  */
 import { gql, platformEnv, signInAdmin } from '../support/platform-api.js';
 import { Queue, Worker } from 'bullmq';
@@ -35,6 +40,8 @@ const variantOf = (receiver: ReceiverVariant, payloadBytes = PAYLOAD_BYTES): Var
 const VARIANTS: readonly Variant[] = [variantOf('ok'), variantOf('fail10'), variantOf('slow50'), variantOf('ok', 1024), variantOf('ok', 10 * 1024)];
 /** Deliveries in flight at once, for ours (REALTIME_WEBHOOK_CONCURRENCY) and both peers. */
 const CONCURRENCY = 100;
+/** Deliveries (jobs, POSTs) each sender makes before the measured ones; see the file's comment. */
+const WARMUP_EVENTS = 2000;
 const TICK_SCHEMA = {
   type: 'object',
   properties: { seq: { type: 'integer' }, sentAt: { type: 'number' }, pad: { type: 'string' } },
@@ -66,7 +73,7 @@ export interface WebhooksResult {
   durationSeconds: number;
   machine: MachineInfo;
   platformBuild: string;
-  settings: { events: number; concurrency: number; retrySchedule: string; latencyRate: number; latencySeconds: number; payloadBytes: number };
+  settings: { events: number; /** Deliveries each sender made before the measured ones (absent in older results). */ warmUpEvents?: number; concurrency: number; retrySchedule: string; latencyRate: number; latencySeconds: number; payloadBytes: number };
   variants: WebhookVariantResult[];
   rawBullmq: { jobsPerSec: number; jobs: number };
   /** The no-op worker again with each larger event size of the variants. */
@@ -74,7 +81,7 @@ export interface WebhooksResult {
   latency: { rate: number; offered: number; delivered: number; p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number } | { error: string };
 }
 
-type ReceiverRpc = { listen: () => number; reset: () => boolean; stats: () => ReceiverStats };
+type ReceiverRpc = { listen: () => number; reset: (warmUp?: number) => boolean; stats: () => ReceiverStats };
 
 
 async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
@@ -99,6 +106,7 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
   const { log, quick = false } = options;
   const startedAt = new Date();
   const events = quick ? 400 : 4000;
+  const warmUp = quick ? 100 : WARMUP_EVENTS;
   const latencyRate = quick ? 100 : 300;
   // 5 s (it was 8) leaves room for the larger-event variants: 1,500 first attempts, fifteen above p99.
   const latencySeconds = quick ? 2 : 5;
@@ -165,9 +173,9 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
   const poster = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
   try {
     for (const { name: variant, receiver: path, payloadBytes, topic } of VARIANTS) {
-      log(`\n[webhooks ${variant}] publishing ${events} events with the worker stopped`);
-      await pool(events, 32, (i) => publishOne(topic, i, payloadBytes));
-      await receiver.call('reset', undefined as never);
+      log(`\n[webhooks ${variant}] publishing ${warmUp} + ${events} events with the worker stopped`);
+      await pool(warmUp + events, 32, (i) => publishOne(topic, i, payloadBytes));
+      await receiver.call('reset', warmUp);
       worker = startWorker();
       const result: WebhookVariantResult = {
         variant,
@@ -180,22 +188,22 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
         const running = worker;
         await waitFor(async () => {
           if (running.child.exitCode !== null) throw new Error(`the worker exited:\n${running.output().slice(-2000)}`);
-          return (await receiver.call('stats', undefined as never)).firstAt !== null;
-        }, 60_000, 'the first delivery');
-        const cpuAtFirst = cpuSeconds(running.pid);
-        await waitFor(async () => (await receiver.call('stats', undefined as never)).distinct >= events, 90_000, `${events} deliveries`);
-        const cpu = cpuSeconds(running.pid) - cpuAtFirst;
+          return (await receiver.call('stats', undefined as never)).distinct >= warmUp;
+        }, 90_000, `${warmUp} warm-up deliveries`);
+        const cpuAtMark = cpuSeconds(running.pid);
+        await waitFor(async () => (await receiver.call('stats', undefined as never)).distinct >= warmUp + events, 90_000, `${events} deliveries`);
+        const cpu = cpuSeconds(running.pid) - cpuAtMark;
         const stats = await receiver.call('stats', undefined as never);
-        const drain = ((stats.lastNewAt ?? 0) - (stats.firstAt ?? 0)) / 1000;
+        const drain = ((stats.lastNewAt ?? 0) - (stats.markAt ?? stats.firstAt ?? 0)) / 1000;
         result.ours = {
           deliveriesPerSec: Math.round(events / drain),
-          requests: stats.requests,
+          requests: stats.requests - stats.requestsAtMark,
           distinct: stats.distinct,
           drainSeconds: Math.round(drain * 100) / 100,
           workerCpuSeconds: Math.round(cpu * 100) / 100,
           deliveriesPerWorkerCpuSecond: Math.round(events / cpu),
         };
-        log(`[webhooks ${variant}] ours: ${result.ours.deliveriesPerSec}/s (${stats.requests} requests in ${result.ours.drainSeconds} s, worker ${result.ours.workerCpuSeconds} CPU-s)`);
+        log(`[webhooks ${variant}] ours: ${result.ours.deliveriesPerSec}/s (${result.ours.requests} requests in ${result.ours.drainSeconds} s, worker ${result.ours.workerCpuSeconds} CPU-s)`);
       } catch (error) {
         result.ours.error = error instanceof Error ? error.message : String(error);
         log(`[webhooks ${variant}] ours failed: ${result.ours.error}`);
@@ -207,8 +215,9 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
       // Peer: a plain POST loop, same receiver variant, same concurrency; a failed POST is retried at once.
       await receiver.call('reset', undefined as never);
       let requests = 0;
-      const started = nowMs();
-      await pool(events, CONCURRENCY, async (seq) => {
+      let started = nowMs();
+      const postAll = (count: number, seqStart: number): Promise<void> => pool(count, CONCURRENCY, async (i) => {
+        const seq = seqStart + i;
         for (;;) {
           requests += 1;
           const response = await request(`${receiverUrl}/${path}`, {
@@ -221,6 +230,10 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
           if (response.statusCode < 300) return;
         }
       });
+      await postAll(warmUp, 0);
+      requests = 0;
+      started = nowMs();
+      await postAll(events, warmUp);
       const seconds = (nowMs() - started) / 1000;
       result.rawHttp = { requestsPerSec: Math.round(requests / seconds), deliveriesPerSec: Math.round(events / seconds), requests };
       log(`[webhooks ${variant}] raw HTTP POST loop: ${result.rawHttp.deliveriesPerSec}/s`);
@@ -232,14 +245,18 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
     const runRawBullmq = async (payloadBytes: number): Promise<{ payloadBytes: number; jobsPerSec: number; jobs: number }> => {
       const bullPrefix = `${prefix}:rawbull${payloadBytes}`;
       const queue = new Queue('noop', { connection, prefix: bullPrefix });
-      for (let i = 0; i < events; i += 1000) {
-        await queue.addBulk(Array.from({ length: Math.min(1000, events - i) }, (_, j) => ({ name: 'noop', data: makeTick(i + j, payloadBytes), opts: { removeOnComplete: true } })));
+      const total = warmUp + events;
+      for (let i = 0; i < total; i += 1000) {
+        await queue.addBulk(Array.from({ length: Math.min(1000, total - i) }, (_, j) => ({ name: 'noop', data: makeTick(i + j, payloadBytes), opts: { removeOnComplete: true } })));
       }
       let done = 0;
-      const bullStarted = nowMs();
+      let bullStarted = 0;
       const noop = new Worker('noop', async () => undefined, { connection, prefix: bullPrefix, concurrency: CONCURRENCY });
-      noop.on('completed', () => (done += 1));
-      await waitFor(() => done >= events, 60_000, 'the no-op jobs');
+      noop.on('completed', () => {
+        done += 1;
+        if (done === warmUp) bullStarted = nowMs();
+      });
+      await waitFor(() => done >= total, 60_000, 'the no-op jobs');
       const jobsPerSec = Math.round(events / ((nowMs() - bullStarted) / 1000));
       await noop.close();
       await queue.close();
@@ -288,7 +305,7 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
       durationSeconds: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000),
       machine: machineInfo(),
       platformBuild: options.platform.description,
-      settings: { events, concurrency: CONCURRENCY, retrySchedule, latencyRate, latencySeconds, payloadBytes: PAYLOAD_BYTES },
+      settings: { events, warmUpEvents: warmUp, concurrency: CONCURRENCY, retrySchedule, latencyRate, latencySeconds, payloadBytes: PAYLOAD_BYTES },
       variants,
       rawBullmq,
       rawBullmqSizes,

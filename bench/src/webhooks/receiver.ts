@@ -20,13 +20,18 @@ export interface ReceiverStats {
   firstAt: number | null;
   /** When the last not-yet-seen id arrived. */
   lastNewAt: number | null;
+  /** When the `markAfter`-th distinct id arrived (see reset), and how many requests had arrived by then. */
+  markAt: number | null;
+  requestsAtMark: number;
   latency: { count: number; p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number };
 }
 
 const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
 let seen = new Set<string>();
 let failed = new Set<string>();
-let stats = { requests: 0, failuresSent: 0, firstAt: null as number | null, lastNewAt: null as number | null };
+let stats = { requests: 0, failuresSent: 0, firstAt: null as number | null, lastNewAt: null as number | null, markAt: null as number | null, requestsAtMark: 0 };
+/** Distinct ids that warm the sender up before the measured ones (0: the measurement starts at the first request). */
+let markAfter = 0;
 
 const failsFirst = (id: string): boolean => (createHash('sha1').update(id).digest()[0] as number) % 10 === 0;
 
@@ -58,6 +63,10 @@ const server = createServer((req, res) => {
     if (!seen.has(id)) {
       seen.add(id);
       stats.lastNewAt = now;
+      if (seen.size === markAfter) {
+        stats.markAt = now;
+        stats.requestsAtMark = stats.requests;
+      }
       if (sentAt !== undefined && !failed.has(id)) histogram.recordValue(Math.max(1, Math.round((now - sentAt) * 1000)));
     }
     if (variant === 'slow50') setTimeout(answer, 50);
@@ -71,10 +80,12 @@ serveRpc({
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return (server.address() as AddressInfo).port;
   },
-  reset() {
+  /** Forgets everything; with `warmUp`, the measurement starts when that many distinct ids have arrived. */
+  reset(warmUp?: number) {
     seen = new Set();
     failed = new Set();
-    stats = { requests: 0, failuresSent: 0, firstAt: null, lastNewAt: null };
+    markAfter = warmUp ?? 0;
+    stats = { requests: 0, failuresSent: 0, firstAt: null, lastNewAt: null, markAt: null, requestsAtMark: 0 };
     histogram.reset();
     return true;
   },
