@@ -63,7 +63,7 @@ describe('shared frames', () => {
       data: { t: { note: 'naïve — ✓ "quoted" }' } },
       errors: [new GraphQLError('cannot resume', { extensions: { code: 'HISTORY_GAP' } })],
     };
-    const ids = ['1', 'sub-"7"', 'ünï'];
+    const ids = ['1', '2', 'sub-"7"', 'ünï', 'x'];
     const received = messages(client, ids.length);
     for (const id of ids) frames.sendNext(server, frames.head(id), result);
     expect(await received).toEqual(ids.map((id) => nextFrame(id, { ...result, errors: result.errors!.map((e) => e.toJSON()) })));
