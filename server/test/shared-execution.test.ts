@@ -11,7 +11,8 @@ function schemaWith(Event: GraphQLObjectType, subscribe: () => unknown): GraphQL
     query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString } } }),
     subscription: new GraphQLObjectType({
       name: 'Subscription',
-      fields: { ticks: { type: Event, subscribe: subscribe as never, resolve: (e: object) => e } },
+      // `after` shapes the source stream only (as a topic field's where/after do): the resolver passes the item on.
+      fields: { ticks: { type: Event, args: { after: { type: GraphQLString } }, subscribe: subscribe as never, resolve: (e: object) => e } },
     }),
   });
 }
@@ -45,6 +46,7 @@ function fixture() {
     fields: {
       id: { type: GraphQLString, resolve: (e: { id: string }) => ((executions += 1), e.id) },
       shout: { type: GraphQLString, resolve: (e: { id: string }) => e.id.toUpperCase() },
+      tag: { type: GraphQLString, args: { suffix: { type: GraphQLString } }, resolve: (e: { id: string }, { suffix }: { suffix?: string }) => `${e.id}${suffix ?? ''}` },
       broken: { type: GraphQLString, resolve: () => { throw new Error('secret detail'); } },
     },
   });
@@ -95,6 +97,22 @@ describe('shared subscription execution', () => {
     expect(executions()).toBe(2);
     await Promise.all([...subs, other].map((s) => s.return?.()));
     expect(listeners.size).toBe(0);
+  });
+
+  it('should share one execution between subscribers whose variables differ only in the root field arguments', async () => {
+    const { schema, emit, executions } = fixture();
+    const document = parse('subscription($after: String, $suffix: String) { ticks(after: $after) { id tag(suffix: $suffix) } }');
+    const open = (variableValues: Record<string, string>): Promise<AsyncIterableIterator<ExecutionResult>> =>
+      subscribe({ schema, document, variableValues }) as Promise<AsyncIterableIterator<ExecutionResult>>;
+    // Each resumes from its own cursor; the third also asks for another suffix, which changes its result.
+    const subs = await Promise.all([open({ after: 'c1', suffix: '!' }), open({ after: 'c2', suffix: '!' }), open({ after: 'c3', suffix: '?' })]);
+    emit(Object.freeze({ id: 'e1' }));
+    const [a, b, c] = (await Promise.all(subs.map((s) => s.next()))).map((r) => r.value);
+    expect(a).toBe(b);
+    expect(a).toEqual({ data: { ticks: { id: 'e1', tag: 'e1!' } } });
+    expect(c).toEqual({ data: { ticks: { id: 'e1', tag: 'e1?' } } });
+    expect(executions()).toBe(2);
+    await Promise.all(subs.map((s) => s.return?.()));
   });
 
   it('should mask unexpected resolver errors', async () => {

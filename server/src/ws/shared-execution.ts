@@ -1,9 +1,14 @@
 import {
+  type ASTNode,
+  type DocumentNode,
   type GraphQLError,
+  type OperationDefinitionNode,
+  Kind,
   createSourceEventStream,
   execute,
   getOperationAST,
   print,
+  visit,
   type ExecutionArgs,
   type ExecutionResult,
   type GraphQLSchema,
@@ -23,6 +28,37 @@ const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (val
  */
 export type DirectDelivery = (result: ExecutionResult) => void;
 
+/** The names of the variables used anywhere in `node`. */
+function variablesIn(node: ASTNode, into: Set<string>): void {
+  visit(node, {
+    Variable(variable) {
+      into.add(variable.name.value);
+    },
+  });
+}
+
+/**
+ * The variables that can change what executing `operation` over an event gives: all but those used only in the
+ * arguments of its root fields. A root subscription field's arguments (`where`, `after`, a topic list) shape its
+ * source stream, which is per subscriber anyway; its resolver only passes the item on, so subscribers that differ
+ * in those arguments alone (every client resuming from its own cursor) still share one execution per event.
+ * Variables in the fields' directives, in their selections and in fragments count, conservatively.
+ */
+function resultVariables(document: DocumentNode, operation: OperationDefinitionNode): Set<string> {
+  const used = new Set<string>();
+  for (const directive of operation.directives ?? []) variablesIn(directive, used);
+  for (const selection of operation.selectionSet.selections) {
+    if (selection.kind !== Kind.FIELD) {
+      variablesIn(selection, used);
+      continue;
+    }
+    for (const directive of selection.directives ?? []) variablesIn(directive, used);
+    if (selection.selectionSet) variablesIn(selection.selectionSet, used);
+  }
+  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) variablesIn(definition, used);
+  return used;
+}
+
 export type SharedSubscribe = (
   args: ExecutionArgs,
   direct?: DirectDelivery,
@@ -31,9 +67,9 @@ export type SharedSubscribe = (
 /**
  * Subscription fan-out with one execution per distinct operation: the events a subscription yields are
  * objects shared by every subscriber of the process (decoded once, frozen), and the fields they resolve
- * read only the event, never the subscriber's context. So for one event, one schema and one
- * (document, variables, operation) the result is the same for every subscriber: it is executed once and
- * the same result object is handed to each. Items that are per subscriber (history gaps, presence,
+ * read only the event, never the subscriber's context or the root field's arguments. So for one event, one
+ * schema and one (document, operation, variables outside the root fields' arguments) the result is the same for
+ * every subscriber: it is executed once and the same result object is handed to each. Items that are per subscriber (history gaps, presence,
  * broadcasts) are distinct objects and simply are not shared.
  *
  * Authorization, filters and resumption all happen in the field's `subscribe` (per subscriber, with its
@@ -49,6 +85,8 @@ export function createSharedExecutor(logger: Logger): SharedSubscribe {
   /** event → (schema → (operation key → result)) */
   const results = new WeakMap<object, WeakMap<GraphQLSchema, Map<string, ExecutionResult | Promise<ExecutionResult>>>>();
   const keys = new WeakMap<object, string>();
+  /** document → (operation name → the variables its results depend on). */
+  const variablesOf = new WeakMap<DocumentNode, Map<string, Set<string>>>();
   /** schema → (operation key → the last event and its result); see `resultFor`. */
   const groups = new WeakMap<GraphQLSchema, Map<string, { event: unknown; result: ExecutionResult | Promise<ExecutionResult> | undefined; members: number }>>();
 
@@ -62,7 +100,13 @@ export function createSharedExecutor(logger: Logger): SharedSubscribe {
     if (operation?.operation !== 'subscription') throw new Error('shared execution serves subscriptions only');
     let key = keys.get(args.document);
     if (key === undefined) keys.set(args.document, (key = print(args.document)));
-    const operationKey = `${key}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}`;
+    let byName = variablesOf.get(args.document);
+    if (!byName) variablesOf.set(args.document, (byName = new Map()));
+    let names = byName.get(args.operationName ?? '');
+    if (!names) byName.set(args.operationName ?? '', (names = resultVariables(args.document, operation)));
+    const values: Record<string, unknown> = {};
+    for (const name of names) if (args.variableValues && name in args.variableValues) values[name] = args.variableValues[name];
+    const operationKey = `${key}\n${args.operationName ?? ''}\n${JSON.stringify(values)}`;
 
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return mask(source as ExecutionResult);
