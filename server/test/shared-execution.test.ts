@@ -112,7 +112,15 @@ describe('shared subscription execution', () => {
     expect(a).toEqual({ data: { ticks: { id: 'e1', tag: 'e1!' } } });
     expect(c).toEqual({ data: { ticks: { id: 'e1', tag: 'e1?' } } });
     expect(executions()).toBe(2);
-    await Promise.all(subs.map((s) => s.return?.()));
+    // Written inline instead of as variables, root arguments do not split the group either.
+    const inline = await Promise.all(
+      ['"c4"', '"c5"'].map((after) => subscribe({ schema, document: parse(`subscription { ticks(after: ${after}) { id tag(suffix: "!") } }`) }) as Promise<AsyncIterableIterator<ExecutionResult>>),
+    );
+    emit(Object.freeze({ id: 'e2' }));
+    const [d, e] = (await Promise.all(inline.map((s) => s.next()))).map((r) => r.value);
+    expect(d).toBe(e);
+    expect(d).toEqual({ data: { ticks: { id: 'e2', tag: 'e2!' } } });
+    await Promise.all([...subs, ...inline].map((s) => s.return?.()));
   });
 
   it('should mask unexpected resolver errors', async () => {

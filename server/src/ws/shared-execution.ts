@@ -59,6 +59,30 @@ function resultVariables(document: DocumentNode, operation: OperationDefinitionN
   return used;
 }
 
+/**
+ * The document with the arguments of each operation's root fields removed: like the variables above, written
+ * inline (`where: { data: { amount: { gt: 100 } } }`) they shape only the subscriber's own stream, so two
+ * subscriptions that differ in them alone share results.
+ */
+function withoutRootArguments(document: DocumentNode): DocumentNode {
+  return {
+    ...document,
+    definitions: document.definitions.map((definition) =>
+      definition.kind !== Kind.OPERATION_DEFINITION
+        ? definition
+        : {
+            ...definition,
+            selectionSet: {
+              ...definition.selectionSet,
+              selections: definition.selectionSet.selections.map((selection) =>
+                selection.kind === Kind.FIELD ? { ...selection, arguments: [] } : selection,
+              ),
+            },
+          },
+    ),
+  };
+}
+
 export type SharedSubscribe = (
   args: ExecutionArgs,
   direct?: DirectDelivery,
@@ -99,7 +123,7 @@ export function createSharedExecutor(logger: Logger): SharedSubscribe {
     const operation = getOperationAST(args.document, args.operationName);
     if (operation?.operation !== 'subscription') throw new Error('shared execution serves subscriptions only');
     let key = keys.get(args.document);
-    if (key === undefined) keys.set(args.document, (key = print(args.document)));
+    if (key === undefined) keys.set(args.document, (key = print(withoutRootArguments(args.document))));
     let byName = variablesOf.get(args.document);
     if (!byName) variablesOf.set(args.document, (byName = new Map()));
     let names = byName.get(args.operationName ?? '');
