@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { connectRedis, createSubscriber, type EventEnvelope, type Subscriber } from '@realtime/core';
+import { connectRedis, createMessageDecoder, createSubscriber, type EventEnvelope, type Subscriber } from '@realtime/core';
 import { REDIS_URL, deleteRedisPrefix, eventually, uniqueName } from '../../test/support/services.js';
 
 describe('subscriber (real Redis)', () => {
@@ -90,5 +90,22 @@ describe('subscriber (real Redis)', () => {
     await publisher.publish(channel, message('late'));
     await eventually(() => seen.includes('late'), 5_000, 'delivery after churn');
     stop();
+  });
+});
+
+describe('message decoder', () => {
+  it('should hand every listener of one message the same frozen object, and a new message a new one', () => {
+    const decode = createMessageDecoder<{ data: { n: number } }>();
+    const message = JSON.stringify({ data: { n: 1 } });
+    const first = decode(message);
+    expect(decode(message)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(first).toEqual({ data: { n: 1 } });
+    const second = decode(JSON.stringify({ data: { n: 2 } }));
+    expect(second).not.toBe(first);
+    expect(second.data.n).toBe(2);
+    // A malformed message throws and leaves the last good one in place.
+    expect(() => decode('{not json')).toThrow(SyntaxError);
+    expect(decode(JSON.stringify({ data: { n: 2 } }))).toBe(second);
   });
 });

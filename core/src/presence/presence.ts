@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Scope } from '../redis/keys.js';
-import type { Subscriber } from '../redis/subscriber.js';
+import { createMessageDecoder, type Subscriber } from '../redis/subscriber.js';
 import { JOIN_SCRIPT, LEAVE_SCRIPT, SWEEP_SCRIPT } from './presence-scripts.js';
 
 export interface PresenceMember {
@@ -55,6 +55,8 @@ export function createPresence(options: PresenceOptions): Presence {
   }
   const scripts = redis as unknown as { presenceJoin: Script; presenceLeave: Script; presenceSweep: Script };
   const mine = new Map<string, { keys: PresenceKeys; entry: string; member: PresenceMember }>();
+  /** One object per change message for every watcher of the process (they share one execution per change). */
+  const decodeChange = createMessageDecoder<PresenceChange>();
   const watched = new Map<string, { keys: PresenceKeys; watchers: number }>();
 
   const sweep = (keys: PresenceKeys): Promise<number> => scripts.presenceSweep(keys.entries, keys.data, keys.counts, keys.channel, Date.now());
@@ -96,7 +98,7 @@ export function createPresence(options: PresenceOptions): Presence {
       watched.set(keys.channel, watch);
       const stop = await subscriber.raw(keys.channel, (message) => {
         try {
-          listener(JSON.parse(message) as PresenceChange);
+          listener(decodeChange(message));
         } catch {
           // Malformed presence messages are ignored.
         }

@@ -46,6 +46,24 @@ interface Channel {
   subscribed: boolean;
 }
 
+/**
+ * A JSON decoder that decodes each message once per process: the subscriber hands every listener of a channel
+ * the same message in turn, and each listener gets the same frozen object, so their subscribers share one
+ * execution and one serialization per message (server/src/ws/shared-execution.ts) instead of one each. Throws as
+ * JSON.parse does.
+ */
+export function createMessageDecoder<T>(): (message: string) => Readonly<T> {
+  let last: string | undefined;
+  let decoded: Readonly<T> | undefined;
+  return (message) => {
+    if (decoded === undefined || message !== last) {
+      decoded = Object.freeze(JSON.parse(message) as T);
+      last = message;
+    }
+    return decoded;
+  };
+}
+
 /** Decodes `<cursor>\n<envelope JSON>` as written by the publish script. */
 export function decodeMessage(message: string): EventEnvelope {
   const newline = message.indexOf('\n');

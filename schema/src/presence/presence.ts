@@ -3,6 +3,7 @@ import {
   assertSafeJson,
   broadcastChannel,
   createEventIterator,
+  createMessageDecoder,
   forbidden,
   presenceKeys,
   type PresenceMember,
@@ -41,6 +42,17 @@ const PresenceEventRef = builder.objectRef<PresenceEventShape>('PresenceEvent').
   }),
 });
 
+/**
+ * A join or leave as the subscription yields it: one object per change for every watcher in the process (the
+ * change itself is decoded once, see presence.listen), so their results are executed and serialized once.
+ */
+const presenceEvents = new WeakMap<object, PresenceEventShape>();
+const presenceEventOf = (change: Readonly<{ type: PresenceEventShape['type']; member: PresenceMember }>): PresenceEventShape => {
+  let event = presenceEvents.get(change);
+  if (!event) presenceEvents.set(change, (event = { type: change.type, members: [change.member] }));
+  return event;
+};
+
 builder.subscriptionField('presence', (t) =>
   t.field({
     type: PresenceEventRef,
@@ -58,7 +70,7 @@ builder.subscriptionField('presence', (t) =>
           let ready = false;
           const early: PresenceEventShape[] = [];
           const stopListening = await presence.listen(keys, (change) => {
-            const event = { type: change.type, members: [change.member] };
+            const event = presenceEventOf(change);
             if (ready) push(event);
             else early.push(event);
           });
@@ -101,6 +113,9 @@ const BroadcastRef = builder.objectRef<BroadcastShape>('Broadcast').implement({
   }),
 });
 
+/** Broadcasts decoded once per process: every subscriber of a channel gets the same object (one execution). */
+const decodeBroadcast = createMessageDecoder<BroadcastShape>();
+
 builder.subscriptionField('broadcasts', (t) =>
   t.field({
     type: BroadcastRef,
@@ -115,7 +130,7 @@ builder.subscriptionField('broadcasts', (t) =>
         start: (push) =>
           context.platform.subscriber.raw(channel, (message) => {
             try {
-              push(JSON.parse(message) as BroadcastShape);
+              push(decodeBroadcast(message));
             } catch {
               // Malformed broadcasts are dropped.
             }
