@@ -27,7 +27,6 @@ interface Enveloped {
   direct: DirectDelivery;
 }
 
-
 /** Client broadcasts one connection may send per second (bursts up to the same number). */
 const BROADCASTS_PER_SECOND = 20;
 

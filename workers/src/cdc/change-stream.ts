@@ -84,8 +84,9 @@ const signatureOf = (columns: readonly ColumnInfo[]): string => columns.map((c) 
  *
  * Acknowledgement: the slot's confirmed position moves only to a commit whose changes, and every change
  * before them, are stored in history (their sends resolved), or, when nothing is outstanding, to the
- * position of a keepalive (so an idle source does not pin WAL). The library's auto-acknowledge is off; positions are sent exactly (the
- * library adds one to what it is given, so it is given the position minus one).
+ * position of a keepalive (so an idle source does not pin WAL). The library's auto-acknowledge is off;
+ * positions are sent exactly (the library adds one to what it is given, so it is given the position minus
+ * one).
  *
  * A lost slot (invalidated, or dropped while the source had a position) is never resumed: the stream
  * reports ERROR, publishes `realtime.cdc.source.gap`, drops the dead slot, creates a fresh one and takes a
@@ -326,8 +327,11 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
           transaction = undefined;
           // Once every change of the transaction (and before it) is stored, the slot may forget them.
           const end = parseLsn(message.commitEndLsn ?? '0/0');
-          if (inFlight === 0) confirm(end);
-          else void settled.then(() => failed || confirm(end));
+          if (inFlight === 0) {
+            if (!failed) confirm(end);
+          } else {
+            void settled.then(() => failed || confirm(end));
+          }
           return;
         }
         default:
