@@ -89,6 +89,8 @@ export interface PublisherOptions {
 }
 
 const MAX_SUBJECT_LENGTH = 256;
+/** A failed publish's outcome for metrics: its error code. */
+const outcomeOf = (error: unknown): string => (error as { code?: string }).code ?? 'INTERNAL_SERVER_ERROR';
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 type PublishCommand = (
@@ -214,7 +216,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       onOutcome('ok');
       return event;
     } catch (error) {
-      onOutcome((error as { code?: string }).code ?? 'INTERNAL_SERVER_ERROR');
+      onOutcome(outcomeOf(error));
       throw error;
     }
   }
@@ -241,7 +243,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       try {
         return observedSend(await prepare(scope, null, input));
       } catch (error) {
-        onOutcome?.((error as { code?: string }).code ?? 'INTERNAL_SERVER_ERROR');
+        onOutcome?.(outcomeOf(error));
         throw error;
       }
     },
