@@ -103,7 +103,7 @@ export interface WebhookConfig {
   retentionMs: number;
   /** After rotateWebhookSecret, how long the previous secret still signs (both signatures are sent). @default 24 hours */
   secretOverlapMs: number;
-  /** Deliveries one worker process sends at the same time. @default 50 */
+  /** Attempts one worker process makes at the same time: this many first attempts (the dispatcher's) and this many queued ones (the BullMQ worker's). @default 50 */
   concurrency: number;
 }
 

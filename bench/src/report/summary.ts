@@ -610,8 +610,8 @@ function webhooksSection(result: WebhooksResult): string[] {
   }
   lines.push(
     'Reading it: `fail10` ends only after the failed tenth is retried, one schedule step (1 s) later, so its rate is bounded by the retry delay, not by throughput. ' +
-      '`slow50` is bounded by concurrency × 50 ms (2,000/s at 100) for ours and the POST loop alike; ours also waits for BullMQ and for the attempt to be committed in PostgreSQL before a slot is free. ' +
-      'Ours does strictly more per delivery than either peer: a PostgreSQL row and attempt record, BullMQ, HMAC signing, CloudEvents JSON, and the POST.',
+      '`slow50` is bounded by concurrency × 50 ms (2,000/s at 100) for the POST loop; ours sends first attempts from the dispatcher (at most half its slots to one endpoint, the rest of a batch queued for the BullMQ worker), so its bound differs. ' +
+      'Ours does strictly more per delivery than either peer: a PostgreSQL row and attempt record, HMAC signing, CloudEvents JSON, and the POST (and, for retries and whatever the dispatcher queues, a BullMQ job).',
     '',
   );
   const ok = result.variants.find((v) => v.variant === 'ok');

@@ -114,11 +114,19 @@ export interface QueuedDelivery {
   endpointId: string;
   origin: string;
   event: EventEnvelope;
+  /** Recorded by this call (not found already recorded): nobody has tried to send it yet. */
+  fresh?: boolean;
+  /** Attempts of this generation already made without a job (the dispatcher's first attempt). @default 0 */
+  attemptsMade?: number;
+  /** Milliseconds before the job's first attempt. @default the schedule's first delay for generation 0, else 0 */
+  delayMs?: number;
 }
 
 /**
- * Records deliveries (one statement for the batch) and returns those that need a job. Deliveries that
- * already exist and are finished (SUCCEEDED or DEAD) are left alone: a re-publish never double-sends.
+ * Records deliveries (one statement for the batch) and returns those that still need sending: the new ones
+ * (`fresh`) and those found unfinished (their job, or the dispatcher's first attempt, may have been lost with
+ * a crash). Deliveries that already exist and are finished (SUCCEEDED or DEAD) are left alone: a re-publish
+ * never double-sends.
  */
 export async function insertDeliveries(db: Queryable, deliveries: readonly NewDelivery[]): Promise<QueuedDelivery[]> {
   if (deliveries.length === 0) return [];
@@ -148,7 +156,7 @@ export async function insertDeliveries(db: Queryable, deliveries: readonly NewDe
     const generation = generations.get(id);
     if (generation !== undefined) {
       generations.delete(id); // the same event twice in one batch: one job
-      queued.push({ id, generation, endpointId: d.endpointId, origin: d.origin, event: d.event });
+      queued.push({ id, generation, endpointId: d.endpointId, origin: d.origin, event: d.event, fresh: inserted.has(id) });
     }
   });
   return queued;

@@ -16,6 +16,11 @@ export interface WebhookJobData {
   event: EventEnvelope;
   /** Times a FIFO delivery waited for an earlier one of its subject (not attempts). */
   waits?: number;
+  /**
+   * Attempts of this generation made before the job existed (the dispatcher sends first attempts itself and
+   * queues only retries): the job's attempt numbers start after them. @default 0
+   */
+  attemptsBefore?: number;
 }
 
 export type WebhookQueue = Queue<WebhookJobData>;
@@ -54,7 +59,9 @@ export function webhookQueueOf(platform: { config: Config; redis: Redis }): Webh
 /**
  * Adds one job per delivery (one round trip for the batch). Job ids are `<deliveryId>.<generation>`: adding
  * a job that already exists does nothing, so enqueueing the same delivery twice sends it once. The first
- * attempt waits the schedule's first delay (redeliveries go at once); retries follow the schedule.
+ * attempt waits the schedule's first delay (redeliveries go at once; a retry of an attempt made without a
+ * job waits its `delayMs`); retries follow the schedule, and a delivery never gets more attempts per
+ * generation than the schedule has entries.
  */
 export async function enqueueDeliveries(queue: WebhookQueue, config: Config, deliveries: readonly QueuedDelivery[]): Promise<void> {
   if (deliveries.length === 0) return;
@@ -70,12 +77,13 @@ export async function enqueueDeliveries(queue: WebhookQueue, config: Config, del
         generation: d.generation,
         origin: d.origin,
         event: d.event,
+        ...(d.attemptsMade ? { attemptsBefore: d.attemptsMade } : {}),
       },
       opts: {
         jobId: webhookJobId(d.id, d.generation),
-        attempts: schedule.length,
+        attempts: Math.max(1, schedule.length - (d.attemptsMade ?? 0)),
         backoff: { type: WEBHOOK_BACKOFF },
-        delay: d.generation === 0 ? withJitter(schedule[0] ?? 0) : 0,
+        delay: d.delayMs ?? (d.generation === 0 ? withJitter(schedule[0] ?? 0) : 0),
         removeOnComplete: true,
         removeOnFail: true,
       },

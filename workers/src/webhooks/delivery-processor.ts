@@ -1,18 +1,7 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import {
-  hasEarlierUnfinished,
-  markDeliveryDead,
-  signingSecrets,
-  toCloudEvent,
-  webhookHeaders,
-  withJitter,
-  type Platform,
-  type WebhookJobData,
-} from '@realtime/core';
-import { disableEndpoint } from './disable-endpoint.js';
-import type { AttemptRecorder } from './attempt-recorder.js';
+import { hasEarlierUnfinished, markDeliveryDead, type Platform, type WebhookJobData } from '@realtime/core';
+import type { Attempter } from './attempt.js';
 import type { EndpointCache } from './endpoint-cache.js';
-import type { WebhookSender } from './sender.js';
 
 /** Thrown to BullMQ after a failed attempt; the backoff strategy reads the delay computed here. */
 export class AttemptFailedError extends Error {
@@ -28,28 +17,20 @@ export class AttemptFailedError extends Error {
 
 export interface DeliveryProcessorOptions {
   platform: Platform;
-  sender: WebhookSender;
   endpoints: EndpointCache;
-  /** Writes attempt records (batched across concurrent jobs). */
-  attempts: AttemptRecorder;
-  /** Identifies the platform in the User-Agent header. @default 'RealtimePlatform-Webhooks/1.0' */
-  userAgent?: string;
+  /** Sends and records one attempt (shared with the dispatcher's first attempts). */
+  attempt: Attempter;
 }
 
-const formatDuration = (ms: number): string =>
-  ms % 86_400_000 === 0 ? `${ms / 86_400_000} d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : `${Math.round(ms / 1000)} s`;
-
 /**
- * Sends one attempt of one delivery and records it. Outcomes: a 2xx marks the delivery SUCCEEDED; a 410
- * marks it DEAD and disables the endpoint; any other failure marks it FAILED and throws AttemptFailedError
- * with the delay until the next attempt (Retry-After on 429/503 replaces the schedule's delay), or DEAD on
- * the last attempt. The attempt is recorded before the job completes: a crash in between makes BullMQ run
- * the job again (at-least-once), with the same webhook-id.
+ * Runs one job: one attempt of one delivery (see createAttempter for the outcomes). A failed attempt throws
+ * AttemptFailedError with the delay until the next one, a 410 an UnrecoverableError. The attempt is recorded
+ * before the job completes: a crash in between makes BullMQ run the job again (at-least-once), with the same
+ * webhook-id. A job queued after the dispatcher's own first attempt numbers its attempts after that one.
  */
 export function createDeliveryProcessor(options: DeliveryProcessorOptions): (job: Job<WebhookJobData>, token?: string) => Promise<void> {
-  const { platform, sender, endpoints, attempts, userAgent = 'RealtimePlatform-Webhooks/1.0' } = options;
-  const { pool: db, secrets } = platform;
-  const { retryScheduleMs: schedule, disableAfterMs } = platform.config.webhooks;
+  const { platform, endpoints, attempt } = options;
+  const { pool: db } = platform;
 
   return async (job, token) => {
     const { deliveryId, endpointId, event, origin, generation } = job.data;
@@ -79,42 +60,16 @@ export function createDeliveryProcessor(options: DeliveryProcessorOptions): (job
       }
     }
 
-    const body = JSON.stringify(toCloudEvent(event));
-    const headers = {
-      'content-type': 'application/json',
-      'user-agent': userAgent,
-      ...webhookHeaders(signingSecrets(endpoint, secrets), event.id, Math.floor(Date.now() / 1000), body),
-    };
-    const result = await sender.send(endpoint.url, headers, body);
-    const attempt = job.attemptsMade + 1;
-    const last = attempt >= (job.opts.attempts ?? 1);
-    const base = {
+    const before = job.data.attemptsBefore ?? 0;
+    const outcome = await attempt({
       deliveryId,
-      endpointId,
-      succeeded: result.ok,
-      statusCode: result.statusCode,
-      latencyMs: result.latencyMs,
-      responseExcerpt: result.responseExcerpt,
-      error: result.error,
-    };
-    if (result.ok) {
-      await attempts.record({ ...base, status: 'SUCCEEDED', nextAttemptAt: null });
-      return;
-    }
-    if (result.statusCode === 410) {
-      await attempts.record({ ...base, status: 'DEAD', nextAttemptAt: null });
-      await disableEndpoint(platform, endpointId, 'the endpoint answered 410 Gone');
-      throw new UnrecoverableError('HTTP 410: endpoint disabled');
-    }
-    const delayMs = last ? 0 : (result.retryAfterMs ?? withJitter(schedule[attempt] ?? schedule[schedule.length - 1] ?? 0));
-    const { failingSince } = await attempts.record({
-      ...base,
-      status: last ? 'DEAD' : 'FAILED',
-      nextAttemptAt: last ? null : new Date(Date.now() + delayMs),
+      endpoint,
+      event,
+      attempt: before + job.attemptsMade + 1,
+      attempts: before + (job.opts.attempts ?? 1),
     });
-    if (failingSince && Date.now() - failingSince.getTime() >= disableAfterMs) {
-      await disableEndpoint(platform, endpointId, `no successful delivery for ${formatDuration(disableAfterMs)}`);
-    }
-    throw new AttemptFailedError(result.error ?? 'failed', delayMs);
+    if (outcome.kind === 'succeeded') return;
+    if (outcome.kind === 'gone') throw new UnrecoverableError('HTTP 410: endpoint disabled');
+    throw new AttemptFailedError(outcome.error, outcome.delayMs);
   };
 }

@@ -15,8 +15,11 @@ import {
   type Platform,
   type Redis,
   type Scope,
+  type QueuedDelivery,
+  type WebhookEndpointRecord,
   type WebhookQueue,
 } from '@realtime/core';
+import type { Attempter } from './attempt.js';
 
 /** The consumer group every dispatcher joins on each history stream it reads. */
 export const WEBHOOK_GROUP = 'webhooks';
@@ -52,6 +55,29 @@ export interface DispatcherOptions {
   forgetConsumersAfterMs?: number;
   /** Told about errors the loop survives (Redis or PostgreSQL briefly down). */
   onError?: (error: unknown) => void;
+  /**
+   * First attempts sent by the dispatcher itself, without a BullMQ job (only retries are queued). Omitted: every
+   * delivery goes through the queue.
+   */
+  direct?: DirectOptions;
+}
+
+export interface DirectOptions {
+  /** Sends and records one attempt (the worker's own). */
+  attempt: Attempter;
+  /** First attempts in flight at once. */
+  concurrency: number;
+  /** First attempts in flight at once to one endpoint. @default half of `concurrency` */
+  perEndpoint?: number;
+  /**
+   * How long the read loop waits for a free slot before it queues the delivery instead, in ms; an endpoint
+   * whose own slots stayed full that long has the rest of its batch queued. @default 20
+   */
+  maxWaitMs?: number;
+  /** An attempt slower than this, or without a response, sends its endpoint's deliveries to the queue for `coolDownMs`. @default 1000 */
+  slowMs?: number;
+  /** @default 30000 */
+  coolDownMs?: number;
 }
 
 interface StreamInfo {
@@ -60,6 +86,9 @@ interface StreamInfo {
   epochKey: string;
 }
 
+/** Batches with direct attempts not yet all recorded and acknowledged, before the read loop waits for one. */
+const MAX_UNACKED_BATCHES = 4;
+
 const scopeKey = (scope: Scope): string => `${scope.applicationId}:${scope.environment}`;
 const field = (fields: string[], name: string): string | undefined => {
   for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
@@ -67,13 +96,18 @@ const field = (fields: string[], name: string): string | undefined => {
 };
 
 /**
- * Turns topic history into webhook jobs without touching the publish path. The history streams of every
+ * Turns topic history into webhook deliveries without touching the publish path. The history streams of every
  * topic that an enabled endpoint covers are read through a Redis consumer group (`webhooks`, created at
- * id 0 with MKSTREAM), so any number of dispatchers share the work and an entry is acknowledged (XACK) only
- * after its deliveries are recorded in PostgreSQL and their jobs added to BullMQ. Entries a dead dispatcher
- * held are taken over with XAUTOCLAIM. Re-reading an entry is harmless: deliveries and jobs have derived ids.
- * An event goes to an endpoint when its history entry is not older than the endpoint's `activeSince`, its
- * topic matches one of the endpoint's patterns, and its filter holds.
+ * id 0 with MKSTREAM), so any number of dispatchers share the work. An event goes to an endpoint when its
+ * history entry is not older than the endpoint's `activeSince`, its topic matches one of the endpoint's
+ * patterns, and its filter holds; each such delivery is recorded in PostgreSQL, then either sent at once by
+ * the dispatcher (`direct`: a healthy, unordered endpoint with a free slot and no delay before the first
+ * attempt) or queued as a BullMQ job. A failed direct attempt queues its retry. An entry is acknowledged
+ * (XACK) only once every one of its deliveries is queued or has its first attempt recorded (and its retry
+ * queued), so a crash in between leaves it pending. Entries a dead dispatcher held are taken over with
+ * XAUTOCLAIM (a live one keeps the entries of its attempts in flight from looking idle); re-reading an entry
+ * is harmless: deliveries and jobs have derived ids, finished deliveries are skipped, and an unfinished one
+ * found again is queued.
  */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const {
@@ -92,7 +126,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const reader: Redis = platform.redis.duplicate({ connectionName: 'realtime:webhooks-dispatcher' });
   reader.on('error', () => undefined);
 
+  const { direct } = options;
   let matchers = new Map<string, EndpointMatcher[]>();
+  let endpointsById = new Map<string, WebhookEndpointRecord>();
+  // Direct first attempts: slots in use (in all and per endpoint), the read loop waiting for one, endpoints
+  // sent to the queue for a while (slow or unanswering), and the entries of attempts in flight, per stream.
+  let slotsInUse = 0;
+  const slotsByEndpoint = new Map<string, number>();
+  let slotWaiters: (() => void)[] = [];
+  const queueOnlyUntil = new Map<string, number>();
+  const heldIds = new Map<string, Set<string>>();
+  const inFlightBatches = new Set<Promise<void>>();
   /** Each scope's endpoint version (webhookVersionKey) as of the last load; '-1' for a scope first seen then. */
   let versions = new Map<string, string>();
   let streams = new Map<string, StreamInfo>();
@@ -135,6 +179,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
     }
     matchers = nextMatchers;
+    endpointsById = new Map(endpoints.map((record) => [record.id, record]));
     streams = nextStreams;
     versions = new Map([...scopes.keys()].map((key) => [key, seen.get(key) ?? '-1']));
   }
@@ -176,6 +221,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const epoch = (await platform.redis.get(info.epochKey)) ?? '0';
       const candidates = matchers.get(scopeKey(info.scope)) ?? [];
       const deliveries: NewDelivery[] = [];
+      const positions = new Map<string, string>();
       for (const [position, fields] of entries) {
         if (!fields) continue; // trimmed while pending
         const json = field(fields, 'e');
@@ -187,15 +233,152 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           if (!matcher.matches(event, storedAt)) continue;
           event.cursor = formatCursor({ epoch, offset: Number(field(fields, 'o') ?? 0), position });
           deliveries.push({ endpointId: matcher.record.id, origin: 'live', event });
+          positions.set(event.id, position);
         }
       }
-      await enqueueDeliveries(queue, config, await insertDeliveries(db, deliveries));
+      const recorded = await insertDeliveries(db, deliveries);
+      if (direct && recorded.some((d) => d.fresh)) {
+        // Not awaited: the next batch is read and recorded while these are sent (MAX_UNACKED_BATCHES bounds it).
+        const held = heldOf(key);
+        for (const id of ids) held.add(id);
+        const tracked: Promise<void> = sendFirstAttempts(key, ids, positions, recorded)
+          .catch(onError)
+          .finally(() => inFlightBatches.delete(tracked));
+        inFlightBatches.add(tracked);
+        return;
+      }
+      await enqueueDeliveries(queue, config, recorded);
     }
     if (ids.length > 0) await platform.redis.xack(key, WEBHOOK_GROUP, ...ids);
   }
 
+  /**
+   * Sends the first attempt of each fresh delivery that may go direct, queues the others, and acknowledges
+   * the entries once the attempts are recorded. An entry whose attempt could not be recorded (PostgreSQL or
+   * Redis down) stays pending and is taken over later.
+   */
+  async function sendFirstAttempts(key: string, ids: string[], positions: Map<string, string>, recorded: QueuedDelivery[]): Promise<void> {
+    const settings = direct as DirectOptions;
+    const queued: QueuedDelivery[] = [];
+    const started: Promise<void>[] = [];
+    const failedEntries = new Set<string>();
+    const saturated = new Set<string>();
+    let full = false;
+    for (const delivery of recorded) {
+      const endpoint = endpointsById.get(delivery.endpointId);
+      const now = Date.now();
+      if (
+        full ||
+        !delivery.fresh ||
+        !endpoint ||
+        endpoint.ordered ||
+        saturated.has(delivery.endpointId) ||
+        (queueOnlyUntil.get(delivery.endpointId) ?? 0) > now
+      ) {
+        queued.push(delivery);
+        continue;
+      }
+      const slot = await acquireSlot(delivery.endpointId, settings.maxWaitMs ?? 20);
+      if (slot !== 'ok') {
+        if (slot === 'full') full = true;
+        else saturated.add(delivery.endpointId);
+        queued.push(delivery);
+        continue;
+      }
+      started.push(
+        firstAttempt(delivery, endpoint).catch((error: unknown) => {
+          failedEntries.add(positions.get(delivery.event.id) ?? '');
+          onError(error);
+        }),
+      );
+    }
+    try {
+      await enqueueDeliveries(queue, config, queued);
+    } catch (error) {
+      for (const id of ids) failedEntries.add(id);
+      onError(error);
+    }
+    await Promise.all(started);
+    const done = ids.filter((id) => !failedEntries.has(id));
+    try {
+      if (done.length > 0) await platform.redis.xack(key, WEBHOOK_GROUP, ...done);
+    } finally {
+      const held = heldOf(key);
+      for (const id of ids) held.delete(id);
+      if (held.size === 0) heldIds.delete(key);
+    }
+  }
+
+  async function firstAttempt(delivery: QueuedDelivery, endpoint: WebhookEndpointRecord): Promise<void> {
+    const settings = direct as DirectOptions;
+    const attempts = config.webhooks.retryScheduleMs.length;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      releaseSlot(endpoint.id);
+    };
+    try {
+      // The slot bounds requests in flight; recording the attempt (group commit) happens after it is freed.
+      const outcome = await settings.attempt({ deliveryId: delivery.id, endpoint, event: delivery.event, attempt: 1, attempts, onSent: release });
+      if (outcome.result.statusCode === null || outcome.result.latencyMs > (settings.slowMs ?? 1_000)) {
+        queueOnlyUntil.set(endpoint.id, Date.now() + (settings.coolDownMs ?? 30_000));
+      }
+      if (outcome.kind === 'failed' && !outcome.last) {
+        await enqueueDeliveries(queue, config, [{ ...delivery, attemptsMade: 1, delayMs: outcome.delayMs }]);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /** Takes a slot for a direct attempt, waiting up to `waitMs` for one: `full` when every slot stayed taken, `endpoint` when its own did. */
+  async function acquireSlot(endpointId: string, waitMs: number): Promise<'ok' | 'full' | 'endpoint'> {
+    const settings = direct as DirectOptions;
+    const perEndpoint = settings.perEndpoint ?? Math.max(1, Math.ceil(settings.concurrency / 2));
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const mine = slotsByEndpoint.get(endpointId) ?? 0;
+      if (slotsInUse < settings.concurrency && mine < perEndpoint) {
+        slotsInUse += 1;
+        slotsByEndpoint.set(endpointId, mine + 1);
+        return 'ok';
+      }
+      const left = deadline - Date.now();
+      if (left <= 0 || !running) return slotsInUse >= settings.concurrency ? 'full' : 'endpoint';
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        slotWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  function releaseSlot(endpointId: string): void {
+    slotsInUse -= 1;
+    const mine = (slotsByEndpoint.get(endpointId) ?? 1) - 1;
+    if (mine > 0) slotsByEndpoint.set(endpointId, mine);
+    else slotsByEndpoint.delete(endpointId);
+    const waiters = slotWaiters;
+    slotWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  function heldOf(key: string): Set<string> {
+    let held = heldIds.get(key);
+    if (!held) {
+      held = new Set();
+      heldIds.set(key, held);
+    }
+    return held;
+  }
+
   async function readLoop(): Promise<void> {
     while (running) {
+      // Batches whose direct attempts are not all recorded yet: at most a few, so a slow PostgreSQL slows reading.
+      while (inFlightBatches.size >= MAX_UNACKED_BATCHES) await Promise.race(inFlightBatches);
       const keys = [...streams.keys()];
       if (keys.length === 0) {
         await new Promise((resolve) => setTimeout(resolve, Math.min(blockMs, 200)));
@@ -230,6 +413,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   async function claimOrphans(): Promise<void> {
+    // Entries of direct attempts still in flight are claimed again by this consumer, which resets their idle
+    // time: no other dispatcher takes them over while this one lives (an attempt may take REALTIME_WEBHOOK_TIMEOUT_MS).
+    for (const [key, held] of heldIds) {
+      if (held.size > 0) await platform.redis.xclaim(key, WEBHOOK_GROUP, consumer, 0, ...held, 'JUSTID');
+    }
     for (const key of streams.keys()) {
       let cursor = '0-0';
       for (let round = 0; round < 50 && running; round += 1) {
@@ -238,7 +426,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           [string, string[] | null][],
           string[]?,
         ];
-        if (entries.length > 0) await handle(key, entries);
+        const held = heldIds.get(key);
+        const orphans = held ? entries.filter(([id]) => !held.has(id)) : entries;
+        if (orphans.length > 0) await handle(key, orphans);
         if (next === '0-0') break;
         cursor = next;
       }
@@ -293,6 +483,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       reader.disconnect();
       await loop.catch(() => undefined);
       await refreshing?.catch(() => undefined);
+      // First attempts in flight end (each within REALTIME_WEBHOOK_TIMEOUT_MS) and are recorded and acknowledged.
+      while (inFlightBatches.size > 0) await Promise.all([...inFlightBatches]);
     },
   };
 }

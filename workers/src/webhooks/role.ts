@@ -11,6 +11,7 @@ import {
   type WebhookJobData,
 } from '@realtime/core';
 import type { WorkerRole } from '../roles.js';
+import { createAttempter } from './attempt.js';
 import { createAttemptRecorder } from './attempt-recorder.js';
 import { AttemptFailedError, createDeliveryProcessor } from './delivery-processor.js';
 import { createDispatcher, type DispatcherOptions } from './dispatcher.js';
@@ -26,13 +27,20 @@ export interface WebhookRoleOptions {
   retentionIntervalMs?: number;
   /** Dispatcher tuning (batch size, claim of a dead dispatcher's entries…). @default the dispatcher's defaults */
   dispatcher?: Pick<DispatcherOptions, 'batchSize' | 'blockMs' | 'refreshMs' | 'claimIdleMs' | 'claimIntervalMs' | 'forgetConsumersAfterMs'>;
+  /**
+   * The dispatcher sends first attempts itself (up to REALTIME_WEBHOOK_CONCURRENCY at once, besides the
+   * worker's) and queues only retries; false queues every delivery. Either way the outcome is the same.
+   * @default true
+   */
+  directFirstAttempts?: boolean;
   /** Where the role reports errors it survives. @default stderr */
   log?: (message: string, detail: Record<string, unknown>) => void;
 }
 
 /**
- * Starts webhook dispatch in this process: the dispatcher (history streams → deliveries and jobs), the
- * BullMQ worker that sends them, and the retention sweep. Any number of processes may run it.
+ * Starts webhook dispatch in this process: the dispatcher (history streams → deliveries, first attempts and
+ * jobs), the BullMQ worker that sends the queued ones and the retries, and the retention sweep. Any number of
+ * processes may run it.
  */
 export async function startWebhooks(platform: Platform, options: WebhookRoleOptions = {}): Promise<{ stop(): Promise<void> }> {
   const {
@@ -58,7 +66,8 @@ export async function startWebhooks(platform: Platform, options: WebhookRoleOpti
   // BullMQ's worker needs a connection that never gives up on a command (maxRetriesPerRequest: null).
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'realtime:webhooks-worker' });
   connection.on('error', () => undefined);
-  const worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, createDeliveryProcessor({ platform, sender, endpoints, attempts: createAttemptRecorder({ db: platform.pool }) }), {
+  const attempt = createAttempter({ platform, sender, attempts: createAttemptRecorder({ db: platform.pool }) });
+  const worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, createDeliveryProcessor({ platform, endpoints, attempt }), {
     connection,
     prefix: webhookQueuePrefix(config),
     concurrency: settings.concurrency,
@@ -85,6 +94,10 @@ export async function startWebhooks(platform: Platform, options: WebhookRoleOpti
     ...options.dispatcher,
     platform,
     queue,
+    // Only when nothing is to wait before a first attempt (the schedule's first delay is zero, as by default).
+    ...(options.directFirstAttempts !== false && (settings.retryScheduleMs[0] ?? 0) === 0
+      ? { direct: { attempt, concurrency: settings.concurrency } }
+      : {}),
     onError: (error) => log('webhook dispatcher error', { error: String(error) }),
   });
 
@@ -110,6 +123,6 @@ export async function startWebhooks(platform: Platform, options: WebhookRoleOpti
 
 export const webhooksRole: WorkerRole = {
   name: 'webhooks',
-  description: 'Webhook dispatch: history streams → BullMQ jobs → signed HTTP deliveries with retries and dead letters.',
+  description: 'Webhook dispatch: history streams → signed HTTP deliveries, retries through BullMQ, dead letters.',
   start: (platform) => startWebhooks(platform),
 };

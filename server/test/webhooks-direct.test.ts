@@ -1,0 +1,235 @@
+/**
+ * First attempts sent by the dispatcher itself: the real server, the real webhooks role (in this process),
+ * real BullMQ and a real local receiver. A delivery whose first attempt succeeds never becomes a job; only
+ * retries are queued, numbered after that first attempt; a hanging endpoint does not hold another tenant's
+ * deliveries; and a slow attempt's history entry is not taken over by a second dispatcher meanwhile.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { buildApp, type App } from '@realtime/server';
+import { startWebhooks } from '@realtime/workers';
+import { WEBHOOK_QUEUE, deliveryIdFor, webhookJobId, webhookQueueOf, webhookQueuePrefix, type Config } from '@realtime/core';
+import { gql } from '../../test/support/clients.js';
+import { ownerWithApplication } from '../../test/support/fixtures.js';
+import { startReceiver, type Receiver } from '../../test/support/receiver.js';
+import { cleanupConfig, eventually, testConfig } from '../../test/support/services.js';
+
+type Owner = Awaited<ReturnType<typeof ownerWithApplication>>;
+
+async function setUpTopicAndEndpoint(url: string, owner: Owner, topic: string, endpointUrl: string): Promise<string> {
+  const registered = await gql(
+    url,
+    `mutation($app: ID!, $name: String!) { registerTopic(input: { applicationId: $app, environment: DEV, name: $name, schema: { type: "object", properties: { n: { type: "integer" } }, required: ["n"] } }) { id } }`,
+    { app: owner.app, name: topic },
+    { cookie: owner.cookie },
+  );
+  expect(registered.errors).toBeUndefined();
+  const created = await gql<{ createWebhookEndpoint: { endpoint: { id: string } } }>(
+    url,
+    `mutation($app: ID!, $url: String!, $topic: String!) { createWebhookEndpoint(input: { applicationId: $app, environment: DEV, url: $url, topics: [$topic] }) { endpoint { id } } }`,
+    { app: owner.app, url: endpointUrl, topic },
+    { cookie: owner.cookie },
+  );
+  if (!created.data) throw new Error(JSON.stringify(created.errors));
+  return created.data.createWebhookEndpoint.endpoint.id;
+}
+
+async function publish(url: string, owner: Owner, topic: string, n: number): Promise<string> {
+  const response = await gql<{ publish: { event: { id: string } } }>(
+    url,
+    `mutation($topic: String!, $n: Int!) { publish(input: { topic: $topic, data: { n: $n } }) { event { id } } }`,
+    { topic, n },
+    { key: owner.sk },
+  );
+  if (!response.data) throw new Error(JSON.stringify(response.errors));
+  return response.data.publish.event.id;
+}
+
+interface DeliveryRow {
+  status: string;
+  attempts: number;
+}
+
+async function deliveryRow(app: App, id: string): Promise<DeliveryRow | undefined> {
+  const { rows } = await app.platform.pool.query<DeliveryRow>('SELECT status, attempts FROM webhook_deliveries WHERE id = $1', [id]);
+  return rows[0];
+}
+
+/** Every job id BullMQ reports added to the webhook queue while the listener runs. */
+async function watchJobs(config: Config): Promise<{ added: Set<string>; close(): Promise<void> }> {
+  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const events = new QueueEvents(WEBHOOK_QUEUE, { connection, prefix: webhookQueuePrefix(config) });
+  const added = new Set<string>();
+  events.on('added', ({ jobId }) => added.add(jobId));
+  await events.waitUntilReady();
+  return {
+    added,
+    async close() {
+      await events.close();
+      connection.disconnect();
+    },
+  };
+}
+
+describe('webhooks: first attempts from the dispatcher', () => {
+  const config = testConfig({ REALTIME_WEBHOOK_ALLOW_PRIVATE: '1', REALTIME_WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s' });
+  let app: App;
+  let url: string;
+  let worker: { stop(): Promise<void> };
+  let receiver: Receiver;
+  let jobs: Awaited<ReturnType<typeof watchJobs>>;
+  let owner: Owner;
+
+  beforeAll(async () => {
+    app = await buildApp({ config });
+    url = await app.start();
+    worker = await startWebhooks(app.platform, { log: () => undefined });
+    receiver = await startReceiver();
+    jobs = await watchJobs(config);
+    owner = await ownerWithApplication(url, 'Direct');
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await jobs?.close();
+    await app?.stop();
+    await receiver?.close();
+    await cleanupConfig(config);
+  });
+
+  it('should deliver without a BullMQ job when the first attempt succeeds', async () => {
+    const endpointId = await setUpTopicAndEndpoint(url, owner, 'parcel.sent', `${receiver.url}/direct-ok`);
+    const ids: string[] = [];
+    for (let n = 0; n < 5; n += 1) ids.push(await publish(url, owner, 'parcel.sent', n));
+    for (const eventId of ids) {
+      const id = deliveryIdFor(endpointId, eventId, 'live');
+      await eventually(async () => (await deliveryRow(app, id))?.status === 'SUCCEEDED', 10_000, 'delivered');
+      expect(await deliveryRow(app, id)).toEqual({ status: 'SUCCEEDED', attempts: 1 });
+      expect(jobs.added.has(webhookJobId(id, 0))).toBe(false);
+    }
+    expect(receiver.on('/direct-ok').map((r) => r.headers['webhook-id'])).toEqual(ids);
+    // The watch does see jobs: a redelivery is one (a new generation, sent by the BullMQ worker).
+    const first = deliveryIdFor(endpointId, ids[0] as string, 'live');
+    const redelivered = await gql(url, `mutation($id: ID!) { redeliver(deliveryId: $id) { id } }`, { id: first }, { cookie: owner.cookie });
+    expect(redelivered.errors).toBeUndefined();
+    await eventually(() => jobs.added.has(webhookJobId(first, 1)), 5_000, 'the redelivery job seen');
+    await eventually(() => receiver.on('/direct-ok').length === 6, 5_000, 'the redelivery sent');
+  });
+
+  it('should queue only the retry of a failed first attempt, counting that attempt against the schedule', async () => {
+    receiver.reply('/direct-retry', (n) => ({ status: n < 2 ? 500 : 204 }));
+    const endpointId = await setUpTopicAndEndpoint(url, owner, 'parcel.lost', `${receiver.url}/direct-retry`);
+    const eventId = await publish(url, owner, 'parcel.lost', 1);
+    const id = deliveryIdFor(endpointId, eventId, 'live');
+    // The retry waits the schedule's second delay (1 s) as a delayed job that knows one attempt was made.
+    const job = await eventually(() => webhookQueueOf(app.platform).getJob(webhookJobId(id, 0)), 5_000, 'the retry job');
+    expect(job.data.attemptsBefore).toBe(1);
+    expect(job.opts.attempts).toBe(2);
+    await eventually(async () => (await deliveryRow(app, id))?.status === 'SUCCEEDED', 15_000, 'delivered on the third attempt');
+    expect(await deliveryRow(app, id)).toEqual({ status: 'SUCCEEDED', attempts: 3 });
+    expect(receiver.on('/direct-retry')).toHaveLength(3);
+  });
+
+  it('should dead-letter after as many attempts as the schedule has, the first one direct', async () => {
+    receiver.reply('/direct-dead', { status: 500 });
+    const endpointId = await setUpTopicAndEndpoint(url, owner, 'parcel.burnt', `${receiver.url}/direct-dead`);
+    const id = deliveryIdFor(endpointId, await publish(url, owner, 'parcel.burnt', 1), 'live');
+    await eventually(async () => (await deliveryRow(app, id))?.status === 'DEAD', 15_000, 'dead-lettered');
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // no fourth attempt comes
+    expect(await deliveryRow(app, id)).toEqual({ status: 'DEAD', attempts: 3 });
+    expect(receiver.on('/direct-dead')).toHaveLength(3);
+  });
+});
+
+describe('webhooks: a hanging endpoint and other tenants', () => {
+  // Four first attempts per endpoint at most (half of the concurrency); attempts give up after 3 s.
+  const config = testConfig({ REALTIME_WEBHOOK_ALLOW_PRIVATE: '1', REALTIME_WEBHOOK_CONCURRENCY: '8', REALTIME_WEBHOOK_TIMEOUT_MS: '3000', REALTIME_WEBHOOK_RETRY_SCHEDULE: '0s,30s' });
+  let app: App;
+  let url: string;
+  let worker: { stop(): Promise<void> };
+  let receiver: Receiver;
+
+  beforeAll(async () => {
+    app = await buildApp({ config });
+    url = await app.start();
+    worker = await startWebhooks(app.platform, { log: () => undefined });
+    receiver = await startReceiver();
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await app?.stop();
+    await receiver?.close();
+    await cleanupConfig(config);
+  });
+
+  it("should deliver another application's event while every attempt to a hanging endpoint is still open", async () => {
+    receiver.reply('/hangs', { status: 204, delayMs: 60_000 });
+    const stuck = await ownerWithApplication(url, 'Stuck');
+    const healthy = await ownerWithApplication(url, 'Healthy');
+    const stuckEndpoint = await setUpTopicAndEndpoint(url, stuck, 'feed.tick', `${receiver.url}/hangs`);
+    await setUpTopicAndEndpoint(url, healthy, 'feed.tick', `${receiver.url}/fine`);
+    // More than the endpoint's direct slots and the worker's concurrency together.
+    for (let n = 0; n < 20; n += 1) await publish(url, stuck, 'feed.tick', n);
+    await eventually(() => receiver.on('/hangs').length >= 4, 10_000, 'the hanging endpoint holding its slots');
+    const eventId = await publish(url, healthy, 'feed.tick', 1);
+
+    const arrived = await eventually(() => receiver.on('/fine')[0], 10_000, "the other application's event");
+    expect(arrived.headers['webhook-id']).toBe(eventId);
+    // Not one attempt at the hanging endpoint has ended (each waits for its 3 s timeout).
+    const { rows } = await app.platform.pool.query<{ n: string }>('SELECT count(*) AS n FROM webhook_attempts WHERE endpoint_id = $1', [stuckEndpoint]);
+    expect(Number(rows[0]?.n)).toBe(0);
+    // Every attempt still ends: timed out, recorded, the retry scheduled.
+    await eventually(async () => {
+      const { rows: open } = await app.platform.pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = $1 AND status <> 'FAILED'`,
+        [stuckEndpoint],
+      );
+      return Number(open[0]?.n) === 0;
+    }, 20_000, 'every attempt at the hanging endpoint timed out and recorded');
+    const { rows: attempts } = await app.platform.pool.query<{ error: string }>('SELECT DISTINCT error FROM webhook_attempts WHERE endpoint_id = $1', [stuckEndpoint]);
+    expect(attempts).toEqual([{ error: 'timed out after 3000 ms' }]);
+  });
+});
+
+describe('webhooks: a slow first attempt and a second dispatcher', () => {
+  const config = testConfig({ REALTIME_WEBHOOK_ALLOW_PRIVATE: '1' });
+  let app: App;
+  let url: string;
+  let receiver: Receiver;
+  const workers: { stop(): Promise<void> }[] = [];
+
+  beforeAll(async () => {
+    app = await buildApp({ config });
+    url = await app.start();
+    receiver = await startReceiver();
+  });
+
+  afterAll(async () => {
+    for (const worker of workers) await worker.stop();
+    await app?.stop();
+    await receiver?.close();
+    await cleanupConfig(config);
+  });
+
+  it('should not let another dispatcher take over the entry of an attempt still in flight', async () => {
+    // Each answer takes five times as long as an entry may stay idle before a dispatcher takes it over.
+    receiver.reply('/slow', { status: 204, delayMs: 1_500 });
+    const owner = await ownerWithApplication(url, 'Slow');
+    const endpointId = await setUpTopicAndEndpoint(url, owner, 'scan.done', `${receiver.url}/slow`);
+    const tuning = { claimIdleMs: 300, claimIntervalMs: 100 };
+    workers.push(await startWebhooks(app.platform, { log: () => undefined, dispatcher: tuning }));
+    workers.push(await startWebhooks(app.platform, { log: () => undefined, dispatcher: tuning }));
+    const ids: string[] = [];
+    for (let n = 0; n < 6; n += 1) ids.push(await publish(url, owner, 'scan.done', n));
+    for (const eventId of ids) {
+      const id = deliveryIdFor(endpointId, eventId, 'live');
+      await eventually(async () => (await deliveryRow(app, id))?.status === 'SUCCEEDED', 15_000, 'delivered');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2_000)); // a duplicate would arrive by now
+    expect(receiver.on('/slow').map((r) => String(r.headers['webhook-id'])).sort()).toEqual([...ids].sort());
+    const stream = `${config.redisKeyPrefix}:${owner.app}:DEV:h:scan.done`;
+    await eventually(async () => ((await app.platform.redis.xpending(stream, 'webhooks')) as [number])[0] === 0, 5_000, 'every entry acknowledged');
+  });
+});
