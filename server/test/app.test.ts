@@ -45,6 +45,8 @@ describe('API role (in-process)', () => {
       expect(metrics).toMatch(/realtime_publish_total\{outcome="ok"\} [1-9]/);
       expect(metrics).toContain('realtime_ws_connections');
       expect(metrics).toContain('realtime_process_cpu_user_seconds_total');
+      // Event-loop delay is still reported, sampled every 100 ms rather than prom-client's 10 ms.
+      expect(metrics).toMatch(/^realtime_nodejs_eventloop_lag_p99_seconds \d/m);
     });
   });
 
