@@ -14,6 +14,7 @@ import { gql } from '../../test/support/clients.js';
 import { ownerWithApplication } from '../../test/support/fixtures.js';
 import { startReceiver, type Receiver } from '../../test/support/receiver.js';
 import { cleanupConfig, eventually, testConfig } from '../../test/support/services.js';
+import { useWebhookHarness } from '../../test/support/webhooks.js';
 
 type Owner = Awaited<ReturnType<typeof ownerWithApplication>>;
 
@@ -73,29 +74,21 @@ async function watchJobs(config: Config): Promise<{ added: Set<string>; close():
 }
 
 describe('webhooks: first attempts from the dispatcher', () => {
-  const config = testConfig({ REALTIME_WEBHOOK_ALLOW_PRIVATE: '1', REALTIME_WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s' });
+  const harness = useWebhookHarness({ REALTIME_WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s' });
   let app: App;
   let url: string;
-  let worker: { stop(): Promise<void> };
   let receiver: Receiver;
   let jobs: Awaited<ReturnType<typeof watchJobs>>;
   let owner: Owner;
 
   beforeAll(async () => {
-    app = await buildApp({ config });
-    url = await app.start();
-    worker = await startWebhooks(app.platform, { log: () => undefined });
-    receiver = await startReceiver();
-    jobs = await watchJobs(config);
+    ({ app, url, receiver } = harness);
+    jobs = await watchJobs(harness.config);
     owner = await ownerWithApplication(url, 'Direct');
   });
 
   afterAll(async () => {
-    await worker?.stop();
     await jobs?.close();
-    await app?.stop();
-    await receiver?.close();
-    await cleanupConfig(config);
   });
 
   it('should deliver without a BullMQ job when the first attempt succeeds', async () => {
@@ -144,27 +137,10 @@ describe('webhooks: first attempts from the dispatcher', () => {
 
 describe('webhooks: a hanging endpoint and other tenants', () => {
   // Four first attempts per endpoint at most (half of the concurrency); attempts give up after 3 s.
-  const config = testConfig({ REALTIME_WEBHOOK_ALLOW_PRIVATE: '1', REALTIME_WEBHOOK_CONCURRENCY: '8', REALTIME_WEBHOOK_TIMEOUT_MS: '3000', REALTIME_WEBHOOK_RETRY_SCHEDULE: '0s,30s' });
-  let app: App;
-  let url: string;
-  let worker: { stop(): Promise<void> };
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    app = await buildApp({ config });
-    url = await app.start();
-    worker = await startWebhooks(app.platform, { log: () => undefined });
-    receiver = await startReceiver();
-  });
-
-  afterAll(async () => {
-    await worker?.stop();
-    await app?.stop();
-    await receiver?.close();
-    await cleanupConfig(config);
-  });
+  const harness = useWebhookHarness({ REALTIME_WEBHOOK_CONCURRENCY: '8', REALTIME_WEBHOOK_TIMEOUT_MS: '3000', REALTIME_WEBHOOK_RETRY_SCHEDULE: '0s,30s' });
 
   it("should deliver another application's event while every attempt to a hanging endpoint is still open", async () => {
+    const { app, url, receiver } = harness;
     receiver.reply('/hangs', { status: 204, delayMs: 60_000 });
     const stuck = await ownerWithApplication(url, 'Stuck');
     const healthy = await ownerWithApplication(url, 'Healthy');

@@ -11,6 +11,7 @@ import { connectWs, errorCode, gql, subscribe } from '../../test/support/clients
 import { createKey, ownerWithApplication, createApplication } from '../../test/support/fixtures.js';
 import { startReceiver, type Receiver, type ReceivedRequest } from '../../test/support/receiver.js';
 import { cleanupConfig, eventually, testConfig } from '../../test/support/services.js';
+import { useWebhookHarness } from '../../test/support/webhooks.js';
 
 const ENDPOINT_FIELDS = 'id url status disabledReason topics ordered';
 const DELIVERY_FIELDS = 'id eventId status attemptCount origin lastError nextAttemptAt attempts { statusCode succeeded error attemptedAt latencyMs responseExcerpt }';
@@ -527,27 +528,10 @@ describe('webhooks', () => {
 });
 
 describe('webhook endpoints failing for too long', () => {
-  const config = testConfig({ REALTIME_WEBHOOK_ALLOW_PRIVATE: '1', REALTIME_WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s,1s', REALTIME_WEBHOOK_DISABLE_AFTER: '1s' });
-  let app: App;
-  let url: string;
-  let worker: { stop(): Promise<void> };
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    app = await buildApp({ config });
-    url = await app.start();
-    worker = await startWebhooks(app.platform, { log: () => undefined });
-    receiver = await startReceiver();
-  });
-
-  afterAll(async () => {
-    await worker?.stop();
-    await app?.stop();
-    await receiver?.close();
-    await cleanupConfig(config);
-  });
+  const harness = useWebhookHarness({ REALTIME_WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s,1s', REALTIME_WEBHOOK_DISABLE_AFTER: '1s' });
 
   it('should disable an endpoint that failed without a success for REALTIME_WEBHOOK_DISABLE_AFTER and publish the platform event', async () => {
+    const { app, url, receiver, config } = harness;
     const owner = await ownerWithApplication(url, 'Failing');
     await registerTopic(url, owner.cookie, owner.app, 'order.created');
     receiver.reply('/failing', { status: 500 });
