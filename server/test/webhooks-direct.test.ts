@@ -146,9 +146,13 @@ describe('webhooks: a hanging endpoint and other tenants', () => {
     const healthy = await ownerWithApplication(url, 'Healthy');
     const stuckEndpoint = await setUpTopicAndEndpoint(url, stuck, 'feed.tick', `${receiver.url}/hangs`);
     await setUpTopicAndEndpoint(url, healthy, 'feed.tick', `${receiver.url}/fine`);
-    // More than the endpoint's direct slots and the worker's concurrency together.
-    for (let n = 0; n < 20; n += 1) await publish(url, stuck, 'feed.tick', n);
-    await eventually(() => receiver.on('/hangs').length >= 4, 10_000, 'the hanging endpoint holding its slots');
+    // One at a time first, so each of the endpoint's four direct attempts holds a history batch of its own
+    // unacknowledged; then more than its slots and the worker's concurrency together.
+    for (let n = 0; n < 4; n += 1) {
+      await publish(url, stuck, 'feed.tick', n);
+      await eventually(() => receiver.on('/hangs').length === n + 1, 10_000, 'the attempt under way');
+    }
+    for (let n = 4; n < 20; n += 1) await publish(url, stuck, 'feed.tick', n);
     const eventId = await publish(url, healthy, 'feed.tick', 1);
 
     const arrived = await eventually(() => receiver.on('/fine')[0], 10_000, "the other application's event");

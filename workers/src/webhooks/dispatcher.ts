@@ -70,8 +70,8 @@ export interface DirectOptions {
   /** First attempts in flight at once to one endpoint. @default half of `concurrency` */
   perEndpoint?: number;
   /**
-   * How long the read loop waits for a free slot before it queues the delivery instead, in ms; an endpoint
-   * whose own slots stayed full that long has the rest of its batch queued. @default 20
+   * How long a batch waits for a free slot before it queues the delivery instead, in ms; an endpoint whose
+   * own slots stayed full that long has the rest of the batch queued. @default 50
    */
   maxWaitMs?: number;
   /** An attempt slower than this, or without a response, sends its endpoint's deliveries to the queue for `coolDownMs`. @default 1000 */
@@ -86,8 +86,16 @@ interface StreamInfo {
   epochKey: string;
 }
 
-/** Batches with direct attempts not yet all recorded and acknowledged, before the read loop waits for one. */
-const MAX_UNACKED_BATCHES = 4;
+/**
+ * Batches still choosing between a direct attempt and the queue for their deliveries, before the read loop
+ * waits for one. Batches that have only attempts in flight left do not count: a hanging endpoint's attempts
+ * (bounded by its slots) never stop the reading of other tenants' entries.
+ */
+const MAX_DECIDING_BATCHES = 2;
+/** An endpoint answering slower than this on average, with all its direct slots taken, is not waited for. */
+const PATIENT_LATENCY_MS = 40;
+/** Direct attempts sent but not yet recorded, per slot, before no new one starts (PostgreSQL falling behind). */
+const UNRECORDED_PER_SLOT = 4;
 
 const scopeKey = (scope: Scope): string => `${scope.applicationId}:${scope.environment}`;
 const field = (fields: string[], name: string): string | undefined => {
@@ -135,8 +143,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const slotsByEndpoint = new Map<string, number>();
   let slotWaiters: (() => void)[] = [];
   const queueOnlyUntil = new Map<string, number>();
+  /** Each endpoint's recent direct-attempt latency (exponentially weighted), in ms. */
+  const latencyOf = new Map<string, number>();
   const heldIds = new Map<string, Set<string>>();
+  /** Batches with direct attempts not yet all recorded and acknowledged (stop waits for them). */
   const inFlightBatches = new Set<Promise<void>>();
+  /** Batches still deciding, each settled once all its deliveries are started or queued. */
+  const decidingBatches = new Set<Promise<void>>();
+  let unrecorded = 0;
   /** Each scope's endpoint version (webhookVersionKey) as of the last load; '-1' for a scope first seen then. */
   let versions = new Map<string, string>();
   let streams = new Map<string, StreamInfo>();
@@ -238,12 +252,18 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       const recorded = await insertDeliveries(db, deliveries);
       if (direct && recorded.some((d) => d.fresh)) {
-        // Not awaited: the next batch is read and recorded while these are sent (MAX_UNACKED_BATCHES bounds it).
+        // Not awaited: the next batch is read and recorded while these are sent (MAX_DECIDING_BATCHES bounds it).
         const held = heldOf(key);
         for (const id of ids) held.add(id);
-        const tracked: Promise<void> = sendFirstAttempts(key, ids, positions, recorded)
+        let decided: () => void = () => undefined;
+        const deciding: Promise<void> = new Promise<void>((resolve) => (decided = resolve)).finally(() => decidingBatches.delete(deciding));
+        decidingBatches.add(deciding);
+        const tracked: Promise<void> = sendFirstAttempts(key, ids, positions, recorded, decided)
           .catch(onError)
-          .finally(() => inFlightBatches.delete(tracked));
+          .finally(() => {
+            decided();
+            inFlightBatches.delete(tracked);
+          });
         inFlightBatches.add(tracked);
         return;
       }
@@ -257,7 +277,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * the entries once the attempts are recorded. An entry whose attempt could not be recorded (PostgreSQL or
    * Redis down) stays pending and is taken over later.
    */
-  async function sendFirstAttempts(key: string, ids: string[], positions: Map<string, string>, recorded: QueuedDelivery[]): Promise<void> {
+  async function sendFirstAttempts(
+    key: string,
+    ids: string[],
+    positions: Map<string, string>,
+    recorded: QueuedDelivery[],
+    decided: () => void,
+  ): Promise<void> {
     const settings = direct as DirectOptions;
     const queued: QueuedDelivery[] = [];
     const started: Promise<void>[] = [];
@@ -278,7 +304,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         queued.push(delivery);
         continue;
       }
-      const slot = await acquireSlot(delivery.endpointId, settings.maxWaitMs ?? 20);
+      const slot = await acquireSlot(delivery.endpointId, settings.maxWaitMs ?? 50);
       if (slot !== 'ok') {
         if (slot === 'full') full = true;
         else saturated.add(delivery.endpointId);
@@ -298,6 +324,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       for (const id of ids) failedEntries.add(id);
       onError(error);
     }
+    decided();
     await Promise.all(started);
     const done = ids.filter((id) => !failedEntries.has(id));
     try {
@@ -318,9 +345,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       released = true;
       releaseSlot(endpoint.id);
     };
+    unrecorded += 1;
     try {
       // The slot bounds requests in flight; recording the attempt (group commit) happens after it is freed.
       const outcome = await settings.attempt({ deliveryId: delivery.id, endpoint, event: delivery.event, attempt: 1, attempts, onSent: release });
+      const previous = latencyOf.get(endpoint.id);
+      latencyOf.set(endpoint.id, previous === undefined ? outcome.result.latencyMs : previous * 0.9 + outcome.result.latencyMs * 0.1);
       if (outcome.result.statusCode === null || outcome.result.latencyMs > (settings.slowMs ?? 1_000)) {
         queueOnlyUntil.set(endpoint.id, Date.now() + (settings.coolDownMs ?? 30_000));
       }
@@ -328,7 +358,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         await enqueueDeliveries(queue, config, [{ ...delivery, attemptsMade: 1, delayMs: outcome.delayMs }]);
       }
     } finally {
+      unrecorded -= 1;
       release();
+      wakeSlotWaiters();
     }
   }
 
@@ -339,13 +371,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const deadline = Date.now() + waitMs;
     for (;;) {
       const mine = slotsByEndpoint.get(endpointId) ?? 0;
-      if (slotsInUse < settings.concurrency && mine < perEndpoint) {
+      if (slotsInUse < settings.concurrency && mine < perEndpoint && unrecorded < settings.concurrency * UNRECORDED_PER_SLOT) {
         slotsInUse += 1;
         slotsByEndpoint.set(endpointId, mine + 1);
         return 'ok';
       }
+      // An endpoint at its own limit that answers slowly frees a slot only every so often: its deliveries go
+      // to the queue at once (the worker's slots add to its concurrency) rather than wait.
+      if (mine >= perEndpoint && (latencyOf.get(endpointId) ?? 0) >= PATIENT_LATENCY_MS) return 'endpoint';
       const left = deadline - Date.now();
-      if (left <= 0 || !running) return slotsInUse >= settings.concurrency ? 'full' : 'endpoint';
+      if (left <= 0 || !running) return mine < perEndpoint ? 'full' : 'endpoint';
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         slotWaiters.push(() => {
@@ -361,6 +396,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const mine = (slotsByEndpoint.get(endpointId) ?? 1) - 1;
     if (mine > 0) slotsByEndpoint.set(endpointId, mine);
     else slotsByEndpoint.delete(endpointId);
+    wakeSlotWaiters();
+  }
+
+  function wakeSlotWaiters(): void {
     const waiters = slotWaiters;
     slotWaiters = [];
     for (const wake of waiters) wake();
@@ -377,8 +416,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   async function readLoop(): Promise<void> {
     while (running) {
-      // Batches whose direct attempts are not all recorded yet: at most a few, so a slow PostgreSQL slows reading.
-      while (inFlightBatches.size >= MAX_UNACKED_BATCHES) await Promise.race(inFlightBatches);
+      while (decidingBatches.size >= MAX_DECIDING_BATCHES) await Promise.race(decidingBatches);
       const keys = [...streams.keys()];
       if (keys.length === 0) {
         await new Promise((resolve) => setTimeout(resolve, Math.min(blockMs, 200)));
