@@ -194,6 +194,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     matchers = nextMatchers;
     endpointsById = new Map(endpoints.map((record) => [record.id, record]));
+    // What was learned about endpoints that are gone (deleted or disabled) is forgotten with them.
+    for (const map of [queueOnlyUntil, latencyOf]) for (const id of map.keys()) if (!endpointsById.has(id)) map.delete(id);
     streams = nextStreams;
     versions = new Map([...scopes.keys()].map((key) => [key, seen.get(key) ?? '-1']));
   }
