@@ -134,7 +134,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const reader: Redis = platform.redis.duplicate({ connectionName: 'realtime:webhooks-dispatcher' });
   reader.on('error', () => undefined);
 
-  const { direct } = options;
+  // The direct path's settings with their defaults, resolved once (undefined: every delivery is queued).
+  const direct: Required<DirectOptions> | undefined = options.direct && {
+    perEndpoint: Math.max(1, Math.ceil(options.direct.concurrency / 2)),
+    maxWaitMs: 50,
+    slowMs: 1_000,
+    coolDownMs: 30_000,
+    ...options.direct,
+  };
   let matchers = new Map<string, EndpointMatcher[]>();
   let endpointsById = new Map<string, WebhookEndpointRecord>();
   // Direct first attempts: slots in use (in all and per endpoint), the read loop waiting for one, endpoints
@@ -286,7 +293,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     recorded: QueuedDelivery[],
     decided: () => void,
   ): Promise<void> {
-    const settings = direct as DirectOptions;
+    const settings = direct as Required<DirectOptions>;
     const queued: QueuedDelivery[] = [];
     const started: Promise<void>[] = [];
     const failedEntries = new Set<string>();
@@ -306,7 +313,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         queued.push(delivery);
         continue;
       }
-      const slot = await acquireSlot(delivery.endpointId, settings.maxWaitMs ?? 50);
+      const slot = await acquireSlot(delivery.endpointId, settings.maxWaitMs);
       if (slot !== 'ok') {
         if (slot === 'full') full = true;
         else saturated.add(delivery.endpointId);
@@ -339,7 +346,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   async function firstAttempt(delivery: QueuedDelivery, endpoint: WebhookEndpointRecord): Promise<void> {
-    const settings = direct as DirectOptions;
+    const settings = direct as Required<DirectOptions>;
     const attempts = config.webhooks.retryScheduleMs.length;
     let released = false;
     const release = (): void => {
@@ -353,8 +360,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const outcome = await settings.attempt({ deliveryId: delivery.id, endpoint, event: delivery.event, attempt: 1, attempts, onSent: release });
       const previous = latencyOf.get(endpoint.id);
       latencyOf.set(endpoint.id, previous === undefined ? outcome.result.latencyMs : previous * 0.9 + outcome.result.latencyMs * 0.1);
-      if (outcome.result.statusCode === null || outcome.result.latencyMs > (settings.slowMs ?? 1_000)) {
-        queueOnlyUntil.set(endpoint.id, Date.now() + (settings.coolDownMs ?? 30_000));
+      if (outcome.result.statusCode === null || outcome.result.latencyMs > settings.slowMs) {
+        queueOnlyUntil.set(endpoint.id, Date.now() + settings.coolDownMs);
       }
       if (outcome.kind === 'failed' && !outcome.last) {
         await enqueueDeliveries(queue, config, [{ ...delivery, attemptsMade: 1, delayMs: outcome.delayMs }]);
@@ -368,8 +375,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   /** Takes a slot for a direct attempt, waiting up to `waitMs` for one: `full` when every slot stayed taken, `endpoint` when its own did. */
   async function acquireSlot(endpointId: string, waitMs: number): Promise<'ok' | 'full' | 'endpoint'> {
-    const settings = direct as DirectOptions;
-    const perEndpoint = settings.perEndpoint ?? Math.max(1, Math.ceil(settings.concurrency / 2));
+    const settings = direct as Required<DirectOptions>;
+    const { perEndpoint } = settings;
     const deadline = Date.now() + waitMs;
     for (;;) {
       const mine = slotsByEndpoint.get(endpointId) ?? 0;
