@@ -20,6 +20,7 @@ import {
   type WebhookQueue,
 } from '@realtime/core';
 import type { Attempter } from './attempt.js';
+import { createLatencyFloor } from './latency-floor.js';
 
 /** The consumer group every dispatcher joins on each history stream it reads. */
 export const WEBHOOK_GROUP = 'webhooks';
@@ -92,7 +93,7 @@ interface StreamInfo {
  * (bounded by its slots) never stop the reading of other tenants' entries.
  */
 const MAX_DECIDING_BATCHES = 2;
-/** An endpoint answering slower than this on average, with all its direct slots taken, is not waited for. */
+/** An endpoint whose fastest answer lately took this long, with all its direct slots taken, is not waited for. */
 const PATIENT_LATENCY_MS = 40;
 /** Direct attempts sent but not yet recorded, per slot, before no new one starts (PostgreSQL falling behind). */
 const UNRECORDED_PER_SLOT = 4;
@@ -148,10 +149,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   // sent to the queue for a while (slow or unanswering), and the entries of attempts in flight, per stream.
   let slotsInUse = 0;
   const slotsByEndpoint = new Map<string, number>();
+  /** When a slot was last freed, in all and per endpoint (a wait for a slot is measured from the later of its start and that). */
+  let lastFreedAt = 0;
+  const lastFreedAtOf = new Map<string, number>();
   let slotWaiters: (() => void)[] = [];
   const queueOnlyUntil = new Map<string, number>();
-  /** Each endpoint's recent direct-attempt latency (exponentially weighted), in ms. */
-  const latencyOf = new Map<string, number>();
+  /** Each endpoint's fastest direct answer lately (see createLatencyFloor). */
+  const fastest = createLatencyFloor();
   const heldIds = new Map<string, Set<string>>();
   /** Batches with direct attempts not yet all recorded and acknowledged (stop waits for them). */
   const inFlightBatches = new Set<Promise<void>>();
@@ -202,7 +206,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     matchers = nextMatchers;
     endpointsById = new Map(endpoints.map((record) => [record.id, record]));
     // What was learned about endpoints that are gone (deleted or disabled) is forgotten with them.
-    for (const map of [queueOnlyUntil, latencyOf]) for (const id of map.keys()) if (!endpointsById.has(id)) map.delete(id);
+    fastest.prune((id) => endpointsById.has(id));
+    for (const map of [queueOnlyUntil, lastFreedAtOf]) for (const id of map.keys()) if (!endpointsById.has(id)) map.delete(id);
     streams = nextStreams;
     versions = new Map([...scopes.keys()].map((key) => [key, seen.get(key) ?? '-1']));
   }
@@ -358,8 +363,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     try {
       // The slot bounds requests in flight; recording the attempt (group commit) happens after it is freed.
       const outcome = await settings.attempt({ deliveryId: delivery.id, endpoint, event: delivery.event, attempt: 1, attempts, onSent: release });
-      const previous = latencyOf.get(endpoint.id);
-      latencyOf.set(endpoint.id, previous === undefined ? outcome.result.latencyMs : previous * 0.9 + outcome.result.latencyMs * 0.1);
+      fastest.note(endpoint.id, outcome.result.latencyMs);
       if (outcome.result.statusCode === null || outcome.result.latencyMs > settings.slowMs) {
         queueOnlyUntil.set(endpoint.id, Date.now() + settings.coolDownMs);
       }
@@ -373,11 +377,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   }
 
-  /** Takes a slot for a direct attempt, waiting up to `waitMs` for one: `full` when every slot stayed taken, `endpoint` when its own did. */
+  /**
+   * Takes a slot for a direct attempt, waiting for one until `waitMs` pass without a slot it could use being
+   * freed: `full` when every slot stayed taken, `endpoint` when its own did. Slots that keep freeing are
+   * waited for however long a backlog takes (queueing would only add work); a hanging endpoint's are not.
+   */
   async function acquireSlot(endpointId: string, waitMs: number): Promise<'ok' | 'full' | 'endpoint'> {
     const settings = direct as Required<DirectOptions>;
     const { perEndpoint } = settings;
-    const deadline = Date.now() + waitMs;
+    const since = Date.now();
     for (;;) {
       const mine = slotsByEndpoint.get(endpointId) ?? 0;
       if (slotsInUse < settings.concurrency && mine < perEndpoint && unrecorded < settings.concurrency * UNRECORDED_PER_SLOT) {
@@ -387,8 +395,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       // An endpoint at its own limit that answers slowly frees a slot only every so often: its deliveries go
       // to the queue at once (the worker's slots add to its concurrency) rather than wait.
-      if (mine >= perEndpoint && (latencyOf.get(endpointId) ?? 0) >= PATIENT_LATENCY_MS) return 'endpoint';
-      const left = deadline - Date.now();
+      if (mine >= perEndpoint && fastest.of(endpointId) >= PATIENT_LATENCY_MS) return 'endpoint';
+      const progress = mine < perEndpoint ? lastFreedAt : (lastFreedAtOf.get(endpointId) ?? 0);
+      const left = Math.max(since, progress) + waitMs - Date.now();
       if (left <= 0 || !running) return mine < perEndpoint ? 'full' : 'endpoint';
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
@@ -402,6 +411,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   function releaseSlot(endpointId: string): void {
     slotsInUse -= 1;
+    lastFreedAt = Date.now();
+    lastFreedAtOf.set(endpointId, lastFreedAt);
     const mine = (slotsByEndpoint.get(endpointId) ?? 1) - 1;
     if (mine > 0) slotsByEndpoint.set(endpointId, mine);
     else slotsByEndpoint.delete(endpointId);
