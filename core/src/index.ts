@@ -177,6 +177,7 @@ export {
 export {
   deliveryIdFor,
   webhookJobId,
+  findUnrecordedDeliveries,
   insertDeliveries,
   recordAttempt,
   recordAttempts,

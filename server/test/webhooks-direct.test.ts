@@ -161,13 +161,14 @@ describe('webhooks: a hanging endpoint and other tenants', () => {
     // Not one attempt at the hanging endpoint has ended (each waits for its 3 s timeout).
     const { rows } = await app.platform.pool.query<{ n: string }>('SELECT count(*) AS n FROM webhook_attempts WHERE endpoint_id = $1', [stuckEndpoint]);
     expect(Number(rows[0]?.n)).toBe(0);
-    // Every attempt still ends: timed out, recorded, the retry scheduled.
+    // Every attempt still ends: timed out, recorded, the retry scheduled (a direct attempt's delivery row is
+    // written with its outcome, so all 20 rows must be there, each FAILED).
     await eventually(async () => {
-      const { rows: open } = await app.platform.pool.query<{ n: string }>(
-        `SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = $1 AND status <> 'FAILED'`,
+      const { rows: counts } = await app.platform.pool.query<{ failed: string; all: string }>(
+        `SELECT count(*) FILTER (WHERE status = 'FAILED') AS failed, count(*) AS all FROM webhook_deliveries WHERE endpoint_id = $1`,
         [stuckEndpoint],
       );
-      return Number(open[0]?.n) === 0;
+      return Number(counts[0]?.failed) === 20 && Number(counts[0]?.all) === 20;
     }, 20_000, 'every attempt at the hanging endpoint timed out and recorded');
     const { rows: attempts } = await app.platform.pool.query<{ error: string }>('SELECT DISTINCT error FROM webhook_attempts WHERE endpoint_id = $1', [stuckEndpoint]);
     expect(attempts).toEqual([{ error: 'timed out after 3000 ms' }]);

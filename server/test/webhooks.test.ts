@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { buildApp, type App } from '@realtime/server';
 import { startWebhooks } from '@realtime/workers';
-import { deliveryIdFor, insertDeliveries, type EventEnvelope } from '@realtime/core';
+import { deliveryIdFor, findUnrecordedDeliveries, insertDeliveries, recordAttempts, type EventEnvelope } from '@realtime/core';
 import { connectWs, errorCode, gql, subscribe } from '../../test/support/clients.js';
 import { createKey, ownerWithApplication, createApplication } from '../../test/support/fixtures.js';
 import { startReceiver, type Receiver, type ReceivedRequest } from '../../test/support/receiver.js';
@@ -343,6 +343,57 @@ describe('webhooks', () => {
         event: event(4, 'o-4'),
         status: 'PENDING',
       });
+    });
+
+    it('should write a first attempt and its delivery row together, and never a second row or a duplicate attempt', async () => {
+      const { endpoint } = await createEndpoint(url, { cookie: owner.cookie }, { applicationId: owner.app, url: `${receiver.url}/first`, topics: ['order.paid'] });
+      await app.platform.pool.query(`UPDATE webhook_endpoints SET status = 'DISABLED' WHERE id = $1`, [endpoint.id]);
+      const event = (n: number): EventEnvelope => ({
+        id: `0190f000-0000-7000-8000-0000000002${n}`,
+        topic: 'order.paid',
+        source: '/test',
+        time: `2026-01-01T00:00:0${n}.123Z`,
+        applicationId: owner.app,
+        environment: 'DEV',
+        subject: `o-${n}`,
+        schemaVersion: 1,
+        cursor: `0_${n}_1-0`,
+        traceparent: null,
+        data: { n },
+      });
+      const delivery = (n: number) => ({ endpointId: endpoint.id, origin: 'live', event: event(n) });
+      const idOf = (n: number): string => deliveryIdFor(endpoint.id, event(n).id, 'live');
+      const pool = app.platform.pool;
+      await insertDeliveries(pool, [delivery(1), delivery(2)]);
+      await pool.query(`UPDATE webhook_deliveries SET status = 'SUCCEEDED' WHERE id = $1`, [idOf(1)]);
+      await pool.query(`UPDATE webhook_deliveries SET status = 'FAILED', generation = 2 WHERE id = $1`, [idOf(2)]);
+
+      // Finished (1): dropped; unfinished (2): queued again at its generation; new (3, twice): once, with no row yet.
+      const found = await findUnrecordedDeliveries(pool, [delivery(1), delivery(2), delivery(3), delivery(3)]);
+      expect(found.map((d) => [d.id, d.generation, d.unrecorded ?? false])).toEqual([[idOf(2), 2, false], [idOf(3), 0, true]]);
+      const rowsOf = async () => (await pool.query(`SELECT id, status, attempts, last_status_code, subject, event FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY event_id`, [endpoint.id])).rows;
+      expect(await rowsOf()).toHaveLength(2);
+
+      const attempt = { endpointId: endpoint.id, latencyMs: 3.4, responseExcerpt: null };
+      const created = { ...attempt, deliveryId: idOf(3), create: delivery(3), succeeded: true, statusCode: 204, error: null, status: 'SUCCEEDED' as const, nextAttemptAt: null };
+      await recordAttempts(pool, [
+        created,
+        { ...attempt, deliveryId: idOf(2), succeeded: false, statusCode: 500, error: 'HTTP 500', status: 'FAILED', nextAttemptAt: new Date(Date.now() + 60_000) },
+      ]);
+      const rows = await rowsOf();
+      expect(rows.map((r) => [r.id, r.status, r.attempts, r.last_status_code])).toEqual([
+        [idOf(1), 'SUCCEEDED', 0, null],
+        [idOf(2), 'FAILED', 1, 500],
+        [idOf(3), 'SUCCEEDED', 1, 204],
+      ]);
+      expect(rows[2]).toMatchObject({ subject: 'o-3', event: event(3) });
+      const attemptsOf = async (id: string) => (await pool.query(`SELECT status_code, latency_ms, succeeded FROM webhook_attempts WHERE delivery_id = $1`, [id])).rows;
+      expect(await attemptsOf(idOf(3))).toEqual([{ status_code: 204, latency_ms: 3, succeeded: true }]);
+
+      // The same first attempt recorded again (an entry sent twice): the row stays as it is, no second attempt.
+      await recordAttempts(pool, [{ ...created, statusCode: 200 }]);
+      expect((await rowsOf())[2]).toMatchObject({ status: 'SUCCEEDED', attempts: 1, last_status_code: 204 });
+      expect(await attemptsOf(idOf(3))).toHaveLength(1);
     });
   });
 

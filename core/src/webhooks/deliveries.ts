@@ -114,8 +114,13 @@ export interface QueuedDelivery {
   endpointId: string;
   origin: string;
   event: EventEnvelope;
-  /** Recorded by this call (not found already recorded): nobody has tried to send it yet. */
+  /** Nobody has tried to send it yet: recorded by this call, or not recorded at all (`unrecorded`). */
   fresh?: boolean;
+  /**
+   * Not in PostgreSQL yet (findUnrecordedDeliveries): its row is written with its first attempt
+   * (AttemptRecord.create), or by insertDeliveries before it is queued.
+   */
+  unrecorded?: boolean;
   /** Attempts of this generation already made without a job (the dispatcher's first attempt). @default 0 */
   attemptsMade?: number;
   /** Milliseconds before the job's first attempt. @default the schedule's first delay for generation 0, else 0 */
@@ -162,8 +167,38 @@ export async function insertDeliveries(db: Queryable, deliveries: readonly NewDe
   return queued;
 }
 
+/**
+ * For first attempts sent before their delivery is recorded: of these new deliveries, returns those with no
+ * row yet (`fresh` and `unrecorded`: the row is written with the first attempt, one write instead of an insert
+ * and then an update) and those recorded but unfinished (to be queued again, as insertDeliveries does). Those
+ * recorded and finished are dropped: a re-published event is never sent twice.
+ */
+export async function findUnrecordedDeliveries(db: Queryable, deliveries: readonly NewDelivery[]): Promise<QueuedDelivery[]> {
+  if (deliveries.length === 0) return [];
+  const ids = deliveries.map((d) => deliveryIdFor(d.endpointId, d.event.id, d.origin));
+  const { rows } = await db.query<{ id: string; generation: number; status: WebhookDeliveryStatus }>(
+    'SELECT id, generation, status FROM webhook_deliveries WHERE id = ANY($1::uuid[])',
+    [ids],
+  );
+  const found = new Map(rows.map((row) => [row.id, row]));
+  const seen = new Set<string>();
+  const result: QueuedDelivery[] = [];
+  deliveries.forEach((d, i) => {
+    const id = ids[i] as string;
+    if (seen.has(id)) return; // the same event twice in one batch: one delivery
+    seen.add(id);
+    const row = found.get(id);
+    const delivery = { id, endpointId: d.endpointId, origin: d.origin, event: d.event };
+    if (!row) result.push({ ...delivery, generation: 0, fresh: true, unrecorded: true });
+    else if (row.status === 'PENDING' || row.status === 'FAILED') result.push({ ...delivery, generation: row.generation });
+  });
+  return result;
+}
+
 export interface AttemptRecord {
   deliveryId: string;
+  /** The delivery's row is created with this attempt (its first; see findUnrecordedDeliveries). */
+  create?: NewDelivery;
   endpointId: string;
   succeeded: boolean;
   statusCode: number | null;
@@ -178,47 +213,61 @@ export interface AttemptRecord {
 /**
  * Records attempts and their deliveries' new statuses, and keeps each endpoint's failure run, in one
  * statement (one commit) for the whole batch: the last outcome of an endpoint in the batch decides — a
- * success ends its run, a failure starts one when none is running. Returns, per attempt, when its
- * endpoint's run started (null after a success), which the worker compares with
- * REALTIME_WEBHOOK_DISABLE_AFTER. Attempts of deliveries deleted meanwhile (their endpoint was) are dropped.
+ * success ends its run, a failure starts one when none is running. An attempt with `create` inserts its
+ * delivery's row already in its new status (a row found meanwhile is left alone, and that attempt dropped);
+ * the others update theirs. Returns, per attempt, when its endpoint's run started (null after a success), which
+ * the worker compares with REALTIME_WEBHOOK_DISABLE_AFTER. Attempts of deliveries deleted meanwhile (their
+ * endpoint was) are dropped.
  */
 export async function recordAttempts(db: Queryable, attempts: readonly AttemptRecord[]): Promise<{ failingSince: Date | null }[]> {
   if (attempts.length === 0) return [];
   const lastOutcome = new Map<string, boolean>();
   for (const a of attempts) lastOutcome.set(a.endpointId, a.succeeded);
   const endpoints = [...lastOutcome.keys()].sort(); // one lock order for every writer: no deadlocks between workers
+  // One JSON parameter for the batch (events go in as they are).
+  const input = attempts.map((a) => ({
+    delivery_id: a.deliveryId,
+    endpoint_id: a.endpointId,
+    succeeded: a.succeeded,
+    status_code: a.statusCode,
+    latency_ms: Math.round(a.latencyMs),
+    response_excerpt: a.responseExcerpt,
+    error: a.error,
+    status: a.status,
+    next_attempt_at: a.nextAttemptAt,
+    origin: a.create?.origin ?? null,
+    event: a.create?.event ?? null,
+  }));
   const { rows } = await db.query<{ id: string; failing_since: Date | null }>(
     `WITH input AS (
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::boolean[], $4::integer[], $5::integer[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
-         AS t(delivery_id, endpoint_id, succeeded, status_code, latency_ms, response_excerpt, error, status, next_attempt_at)
+       SELECT * FROM json_to_recordset($1::json) AS t(delivery_id uuid, endpoint_id uuid, succeeded boolean, status_code integer,
+         latency_ms integer, response_excerpt text, error text, status text, next_attempt_at timestamptz, origin text, event jsonb)
+     ), created AS (
+       INSERT INTO webhook_deliveries (id, endpoint_id, application_id, environment, origin, event_id, topic, subject, event_time, event,
+         status, attempts, last_status_code, last_error, next_attempt_at)
+       SELECT delivery_id, endpoint_id, (event->>'applicationId')::uuid, event->>'environment', origin, event->>'id', event->>'topic',
+         event->>'subject', (event->>'time')::timestamptz, event, status, 1, status_code, error, next_attempt_at
+       FROM input WHERE event IS NOT NULL
+       ON CONFLICT DO NOTHING RETURNING id
+     ), updated AS (
+       UPDATE webhook_deliveries d SET status = i.status, attempts = d.attempts + 1, last_status_code = i.status_code,
+         last_error = i.error, next_attempt_at = i.next_attempt_at, updated_at = now()
+       FROM input i WHERE d.id = i.delivery_id AND i.event IS NULL
+       RETURNING d.id
      ), attempt AS (
        INSERT INTO webhook_attempts (delivery_id, endpoint_id, succeeded, status_code, latency_ms, response_excerpt, error)
        SELECT i.delivery_id, i.endpoint_id, i.succeeded, i.status_code, i.latency_ms, i.response_excerpt, i.error
-       FROM input i JOIN webhook_deliveries d ON d.id = i.delivery_id
-     ), delivery AS (
-       UPDATE webhook_deliveries d SET status = i.status, attempts = d.attempts + 1, last_status_code = i.status_code,
-         last_error = i.error, next_attempt_at = i.next_attempt_at, updated_at = now()
-       FROM input i WHERE d.id = i.delivery_id
+       FROM input i
+       WHERE (i.event IS NOT NULL AND i.delivery_id IN (SELECT id FROM created))
+          OR (i.event IS NULL AND i.delivery_id IN (SELECT id FROM updated))
      )
      UPDATE webhook_endpoints e SET
        failing_since = CASE WHEN u.ok THEN NULL ELSE coalesce(e.failing_since, now()) END,
        last_success_at = CASE WHEN u.ok THEN now() ELSE e.last_success_at END
-     FROM unnest($10::uuid[], $11::boolean[]) AS u(id, ok)
+     FROM unnest($2::uuid[], $3::boolean[]) AS u(id, ok)
      WHERE e.id = u.id
      RETURNING e.id, e.failing_since`,
-    [
-      attempts.map((a) => a.deliveryId),
-      attempts.map((a) => a.endpointId),
-      attempts.map((a) => a.succeeded),
-      attempts.map((a) => a.statusCode),
-      attempts.map((a) => Math.round(a.latencyMs)),
-      attempts.map((a) => a.responseExcerpt),
-      attempts.map((a) => a.error),
-      attempts.map((a) => a.status),
-      attempts.map((a) => a.nextAttemptAt),
-      endpoints,
-      endpoints.map((id) => lastOutcome.get(id) as boolean),
-    ],
+    [JSON.stringify(input), endpoints, endpoints.map((id) => lastOutcome.get(id) as boolean)],
   );
   const runs = new Map(rows.map((r) => [r.id, r.failing_since]));
   return attempts.map((a) => ({ failingSince: a.succeeded ? null : (runs.get(a.endpointId) ?? null) }));

@@ -4,6 +4,7 @@ import {
   webhookHeaders,
   withJitter,
   type EventEnvelope,
+  type NewDelivery,
   type Platform,
   type WebhookEndpointRecord,
 } from '@realtime/core';
@@ -28,6 +29,8 @@ export interface AttemptInput {
   attempt: number;
   /** Attempts the generation may make in all (the retry schedule's length). */
   attempts: number;
+  /** The delivery has no row yet: it is created with this attempt's record (the dispatcher's first attempts). */
+  create?: NewDelivery;
   /** Told when the HTTP exchange is over, before the attempt is recorded (the dispatcher frees its slot then). */
   onSent?: () => void;
 }
@@ -58,7 +61,7 @@ export function createAttempter(options: AttempterOptions): Attempter {
   const { secrets } = platform;
   const { retryScheduleMs: schedule, disableAfterMs } = platform.config.webhooks;
 
-  return async ({ deliveryId, endpoint, event, attempt, attempts: total, onSent }) => {
+  return async ({ deliveryId, endpoint, event, attempt, attempts: total, create, onSent }) => {
     const body = JSON.stringify(toCloudEvent(event));
     const headers = {
       'content-type': 'application/json',
@@ -70,6 +73,7 @@ export function createAttempter(options: AttempterOptions): Attempter {
     const last = attempt >= total;
     const base = {
       deliveryId,
+      create,
       endpointId: endpoint.id,
       succeeded: result.ok,
       statusCode: result.statusCode,

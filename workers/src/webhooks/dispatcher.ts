@@ -4,6 +4,7 @@ import {
   compileEndpointMatcher,
   endpointCoversTopic,
   enqueueDeliveries,
+  findUnrecordedDeliveries,
   formatCursor,
   insertDeliveries,
   listEnabledWebhookEndpoints,
@@ -109,11 +110,11 @@ const field = (fields: string[], name: string): string | undefined => {
  * topic that an enabled endpoint covers are read through a Redis consumer group (`webhooks`, created at
  * id 0 with MKSTREAM), so any number of dispatchers share the work. An event goes to an endpoint when its
  * history entry is not older than the endpoint's `activeSince`, its topic matches one of the endpoint's
- * patterns, and its filter holds; each such delivery is recorded in PostgreSQL, then either sent at once by
- * the dispatcher (`direct`: a healthy, unordered endpoint with a free slot and no delay before the first
- * attempt) or queued as a BullMQ job. A failed direct attempt queues its retry. An entry is acknowledged
- * (XACK) only once every one of its deliveries is queued or has its first attempt recorded (and its retry
- * queued), so a crash in between leaves it pending. Entries a dead dispatcher held are taken over with
+ * patterns, and its filter holds. Each such delivery is either sent at once by the dispatcher (`direct`: a
+ * healthy, unordered endpoint with a free slot and no delay before the first attempt), its row written with
+ * that attempt's outcome, or recorded in PostgreSQL and queued as a BullMQ job. A failed direct attempt queues
+ * its retry. An entry is acknowledged (XACK) only once every one of its deliveries is queued or has its first
+ * attempt recorded (and its retry queued), so a crash in between leaves it pending. Entries a dead dispatcher held are taken over with
  * XAUTOCLAIM (a live one keeps the entries of its attempts in flight from looking idle); re-reading an entry
  * is harmless: deliveries and jobs have derived ids, finished deliveries are skipped, and an unfinished one
  * found again is queued.
@@ -235,7 +236,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * endpoint version is checked first: an endpoint created or changed before these entries were stored is
    * loaded before they are matched.
    */
-  async function handle(key: string, entries: [string, string[] | null][]): Promise<void> {
+  async function handle(key: string, entries: [string, string[] | null][], firstRead: boolean): Promise<void> {
     let info = streams.get(key);
     const ids = entries.map(([id]) => id);
     if (info) {
@@ -264,7 +265,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           positions.set(event.id, position);
         }
       }
-      const recorded = await insertDeliveries(db, deliveries);
+      // Entries read for the first time (not taken over) have deliveries nobody tried: with first attempts sent
+      // directly, their rows are written with those attempts (or when queued), not before.
+      const recorded = direct && firstRead ? await findUnrecordedDeliveries(db, deliveries) : await insertDeliveries(db, deliveries);
       if (direct && recorded.some((d) => d.fresh)) {
         // Not awaited: the next batch is read and recorded while these are sent (MAX_DECIDING_BATCHES bounds it).
         const held = heldOf(key);
@@ -333,7 +336,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       );
     }
     try {
-      await enqueueDeliveries(queue, config, queued);
+      // Deliveries not recorded yet get their rows before their jobs.
+      const unrecorded = queued.filter((d) => d.unrecorded);
+      const recordedNow = await insertDeliveries(db, unrecorded);
+      await enqueueDeliveries(queue, config, unrecorded.length > 0 ? [...queued.filter((d) => !d.unrecorded), ...recordedNow] : queued);
     } catch (error) {
       for (const id of ids) failedEntries.add(id);
       onError(error);
@@ -362,7 +368,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     unrecorded += 1;
     try {
       // The slot bounds requests in flight; recording the attempt (group commit) happens after it is freed.
-      const outcome = await settings.attempt({ deliveryId: delivery.id, endpoint, event: delivery.event, attempt: 1, attempts, onSent: release });
+      const outcome = await settings.attempt({
+        deliveryId: delivery.id,
+        endpoint,
+        event: delivery.event,
+        attempt: 1,
+        attempts,
+        create: delivery.unrecorded ? { endpointId: delivery.endpointId, origin: delivery.origin, event: delivery.event } : undefined,
+        onSent: release,
+      });
       fastest.note(endpoint.id, outcome.result.latencyMs);
       if (outcome.result.statusCode === null || outcome.result.latencyMs > settings.slowMs) {
         queueOnlyUntil.set(endpoint.id, Date.now() + settings.coolDownMs);
@@ -455,7 +469,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           ...keys,
           ...keys.map(() => '>'),
         )) as [string, [string, string[]][]][] | null;
-        for (const [key, entries] of result ?? []) await handle(key, entries);
+        for (const [key, entries] of result ?? []) await handle(key, entries, true);
       } catch (error) {
         if (!running) return;
         if (String((error as Error).message).includes('NOGROUP')) {
@@ -486,7 +500,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         ];
         const held = heldIds.get(key);
         const orphans = held ? entries.filter(([id]) => !held.has(id)) : entries;
-        if (orphans.length > 0) await handle(key, orphans);
+        if (orphans.length > 0) await handle(key, orphans, false);
         if (next === '0-0') break;
         cursor = next;
       }
