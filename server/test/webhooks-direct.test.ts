@@ -101,6 +101,20 @@ describe('webhooks: first attempts from the dispatcher', () => {
       expect(await deliveryRow(app, id)).toEqual({ status: 'SUCCEEDED', attempts: 1 });
       expect(jobs.added.has(webhookJobId(id, 0))).toBe(false);
     }
+    // The row written with the first attempt holds the event as published, with its cursor.
+    const published = await gql<{ publish: { event: { id: string; cursor: string } } }>(
+      url,
+      `mutation { publish(input: { topic: "parcel.sent", data: { n: 99 } }) { event { id cursor } } }`,
+      {},
+      { key: owner.sk },
+    );
+    const sent = published.data?.publish.event;
+    if (!sent) throw new Error(JSON.stringify(published.errors));
+    ids.push(sent.id);
+    const sentId = deliveryIdFor(endpointId, sent.id, 'live');
+    await eventually(async () => (await deliveryRow(app, sentId))?.status === 'SUCCEEDED', 10_000, 'delivered');
+    const { rows } = await app.platform.pool.query<{ event: Record<string, unknown> }>('SELECT event FROM webhook_deliveries WHERE id = $1', [sentId]);
+    expect(rows[0]?.event).toMatchObject({ id: sent.id, topic: 'parcel.sent', cursor: sent.cursor, data: { n: 99 } });
     // Each exactly once; in any order (an unordered endpoint's first attempts of one batch go out together).
     expect(receiver.on('/direct-ok').map((r) => r.headers['webhook-id']).sort()).toEqual([...ids].sort());
     // The watch does see jobs: a redelivery is one (a new generation, sent by the BullMQ worker).
@@ -108,7 +122,7 @@ describe('webhooks: first attempts from the dispatcher', () => {
     const redelivered = await gql(url, `mutation($id: ID!) { redeliver(deliveryId: $id) { id } }`, { id: first }, { cookie: owner.cookie });
     expect(redelivered.errors).toBeUndefined();
     await eventually(() => jobs.added.has(webhookJobId(first, 1)), 5_000, 'the redelivery job seen');
-    await eventually(() => receiver.on('/direct-ok').length === 6, 5_000, 'the redelivery sent');
+    await eventually(() => receiver.on('/direct-ok').length === 7, 5_000, 'the redelivery sent');
   });
 
   it('should queue only the retry of a failed first attempt, counting that attempt against the schedule', async () => {

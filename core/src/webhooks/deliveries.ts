@@ -105,6 +105,25 @@ export interface NewDelivery {
   endpointId: string;
   origin: string;
   event: EventEnvelope;
+  /**
+   * `event` as JSON text, when the caller has it (the dispatcher: the history entry as stored, its cursor
+   * added): written as it is instead of serialized again.
+   */
+  eventJson?: string;
+}
+
+/**
+ * One JSON array of `rows`, each with `event` added from its delivery's JSON text where there is one (or
+ * serialized, or null without a delivery): the events, the bulk of a batch, are not serialized a second time.
+ */
+function jsonRows(rows: readonly object[], deliveries: readonly (NewDelivery | undefined)[]): string {
+  const parts = rows.map((row, i) => {
+    const delivery = deliveries[i];
+    const text = JSON.stringify(row);
+    const event = delivery ? (delivery.eventJson ?? JSON.stringify(delivery.event)) : 'null';
+    return `${text.slice(0, -1)}${text.length > 2 ? ',' : ''}"event":${event}}`;
+  });
+  return `[${parts.join(',')}]`;
 }
 
 /** A delivery that needs a job: newly created, or found unfinished (its job may have been lost with a crash). */
@@ -114,6 +133,8 @@ export interface QueuedDelivery {
   endpointId: string;
   origin: string;
   event: EventEnvelope;
+  /** As NewDelivery.eventJson, when it is at hand. */
+  eventJson?: string;
   /** Nobody has tried to send it yet: recorded by this call, or not recorded at all (`unrecorded`). */
   fresh?: boolean;
   /**
@@ -143,7 +164,7 @@ export async function insertDeliveries(db: Queryable, deliveries: readonly NewDe
        (event->>'time')::timestamptz, event
      FROM json_to_recordset($1::json) AS t(id uuid, endpoint_id uuid, origin text, event jsonb)
      ON CONFLICT DO NOTHING RETURNING id`,
-    [JSON.stringify(deliveries.map((d, i) => ({ id: ids[i], endpoint_id: d.endpointId, origin: d.origin, event: d.event })))],
+    [jsonRows(deliveries.map((d, i) => ({ id: ids[i], endpoint_id: d.endpointId, origin: d.origin })), deliveries)],
   );
   const inserted = new Set(rows.map((r) => r.id));
   const generations = new Map<string, number>(rows.map((r) => [r.id, 0]));
@@ -188,7 +209,7 @@ export async function findUnrecordedDeliveries(db: Queryable, deliveries: readon
     if (seen.has(id)) return; // the same event twice in one batch: one delivery
     seen.add(id);
     const row = found.get(id);
-    const delivery = { id, endpointId: d.endpointId, origin: d.origin, event: d.event };
+    const delivery = { id, endpointId: d.endpointId, origin: d.origin, event: d.event, eventJson: d.eventJson };
     if (!row) result.push({ ...delivery, generation: 0, fresh: true, unrecorded: true });
     else if (row.status === 'PENDING' || row.status === 'FAILED') result.push({ ...delivery, generation: row.generation });
   });
@@ -236,7 +257,6 @@ export async function recordAttempts(db: Queryable, attempts: readonly AttemptRe
     status: a.status,
     next_attempt_at: a.nextAttemptAt,
     origin: a.create?.origin ?? null,
-    event: a.create?.event ?? null,
   }));
   const { rows } = await db.query<{ id: string; failing_since: Date | null }>(
     `WITH input AS (
@@ -267,7 +287,7 @@ export async function recordAttempts(db: Queryable, attempts: readonly AttemptRe
      FROM unnest($2::uuid[], $3::boolean[]) AS u(id, ok)
      WHERE e.id = u.id
      RETURNING e.id, e.failing_since`,
-    [JSON.stringify(input), endpoints, endpoints.map((id) => lastOutcome.get(id) as boolean)],
+    [jsonRows(input, attempts.map((a) => a.create)), endpoints, endpoints.map((id) => lastOutcome.get(id) as boolean)],
   );
   const runs = new Map(rows.map((r) => [r.id, r.failing_since]));
   return attempts.map((a) => ({ failingSince: a.succeeded ? null : (runs.get(a.endpointId) ?? null) }));

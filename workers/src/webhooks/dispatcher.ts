@@ -257,11 +257,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         if (json === undefined) continue;
         const storedAt = Number(position.slice(0, position.indexOf('-')));
         let event: EventEnvelope | undefined;
+        let eventJson: string | undefined;
         for (const matcher of candidates) {
           event ??= JSON.parse(json) as EventEnvelope;
           if (!matcher.matches(event, storedAt)) continue;
-          event.cursor = formatCursor({ epoch, offset: Number(field(fields, 'o') ?? 0), position });
-          deliveries.push({ endpointId: matcher.record.id, origin: 'live', event });
+          if (eventJson === undefined) {
+            event.cursor = formatCursor({ epoch, offset: Number(field(fields, 'o') ?? 0), position });
+            // The stored entry has no cursor (it is derived from the position); jsonb keeps the last of a repeated key.
+            eventJson = json.length > 2 && json.endsWith('}') ? `${json.slice(0, -1)},"cursor":${JSON.stringify(event.cursor)}}` : JSON.stringify(event);
+          }
+          deliveries.push({ endpointId: matcher.record.id, origin: 'live', event, eventJson });
           positions.set(event.id, position);
         }
       }
@@ -374,7 +379,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         event: delivery.event,
         attempt: 1,
         attempts,
-        create: delivery.unrecorded ? { endpointId: delivery.endpointId, origin: delivery.origin, event: delivery.event } : undefined,
+        create: delivery.unrecorded ? { endpointId: delivery.endpointId, origin: delivery.origin, event: delivery.event, eventJson: delivery.eventJson } : undefined,
         onSent: release,
       });
       fastest.note(endpoint.id, outcome.result.latencyMs);
