@@ -43,7 +43,7 @@ const WebhookEndpointStatusEnum = builder.enumType('WebhookEndpointStatus', {
 
 const WebhookDeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', {
   values: {
-    PENDING: { description: 'Waiting for its first attempt (or, after redeliver, its next).' },
+    PENDING: { description: 'Queued for its first attempt (or, after redeliver, its next). A first attempt the dispatcher sends itself, without queueing, is listed once it has an outcome.' },
     FAILED: { description: 'The last attempt failed; another is scheduled at nextAttemptAt.' },
     SUCCEEDED: { description: 'An attempt got a 2xx response.' },
     DEAD: { description: 'Dead-lettered: every attempt failed, or the endpoint answered 410 or was disabled. Send it again with redeliver.' },

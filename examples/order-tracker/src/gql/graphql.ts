@@ -1315,7 +1315,7 @@ export enum WebhookDeliveryStatus {
   Dead = 'DEAD',
   /** The last attempt failed; another is scheduled at nextAttemptAt. */
   Failed = 'FAILED',
-  /** Waiting for its first attempt (or, after redeliver, its next). */
+  /** Queued for its first attempt (or, after redeliver, its next). A first attempt the dispatcher sends itself, without queueing, is listed once it has an outcome. */
   Pending = 'PENDING',
   /** An attempt got a 2xx response. */
   Succeeded = 'SUCCEEDED'
