@@ -88,17 +88,19 @@ function parse(): { scenarios: ScenarioName[]; peers: PeerName[] | undefined; qu
 async function main(): Promise<void> {
   const options = parse();
   const started = Date.now();
+  const resultsDir = fileURLToPath(new URL(options.quick ? '../results/quick/' : '../results/', import.meta.url));
+  mkdirSync(resultsDir, { recursive: true });
   const limit = setTimeout(() => {
     console.error(`the suite ran past ${SUITE_LIMIT_MS / 60_000} minutes: stopping`);
     killAllNow();
+    // The scenarios that finished wrote their results: the summary still shows them (the rest keep their earlier runs, dated).
+    writeSummary(resultsDir);
+    console.error(`wrote ${join(resultsDir, 'SUMMARY.md')} from the scenarios that finished`);
     void runCleanups().finally(() => process.exit(2));
   }, SUITE_LIMIT_MS);
   limit.unref();
 
   for (const line of await sweepOrphans()) log(`removed a leftover of a killed bench run: ${line}`);
-
-  const resultsDir = fileURLToPath(new URL(options.quick ? '../results/quick/' : '../results/', import.meta.url));
-  mkdirSync(resultsDir, { recursive: true });
 
   let platform: PlatformBuild = { root: REPO_ROOT, description: 'not needed' };
   if (!options.peers || options.peers.some((p) => p.startsWith('ours'))) {

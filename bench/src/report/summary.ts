@@ -599,6 +599,10 @@ function webhooksSection(result: WebhooksResult): string[] {
         : `| ${v.variant} | ${v.ours.deliveriesPerSec} | ${v.ours.requests} | ${v.ours.workerCpuSeconds} | ${v.ours.deliveriesPerWorkerCpuSecond} | ${v.rawHttp.deliveriesPerSec} | ${bull} | ${(v.ours.deliveriesPerSec / lower).toFixed(2)}× |`,
     );
   }
+  for (const v of result.variants.filter((one) => one.rounds && one.rounds.length > 1)) {
+    const ratios = (v.rounds ?? []).map((r) => `${r.ratio.toFixed(2)}× (${r.ours} vs ${r.rawHttp} / ${r.rawBullmq})`);
+    lines.push('', `\`${v.variant}\` was measured in ${v.rounds?.length} rounds, each running ours, the POST loop and the BullMQ worker in turn; its row is the round with the median ratio. Every round, ours ÷ the lower peer (ours vs POST loop / BullMQ): ${ratios.join('; ')}.`);
+  }
   lines.push('');
   if ('error' in result.latency) lines.push(`First-attempt latency: failed (${result.latency.error}).`, '');
   else {

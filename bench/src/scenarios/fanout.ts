@@ -44,10 +44,10 @@ export const P99_LIMIT_MS = 50;
 /** Other people's processes using more than this many cores during a window make it "disturbed". */
 const FOREIGN_CPU_LIMIT = 0.2;
 /**
- * Total time a run may spend waiting for the machine to calm down and repeating disturbed steps. 10 s (it was
- * 60, then 20): four scenarios run on this loop, and on a busy machine each spent its whole allowance.
+ * Total time a run may spend waiting for the machine to calm down and repeating disturbed steps. 6 s (it was
+ * 60, then 20, then 10): four scenarios run on this loop, and on a busy machine each spent its whole allowance.
  */
-const PATIENCE_MS = 10_000;
+const PATIENCE_MS = 6_000;
 
 /**
  * Publishes each server handles before anything is measured (every peer alike, no subscriber connected yet): V8

@@ -25,8 +25,8 @@ import type { DocumentWriterMethods } from '../load/document-writer.js';
 export const SYNC_P99_LIMIT_MS = 50;
 /** Other people's processes using more than this many cores during a step make it "disturbed". */
 const FOREIGN_CPU_LIMIT = 0.2;
-/** Time one peer may spend waiting for calm and repeating disturbed steps (20 s, it was 60: the suite has 10 minutes). */
-const PATIENCE_MS = 20_000;
+/** Time one peer may spend waiting for calm and repeating disturbed steps (10 s, it was 60, then 20: the suite has 10 minutes). */
+const PATIENCE_MS = 10_000;
 
 /** Waits until processes other than `ours` use less than the limit over a second, at most `timeoutMs`; returns the last sample. */
 async function waitCalm(ours: () => number[], timeoutMs: number): Promise<number> {
