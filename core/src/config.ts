@@ -79,6 +79,8 @@ export interface Config {
   cdcLagWarningSeconds: number;
   /** How often the polling outbox relay reads new rows, in milliseconds. @default 500 */
   outboxPollMs: number;
+  /** How often the event-loop delay behind `/metrics` is sampled, in ms (REALTIME_EVENT_LOOP_RESOLUTION_MS). @default 100 */
+  eventLoopResolutionMs: number;
   /** Webhook dispatch (the `webhooks` role and the webhook API); see {@link WebhookConfig}. */
   webhooks: WebhookConfig;
 }
@@ -170,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cdcLagWarningBytes: integer(env, 'REALTIME_CDC_LAG_WARNING_BYTES', 100 * 1024 * 1024, 1),
     cdcLagWarningSeconds: integer(env, 'REALTIME_CDC_LAG_WARNING_SECONDS', 60, 1),
     outboxPollMs: integer(env, 'REALTIME_OUTBOX_POLL_MS', 500, 10),
+    eventLoopResolutionMs: integer(env, 'REALTIME_EVENT_LOOP_RESOLUTION_MS', 100, 1),
     webhooks: {
       retryScheduleMs: durationList(env, 'REALTIME_WEBHOOK_RETRY_SCHEDULE', '0s,5s,5m,30m,2h,5h,10h,10h'),
       connectTimeoutMs: integer(env, 'REALTIME_WEBHOOK_CONNECT_TIMEOUT_MS', 5_000, 1),

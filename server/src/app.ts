@@ -57,7 +57,7 @@ const json = (res: ServerResponse, status: number, body: unknown): void => {
 export async function buildApp(options: BuildAppOptions): Promise<App> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const metrics = createMetrics(() => platform);
+  const metrics = createMetrics(() => platform, { eventLoopResolutionMs: config.eventLoopResolutionMs });
   const platform = await createPlatform({
     config,
     onPublishOutcome: (outcome) => metrics.publishes.inc({ outcome }),

@@ -17,6 +17,8 @@ export function platformEnv(options: { port: number; database: string; prefix: s
     REALTIME_ADMIN_PASSWORD: ADMIN.password,
     REALTIME_SHUTDOWN_GRACE_MS: '2000',
     LOG_LEVEL: 'warn',
+    // The same event-loop delay resolution as the peers' own monitors (server-stats.ts), so the figures compare.
+    REALTIME_EVENT_LOOP_RESOLUTION_MS: '10',
     ...options.extra,
   };
 }
