@@ -34,6 +34,23 @@ interface Delivery {
   attempts: { statusCode: number | null; succeeded: boolean; error: string | null; attemptedAt: string; latencyMs: number; responseExcerpt: string | null }[];
 }
 
+/** An `order.paid` envelope as the dispatcher would read it; `series` keeps the ids of two tests apart. */
+function paidEvent(applicationId: string, series: string, n: number, subject: string | null, data: Record<string, unknown>): EventEnvelope {
+  return {
+    id: `0190f000-0000-7000-8000-000000000${series}${n}`,
+    topic: 'order.paid',
+    source: '/test',
+    time: `2026-01-01T00:00:0${n}.123Z`,
+    applicationId,
+    environment: 'DEV',
+    subject,
+    schemaVersion: 1,
+    cursor: `0_${n}_1-0`,
+    traceparent: null,
+    data,
+  };
+}
+
 async function registerTopic(url: string, cookie: string, app: string, name: string): Promise<void> {
   const response = await gql(
     url,
@@ -305,19 +322,7 @@ describe('webhooks', () => {
       // Disabled, so the worker leaves these rows alone while the test reads them.
       const { endpoint } = await createEndpoint(url, { cookie: owner.cookie }, { applicationId: owner.app, url: `${receiver.url}/batch`, topics: ['order.paid'] });
       await app.platform.pool.query(`UPDATE webhook_endpoints SET status = 'DISABLED' WHERE id = $1`, [endpoint.id]);
-      const event = (n: number, subject: string | null): EventEnvelope => ({
-        id: `0190f000-0000-7000-8000-0000000001${n}`,
-        topic: 'order.paid',
-        source: '/test',
-        time: `2026-01-01T00:00:0${n}.123Z`,
-        applicationId: owner.app,
-        environment: 'DEV',
-        subject,
-        schemaVersion: 1,
-        cursor: `0_${n}_1-0`,
-        traceparent: null,
-        data: { n, text: 'quotes " and \\ backslashes' },
-      });
+      const event = (n: number, subject: string | null): EventEnvelope => paidEvent(owner.app, '1', n, subject, { n, text: 'quotes " and \\ backslashes' });
       const delivery = (n: number, subject: string | null = null) => ({ endpointId: endpoint.id, origin: 'live', event: event(n, subject) });
       const idOf = (n: number): string => deliveryIdFor(endpoint.id, event(n, null).id, 'live');
       expect((await insertDeliveries(app.platform.pool, [delivery(1), delivery(2), delivery(3)])).map((d) => d.id)).toEqual([idOf(1), idOf(2), idOf(3)]);
@@ -348,19 +353,7 @@ describe('webhooks', () => {
     it('should write a first attempt and its delivery row together, and never a second row or a duplicate attempt', async () => {
       const { endpoint } = await createEndpoint(url, { cookie: owner.cookie }, { applicationId: owner.app, url: `${receiver.url}/first`, topics: ['order.paid'] });
       await app.platform.pool.query(`UPDATE webhook_endpoints SET status = 'DISABLED' WHERE id = $1`, [endpoint.id]);
-      const event = (n: number): EventEnvelope => ({
-        id: `0190f000-0000-7000-8000-0000000002${n}`,
-        topic: 'order.paid',
-        source: '/test',
-        time: `2026-01-01T00:00:0${n}.123Z`,
-        applicationId: owner.app,
-        environment: 'DEV',
-        subject: `o-${n}`,
-        schemaVersion: 1,
-        cursor: `0_${n}_1-0`,
-        traceparent: null,
-        data: { n },
-      });
+      const event = (n: number): EventEnvelope => paidEvent(owner.app, '2', n, `o-${n}`, { n });
       const delivery = (n: number) => ({ endpointId: endpoint.id, origin: 'live', event: event(n) });
       const idOf = (n: number): string => deliveryIdFor(endpoint.id, event(n).id, 'live');
       const pool = app.platform.pool;
