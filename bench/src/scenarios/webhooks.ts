@@ -107,7 +107,12 @@ export interface WebhooksResult {
     goalWarmUpEvents?: number;
     /** Deliveries measured in the goal's variant, where it differs from `events` (absent in older results). */
     goalEvents?: number;
-    concurrency: number; retrySchedule: string; latencyRate: number; latencySeconds: number; payloadBytes: number };
+    concurrency: number;
+    retrySchedule: string;
+    latencyRate: number;
+    latencySeconds: number;
+    payloadBytes: number;
+  };
   variants: WebhookVariantResult[];
   rawBullmq: { jobsPerSec: number; jobs: number };
   /** The no-op worker again with each larger event size of the variants. */
@@ -227,7 +232,7 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
   const profile = process.env.BENCH_WEBHOOKS_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_WEBHOOKS_CPU_PROF] : [];
   const startWorker = (): Started => startProcess(process.execPath, [...profile, 'server/dist/main.js', 'start', '--role', 'webhooks'], { cwd, env });
 
-// Peer: BullMQ alone, a worker that does nothing per job, with each event size of the variants.
+  // Peer: BullMQ alone, a worker that does nothing per job, with each event size of the variants.
   const connection = { host: new URL(REDIS_URL).hostname, port: Number(new URL(REDIS_URL).port || 6379), maxRetriesPerRequest: null };
   const runRawBullmq = async (payloadBytes: number, warmUp: number, events: number, round = 0): Promise<{ payloadBytes: number; jobsPerSec: number; jobs: number }> => {
     const bullPrefix = `${prefix}:rawbull${payloadBytes}r${round}`;
@@ -256,10 +261,10 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
     let goalBullmq: { jobsPerSec: number; jobs: number } | undefined;
     for (const variantInfo of VARIANTS) {
       const rounds: { result: WebhookVariantResult; bull?: { jobsPerSec: number; jobs: number } }[] = [];
+      const { name: variant, receiver: path, payloadBytes, topic } = variantInfo;
+      const warmUp = warmUpOf(variantInfo);
+      const events = eventsOf(variantInfo);
       for (let round = 0; round < (quick ? 1 : variantInfo.rounds); round += 1) {
-        const { name: variant, receiver: path, payloadBytes, topic } = variantInfo;
-        const warmUp = warmUpOf(variantInfo);
-        const events = eventsOf(variantInfo);
         log(`\n[webhooks ${variant}] publishing ${warmUp} + ${events} events with the worker stopped`);
         const publishStarted = nowMs();
         await publishBacklog(topic, warmUp + events, payloadBytes);

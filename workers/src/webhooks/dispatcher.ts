@@ -341,10 +341,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       );
     }
     try {
-      // Deliveries not recorded yet get their rows before their jobs.
-      const unrecorded = queued.filter((d) => d.unrecorded);
-      const recordedNow = await insertDeliveries(db, unrecorded);
-      await enqueueDeliveries(queue, config, unrecorded.length > 0 ? [...queued.filter((d) => !d.unrecorded), ...recordedNow] : queued);
+      // Deliveries not recorded yet get their rows before their jobs (insertDeliveries skips an empty list).
+      const recordedNow = await insertDeliveries(db, queued.filter((d) => d.unrecorded));
+      await enqueueDeliveries(queue, config, [...queued.filter((d) => !d.unrecorded), ...recordedNow]);
     } catch (error) {
       for (const id of ids) failedEntries.add(id);
       onError(error);
@@ -379,7 +378,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         event: delivery.event,
         attempt: 1,
         attempts,
-        create: delivery.unrecorded ? { endpointId: delivery.endpointId, origin: delivery.origin, event: delivery.event, eventJson: delivery.eventJson } : undefined,
+        create: delivery.unrecorded ? delivery : undefined,
         onSent: release,
       });
       fastest.note(endpoint.id, outcome.result.latencyMs);
