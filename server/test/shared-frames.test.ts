@@ -3,11 +3,11 @@
  * frames reach real sockets on 127.0.0.1 intact, also when a socket queues them.
  */
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { WebSocket, WebSocketServer } from 'ws';
-import { createFrameSplicer } from '../src/ws/shared-frames.js';
+import { createFrameSplicer, writeTextFrameHeader } from '../src/ws/shared-frames.js';
 
 /** A stand-in for a ws socket: records what reaches the wire. */
 function fakeSocket(): { socket: WebSocket; sent: unknown[] } {
@@ -69,6 +69,66 @@ describe('shared frames', () => {
     expect(await received).toEqual(ids.map((id) => nextFrame(id, { ...result, errors: result.errors!.map((e) => e.toJSON()) })));
   });
 
+  it('should encode frame lengths at every boundary of the WebSocket length field', () => {
+    const header = (length: number): number[] => {
+      const frame = Buffer.alloc(10);
+      return [...frame.subarray(0, writeTextFrameHeader(frame, length))];
+    };
+    expect(header(0)).toEqual([0x81, 0]);
+    expect(header(125)).toEqual([0x81, 125]);
+    expect(header(126)).toEqual([0x81, 126, 0, 126]);
+    expect(header(65535)).toEqual([0x81, 126, 0xff, 0xff]);
+    expect(header(65536)).toEqual([0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0]);
+    expect(header(2 ** 32 + 5)).toEqual([0x81, 127, 0, 0, 0, 1, 0, 0, 0, 5]);
+  });
+
+  it('should deliver direct frames of every length encoding intact and in order with the socket’s other frames', async () => {
+    const { server, client } = await socketPair();
+    const frames = createFrameSplicer();
+    const head = frames.head('1');
+    // Frame payloads of exactly 125, 126, 65535 and 65536 bytes, and some around them: `{"data":{"p":"…"}}` is 17
+    // bytes around the padding, plus the head and the closing brace.
+    const around = head.length + 17 + 1;
+    const sizes = [60, 124, 125, 126, 127, 65534, 65535, 65536, 65537, 200_000].map((total) => Math.max(0, total - around));
+    const received = messages(client, sizes.length * 2);
+    const expected: string[] = [];
+    for (const [n, pad] of sizes.entries()) {
+      const result: ExecutionResult = { data: { p: 'x'.repeat(pad) } };
+      frames.sendNext(server, head, result);
+      expected.push(nextFrame('1', result));
+      // A frame ws writes itself (graphql-ws's `complete`, a ping's reply) in between: it must stay in place.
+      server.send(`{"id":"1","type":"ping","n":${n}}`);
+      expected.push(`{"id":"1","type":"ping","n":${n}}`);
+    }
+    const got = await received;
+    expect(got.filter((_, i) => i % 2 === 0).map((m) => Buffer.byteLength(m))).toEqual(sizes.map((pad) => pad + around));
+    expect(got).toEqual(expected);
+  });
+
+  it('should leave frames to ws, compressed and in order, when the connection negotiated compression', async () => {
+    const { server, client } = await socketPair({ perMessageDeflate: { threshold: 0 } });
+    expect(server.extensions).toContain('permessage-deflate');
+    const frames = createFrameSplicer();
+    const results = Array.from({ length: 50 }, (_, n): ExecutionResult => ({ data: { n, pad: 'z'.repeat(n * 100) } }));
+    const alone = results.slice(0, 25);
+    const interleaved = results.slice(25);
+    const received = messages(client, alone.length + interleaved.length * 2);
+    // Direct frames with ws idle in between: written by ws all the same, so that they are compressed.
+    for (const result of alone) frames.sendNext(server, frames.head('c'), result);
+    for (const [n, result] of interleaved.entries()) {
+      // ws compresses asynchronously: a frame written past it would overtake the compressed one and corrupt the stream.
+      server.send(`{"n":${n}}`);
+      frames.sendNext(server, frames.head('c'), result);
+    }
+    expect(await received).toEqual([
+      ...alone.map((result) => nextFrame('c', result)),
+      ...interleaved.flatMap((result, n) => [`{"n":${n}}`, nextFrame('c', result)]),
+    ]);
+    // Compressed, as the client asked: far fewer bytes crossed the wire than the frames hold (mostly 'z's).
+    const payloadBytes = results.reduce((sum, result) => sum + Buffer.byteLength(nextFrame('c', result)), 0);
+    expect((server as unknown as { _socket: Socket })._socket.bytesWritten).toBeLessThan(payloadBytes / 10);
+  });
+
   it('should deliver every direct frame intact to a socket that queues them while others reuse the scratch buffer', async () => {
     const slow = await socketPair();
     const fast = await socketPair();
@@ -103,12 +163,12 @@ afterEach(async () => {
 });
 
 /** A real ws server and client on 127.0.0.1: the server side of the connection, and the client. */
-async function socketPair(): Promise<{ server: WebSocket; client: WebSocket }> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+async function socketPair(options: { perMessageDeflate?: { threshold: number } } = {}): Promise<{ server: WebSocket; client: WebSocket }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, ...options });
   servers.push(wss);
   await once(wss, 'listening');
   const accepted = once(wss, 'connection') as Promise<[WebSocket]>;
-  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, options);
   clients.push(client);
   const [[server]] = await Promise.all([accepted, once(client, 'open')]);
   return { server, client };

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { ExecutionResult } from 'graphql';
 import { WebSocket } from 'ws';
 import { classifyResult } from '../plugins/use-error-codes.js';
@@ -28,6 +29,8 @@ export interface FrameSplicer {
    * Writes a whole `next` frame, as graphql-ws would write it, for results delivered without graphql-ws (direct
    * delivery): the result, with its errors classified, is encoded to UTF-8 once per result and copied in
    * behind the subscription's head, so per subscriber it costs a copy, not a serialization or an encoding.
+   * Where ws allows it (see rawWriter), the WebSocket frame header goes in front and the frame is written to the
+   * TCP socket in one piece.
    *
    * The copy goes into one scratch buffer reused from subscriber to subscriber whenever the socket had nothing
    * queued and took the whole frame at once (the kernel has the bytes; nothing references the buffer any more).
@@ -40,13 +43,65 @@ export interface FrameSplicer {
 }
 
 /**
- * ws's own send, for direct delivery: a frame built whole needs none of the splicing wrapper `attach` installs
- * for graphql-ws's frames (a bound call with rest arguments per send).
+ * ws's own send, for direct delivery to a socket that cannot take a whole frame written by us (see rawWriter):
+ * a frame built whole needs none of the splicing wrapper `attach` installs for graphql-ws's frames.
  */
 const sendFrame = WebSocket.prototype.send as (this: WebSocket, data: Buffer, options: { binary: boolean }) => void;
 const TEXT_FRAME = Object.freeze({ binary: false });
 /** The smallest scratch buffer; it grows to the largest frame sent. */
 const SCRATCH_MIN_BYTES = 16 * 1024;
+/** The most a WebSocket frame header takes for an unmasked server frame (2 bytes + a 64-bit length). */
+const MAX_HEADER_BYTES = 10;
+
+/** The parts of a ws `WebSocket` (ws 8) that writing a whole frame ourselves relies on. */
+interface WsInternals {
+  _socket: Socket | null;
+  _sender: { _state: unknown } | null;
+  _extensions: Record<string, unknown>;
+}
+
+/**
+ * The TCP socket under `socket`, when frames may be written to it directly; undefined when only ws may write.
+ *
+ * ws sends a text message as two writes (its 2–10 byte header, then the data) corked into one `writev`, through
+ * Node's stream buffering; written as one Buffer the same frame costs one plain `write` (about 2 µs less CPU per
+ * frame, 15 % of a delivery). That is safe only where ws itself would put the frame on the wire at once and
+ * unchanged: no extension negotiated (permessage-deflate would compress, and queue behind a compression in
+ * progress), and its sender idle (`_state` 0: nothing queued behind a compression or a Blob read). Anything else,
+ * or a ws without these fields, goes through ws's own send. ws's later writes (pings, close, graphql-ws's frames)
+ * go to the same socket after ours, so the order of frames is kept.
+ */
+function rawWriter(socket: WebSocket): Socket | undefined {
+  const internals = socket as unknown as Partial<WsInternals>;
+  const raw = internals._socket;
+  const sender = internals._sender;
+  if (!raw || typeof raw.write !== 'function' || !sender || sender._state !== 0) return undefined;
+  const extensions = internals._extensions;
+  if (!extensions) return undefined;
+  for (const _name in extensions) return undefined; // an extension was negotiated (no array allocated per frame)
+  return raw;
+}
+
+/** Writes the header of an unmasked, final text frame of `length` payload bytes into `frame` at 0; its size. */
+export function writeTextFrameHeader(frame: Buffer, length: number): number {
+  frame[0] = 0x81; // FIN + text
+  if (length < 126) {
+    frame[1] = length;
+    return 2;
+  }
+  if (length < 65536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+    return 4;
+  }
+  frame[1] = 127;
+  frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+  frame.writeUInt32BE(length >>> 0, 6);
+  return 10;
+}
+
+/** The size of the header `writeTextFrameHeader` writes for `length` payload bytes. */
+const headerBytes = (length: number): number => (length < 126 ? 2 : length < 65536 ? 4 : 10);
 
 export function createFrameSplicer(): FrameSplicer {
   const json = new WeakMap<ExecutionResult, string>();
@@ -101,18 +156,23 @@ export function createFrameSplicer(): FrameSplicer {
       lastResult = result;
       lastBody = body;
       const length = head.length + body.length + 1;
+      const raw = rawWriter(socket);
+      const offset = raw ? headerBytes(length) : 0;
+      const size = offset + length;
       const queued = socket.bufferedAmount > 0;
       let frame: Buffer;
       if (queued) {
-        frame = Buffer.allocUnsafe(length); // written later: the frame must be its own
+        frame = Buffer.allocUnsafe(size); // written later: the frame must be its own
       } else {
-        if (scratch === undefined || scratch.length < length) scratch = Buffer.allocUnsafeSlow(Math.max(SCRATCH_MIN_BYTES, length));
-        frame = scratch.subarray(0, length);
+        if (scratch === undefined || scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.max(SCRATCH_MIN_BYTES, length + MAX_HEADER_BYTES));
+        frame = scratch.subarray(0, size);
       }
-      head.copy(frame, 0);
-      body.copy(frame, head.length);
-      frame[length - 1] = 0x7d; // }
-      sendFrame.call(socket, frame, TEXT_FRAME);
+      if (raw) writeTextFrameHeader(frame, length);
+      head.copy(frame, offset);
+      body.copy(frame, offset + head.length);
+      frame[size - 1] = 0x7d; // }
+      if (raw) raw.write(frame);
+      else sendFrame.call(socket, frame, TEXT_FRAME);
       // Part of the scratch is still queued on this socket: leave it to the socket, take a new one next time.
       if (!queued && socket.bufferedAmount > 0) scratch = undefined;
     },
