@@ -50,6 +50,11 @@ export interface Config {
   maxSocketBufferBytes: number;
   /** Milliseconds a client has to send `connection_init`. @default 3000 (3 seconds) */
   connectionInitTimeoutMs: number;
+  /**
+   * How often the server pings each WebSocket, in milliseconds; a socket that has not answered the previous
+   * ping by the next one is cut. @default 12000 (12 seconds, graphql-ws's own default)
+   */
+  wsKeepAliveMs: number;
   /** Session lifetime in seconds. @default 604800 (7 days) */
   sessionTtlSeconds: number;
   /** Milliseconds an in-flight request may take to finish on SIGTERM before sockets are cut. @default 10000 (10 seconds) */
@@ -162,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     subscriberBufferSize: integer(env, 'REALTIME_SUBSCRIBER_BUFFER', 1000, 1),
     maxSocketBufferBytes: integer(env, 'REALTIME_MAX_SOCKET_BUFFER_BYTES', 4 * 1024 * 1024, 1024),
     connectionInitTimeoutMs: integer(env, 'REALTIME_CONNECTION_INIT_TIMEOUT_MS', 3_000, 1),
+    wsKeepAliveMs: integer(env, 'REALTIME_WS_KEEPALIVE_MS', 12_000, 100),
     sessionTtlSeconds: integer(env, 'REALTIME_SESSION_TTL_SECONDS', 7 * 24 * 3600, 60),
     shutdownGraceMs: integer(env, 'REALTIME_SHUTDOWN_GRACE_MS', 10_000, 0),
     logLevel,

@@ -11,6 +11,7 @@ import type { TenantResolver } from '../plugins/use-tenant.js';
 import { resolvePrincipal } from '../principal.js';
 import { createSharedExecutor, type DirectDelivery } from './shared-execution.js';
 import { createFrameSplicer } from './shared-frames.js';
+import { startHeartbeat } from './heartbeat.js';
 
 type ConnectionExtra = {
   principal?: Principal;
@@ -47,7 +48,7 @@ export interface GraphQLWsOptions {
  */
 export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise<void> } {
   const { platform, yoga, tenants, wss, logger, metrics } = options;
-  const { maxSubscriptionsPerConnection, connectionInitTimeoutMs, maxSocketBufferBytes } = platform.config;
+  const { maxSubscriptionsPerConnection, connectionInitTimeoutMs, maxSocketBufferBytes, wsKeepAliveMs } = platform.config;
   const sharedSubscribe = createSharedExecutor(logger);
   const frames = createFrameSplicer();
 
@@ -97,6 +98,10 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
       socket.close(CLOSE_CODES.FORBIDDEN, 'Forbidden: the API key was revoked');
     }
   });
+
+  // Keep-alive pings, spread over the interval (heartbeat.ts) instead of graphql-ws's timers per socket.
+  const heartbeat = startHeartbeat(wsKeepAliveMs);
+  wss.on('connection', (socket) => heartbeat.add(socket));
 
   const server = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
@@ -228,6 +233,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => classify(e)),
     },
     wss,
+    0, // graphql-ws's own keep-alive off: see heartbeat above
   );
 
   wss.on('error', (error) => logger.error('websocket server error', { error: error.message }));
@@ -235,6 +241,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
   return {
     async dispose() {
       stopWatching();
+      heartbeat.stop();
       // graphql-ws closes every socket with 1001 (Going Away) and then the ws server.
       await server.dispose();
     },
