@@ -137,7 +137,7 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
         if ((state.withData >= state.open && state.open > 0) || Date.now() > deadline) return { ...state, probes };
       }
     },
-    async waitQuiet(quietMs = 500, timeoutMs = 20_000) {
+    async waitQuiet(quietMs = 300, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const progress = await subscribers.call('progress', undefined);
@@ -150,8 +150,8 @@ export function createRig(peer: RunningPeer, options: RigOptions): Rig {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const foreign = foreignCpuMeter(measuredPids);
-        // Half a second per sample (it was a second): this runs before every step of every peer.
-        await sleep(500);
+        // 300 ms per sample (it was a second, then half): this runs before every step of every peer.
+        await sleep(300);
         const cores = foreign();
         if (cores < maxCores || Date.now() > deadline) return round(cores, 2);
       }
