@@ -189,6 +189,52 @@ describe('webhooks: a hanging endpoint and other tenants', () => {
   });
 });
 
+describe('webhooks: queued deliveries and endpoints that hang', () => {
+  // Every delivery through the BullMQ worker (no first attempts from the dispatcher), four slots, 1 s timeouts.
+  const harness = useWebhookHarness(
+    { REALTIME_WEBHOOK_CONCURRENCY: '4', REALTIME_WEBHOOK_TIMEOUT_MS: '1000', REALTIME_WEBHOOK_RETRY_SCHEDULE: '0s,60s' },
+    { directFirstAttempts: false },
+  );
+
+  it("should deliver another application's queued event while the queue still holds two hanging endpoints' deliveries", async () => {
+    const { app, url, receiver } = harness;
+    receiver.reply('/hangs-a', { status: 204, delayMs: 60_000 });
+    receiver.reply('/hangs-b', { status: 204, delayMs: 60_000 });
+    const a = await ownerWithApplication(url, 'Stuck A');
+    const b = await ownerWithApplication(url, 'Stuck B');
+    const healthy = await ownerWithApplication(url, 'Healthy');
+    const stuck = [
+      await setUpTopicAndEndpoint(url, a, 'feed.tick', `${receiver.url}/hangs-a`),
+      await setUpTopicAndEndpoint(url, b, 'feed.tick', `${receiver.url}/hangs-b`),
+    ];
+    await setUpTopicAndEndpoint(url, healthy, 'feed.tick', `${receiver.url}/fine`);
+    // Queued before the healthy one: without shares, the worker's four slots take these twelve in order, four
+    // at a time, each for its whole 1 s timeout.
+    for (let n = 0; n < 6; n += 1) {
+      await publish(url, a, 'feed.tick', n);
+      await publish(url, b, 'feed.tick', n);
+    }
+    await eventually(() => receiver.on('/hangs-a').length >= 1 && receiver.on('/hangs-b').length >= 1, 10_000, 'both hanging endpoints attempted');
+    const eventId = await publish(url, healthy, 'feed.tick', 1);
+
+    const arrived = await eventually(() => receiver.on('/fine')[0], 20_000, "the other application's event");
+    expect(arrived.headers['webhook-id']).toBe(eventId);
+    // It did not wait for the hanging endpoints' queue to drain: most of their twelve attempts are still to come.
+    const attempted = receiver.on('/hangs-a').length + receiver.on('/hangs-b').length;
+    expect(attempted).toBeLessThan(12);
+    // And nothing was lost: put back, not dropped, every one of them is attempted in the end and recorded as failed.
+    await eventually(async () => {
+      const { rows } = await app.platform.pool.query<{ failed: string }>(
+        `SELECT count(*) FILTER (WHERE status = 'FAILED') AS failed FROM webhook_deliveries WHERE endpoint_id = ANY($1)`,
+        [stuck],
+      );
+      return Number(rows[0]?.failed) === 12;
+    }, 40_000, 'every delivery to the hanging endpoints attempted and recorded');
+    const { rows: attempts } = await app.platform.pool.query<{ n: string }>('SELECT count(*) AS n FROM webhook_attempts WHERE endpoint_id = ANY($1)', [stuck]);
+    expect(Number(attempts[0]?.n)).toBe(12); // one attempt each: a job put back is not an attempt
+  });
+});
+
 describe('webhooks: a slow first attempt and a second dispatcher', () => {
   const config = testConfig({ REALTIME_WEBHOOK_ALLOW_PRIVATE: '1' });
   let app: App;

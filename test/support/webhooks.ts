@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll } from 'vitest';
 import { buildApp, type App } from '@realtime/server';
-import { startWebhooks } from '@realtime/workers';
+import { startWebhooks, type WebhookRoleOptions } from '@realtime/workers';
 import type { Config } from '@realtime/core';
 import { startReceiver, type Receiver } from './receiver.js';
 import { cleanupConfig, testConfig } from './services.js';
@@ -17,7 +17,7 @@ export interface WebhookHarness {
 }
 
 /** Call inside a `describe`: the returned object's fields are set once `beforeAll` has run. */
-export function useWebhookHarness(env: Record<string, string>): WebhookHarness {
+export function useWebhookHarness(env: Record<string, string>, role: Omit<WebhookRoleOptions, 'log'> = {}): WebhookHarness {
   const config = testConfig({ REALTIME_WEBHOOK_ALLOW_PRIVATE: '1', ...env });
   const harness = { config } as { config: Config; app: App; url: string; receiver: Receiver };
   let worker: { stop(): Promise<void> } | undefined;
@@ -25,7 +25,7 @@ export function useWebhookHarness(env: Record<string, string>): WebhookHarness {
   beforeAll(async () => {
     harness.app = await buildApp({ config });
     harness.url = await harness.app.start();
-    worker = await startWebhooks(harness.app.platform, { log: () => undefined });
+    worker = await startWebhooks(harness.app.platform, { ...role, log: () => undefined });
     harness.receiver = await startReceiver();
   });
 

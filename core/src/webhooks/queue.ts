@@ -16,6 +16,8 @@ export interface WebhookJobData {
   event: EventEnvelope;
   /** Times a FIFO delivery waited for an earlier one of its subject (not attempts). */
   waits?: number;
+  /** Times the job was put back because its endpoint held its share of the worker's slots (not attempts). */
+  deferrals?: number;
   /**
    * Attempts of this generation made before the job existed (the dispatcher sends first attempts itself and
    * queues only retries): the job's attempt numbers start after them. @default 0

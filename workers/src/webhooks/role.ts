@@ -67,7 +67,7 @@ export async function startWebhooks(platform: Platform, options: WebhookRoleOpti
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'realtime:webhooks-worker' });
   connection.on('error', () => undefined);
   const attempt = createAttempter({ platform, sender, attempts: createAttemptRecorder({ db: platform.pool }) });
-  const worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, createDeliveryProcessor({ platform, endpoints, attempt }), {
+  const worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, createDeliveryProcessor({ platform, endpoints, attempt, concurrency: settings.concurrency }), {
     connection,
     prefix: webhookQueuePrefix(config),
     concurrency: settings.concurrency,
