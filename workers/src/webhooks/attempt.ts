@@ -37,6 +37,14 @@ export interface AttemptInput {
 
 export type Attempter = (input: AttemptInput) => Promise<AttemptOutcome>;
 
+/** An answer slower than this (ms), or none at all, marks an endpoint slow, for SLOW_FOR_MS (dispatcher and worker alike). */
+export const SLOW_ANSWER_MS = 1_000;
+export const SLOW_FOR_MS = 30_000;
+
+/** True when an attempt got no response, or one slower than `slowMs`. */
+export const answeredSlowly = (result: SendResult, slowMs: number = SLOW_ANSWER_MS): boolean =>
+  result.statusCode === null || result.latencyMs > slowMs;
+
 export interface AttempterOptions {
   platform: Platform;
   sender: WebhookSender;

@@ -1,6 +1,7 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { hasEarlierUnfinished, markDeliveryDead, withJitter, type Platform, type WebhookJobData } from '@realtime/core';
-import type { Attempter } from './attempt.js';
+import { SLOW_FOR_MS, answeredSlowly, type Attempter } from './attempt.js';
+import type { SendResult } from './sender.js';
 import type { EndpointCache } from './endpoint-cache.js';
 
 /** Thrown to BullMQ after a failed attempt; the backoff strategy reads the delay computed here. */
@@ -24,9 +25,6 @@ export interface DeliveryProcessorOptions {
   concurrency: number;
 }
 
-/** An attempt slower than this, or without a response, marks its endpoint slow for SLOW_FOR_MS. */
-const SLOW_MS = 1_000;
-const SLOW_FOR_MS = 30_000;
 /** First and longest wait of a job put back because its endpoint held its share of the slots. */
 const DEFER_FIRST_MS = 250;
 const DEFER_MAX_MS = 30_000;
@@ -62,17 +60,24 @@ export function createSlotShares(concurrency: number, now: () => number = Date.n
       total += 1;
       return true;
     },
-    /** Gives the slot back, noting how the attempt went (null: no attempt was made). */
-    release(endpointId: string, outcome: { answered: boolean; latencyMs: number } | null): void {
+    /** Gives the slot back, noting how the endpoint answered (null: no attempt was made). */
+    release(endpointId: string, result: SendResult | null): void {
       const held = (inFlight.get(endpointId) ?? 1) - 1;
       if (held > 0) inFlight.set(endpointId, held);
       else inFlight.delete(endpointId);
       total = Math.max(0, total - 1);
-      if (!outcome) return;
-      if (!outcome.answered || outcome.latencyMs > SLOW_MS) slowUntil.set(endpointId, now() + SLOW_FOR_MS);
+      if (!result) return;
+      if (answeredSlowly(result)) slowUntil.set(endpointId, now() + SLOW_FOR_MS);
       else slowUntil.delete(endpointId);
     },
   };
+}
+
+/** Puts a job back in the queue for `waitMs` with `data` (not an attempt: BullMQ's DelayedError ends the run). */
+async function putBack(job: Job<WebhookJobData>, token: string, data: WebhookJobData, waitMs: number): Promise<never> {
+  await job.updateData(data);
+  await job.moveToDelayed(Date.now() + waitMs, token);
+  throw new DelayedError();
 }
 
 /**
@@ -108,19 +113,14 @@ export function createDeliveryProcessor(options: DeliveryProcessorOptions): (job
       if (waiting) {
         // FIFO per subject: wait (not an attempt) until the earlier event succeeded or was dead-lettered.
         const waits = (job.data.waits ?? 0) + 1;
-        await job.updateData({ ...job.data, waits });
-        await job.moveToDelayed(Date.now() + Math.min(100 * 2 ** Math.min(waits, 9), 30_000), token);
-        throw new DelayedError();
+        return putBack(job, token, { ...job.data, waits }, Math.min(100 * 2 ** Math.min(waits, 9), 30_000));
       }
     }
 
     if (token && !shares.take(endpointId)) {
       // Only reserved slots are left and its endpoint is slow and holds its share: back to the queue (not an attempt), for longer each time.
       const deferrals = (job.data.deferrals ?? 0) + 1;
-      await job.updateData({ ...job.data, deferrals });
-      const waitMs = Math.min(DEFER_FIRST_MS * 2 ** Math.min(deferrals - 1, 10), DEFER_MAX_MS);
-      await job.moveToDelayed(Date.now() + withJitter(waitMs), token);
-      throw new DelayedError();
+      return putBack(job, token, { ...job.data, deferrals }, withJitter(Math.min(DEFER_FIRST_MS * 2 ** Math.min(deferrals - 1, 10), DEFER_MAX_MS)));
     }
     const before = job.data.attemptsBefore ?? 0;
     let outcome: Awaited<ReturnType<Attempter>> | undefined;
@@ -133,7 +133,7 @@ export function createDeliveryProcessor(options: DeliveryProcessorOptions): (job
         attempts: before + (job.opts.attempts ?? 1),
       });
     } finally {
-      if (token) shares.release(endpointId, outcome ? { answered: outcome.result.statusCode !== null, latencyMs: outcome.result.latencyMs } : null);
+      if (token) shares.release(endpointId, outcome?.result ?? null);
     }
     if (outcome.kind === 'succeeded') return;
     if (outcome.kind === 'gone') throw new UnrecoverableError('HTTP 410: endpoint disabled');

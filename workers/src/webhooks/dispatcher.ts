@@ -20,7 +20,7 @@ import {
   type WebhookEndpointRecord,
   type WebhookQueue,
 } from '@realtime/core';
-import type { Attempter } from './attempt.js';
+import { SLOW_ANSWER_MS, SLOW_FOR_MS, answeredSlowly, type Attempter } from './attempt.js';
 import { createLatencyFloor } from './latency-floor.js';
 
 /** The consumer group every dispatcher joins on each history stream it reads. */
@@ -140,8 +140,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const direct: Required<DirectOptions> | undefined = options.direct && {
     perEndpoint: Math.max(1, Math.ceil(options.direct.concurrency / 2)),
     maxWaitMs: 50,
-    slowMs: 1_000,
-    coolDownMs: 30_000,
+    slowMs: SLOW_ANSWER_MS,
+    coolDownMs: SLOW_FOR_MS,
     ...options.direct,
   };
   let matchers = new Map<string, EndpointMatcher[]>();
@@ -382,7 +382,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         onSent: release,
       });
       fastest.note(endpoint.id, outcome.result.latencyMs);
-      if (outcome.result.statusCode === null || outcome.result.latencyMs > settings.slowMs) {
+      if (answeredSlowly(outcome.result, settings.slowMs)) {
         queueOnlyUntil.set(endpoint.id, Date.now() + settings.coolDownMs);
       }
       if (outcome.kind === 'failed' && !outcome.last) {
