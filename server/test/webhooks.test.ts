@@ -98,6 +98,18 @@ async function deliveriesOf(url: string, cookie: string, app: string, endpointId
   return response.data.webhookDeliveries.nodes;
 }
 
+/**
+ * The endpoint's deliveries once `count` of them are recorded. A direct first attempt writes its
+ * row together with its outcome, after the receiver has answered, so a test that saw the request
+ * arrive waits for the row too.
+ */
+async function recordedDeliveries(url: string, cookie: string, app: string, endpointId: string, count: number): Promise<Delivery[]> {
+  return eventually(async () => {
+    const deliveries = await deliveriesOf(url, cookie, app, endpointId);
+    return deliveries.length >= count ? deliveries : undefined;
+  }, 15_000, `${count} recorded deliveries`);
+}
+
 /** Verifies a received request as a Standard Webhooks receiver would; returns the parsed body. */
 function verified(secret: string, request: ReceivedRequest): Record<string, unknown> {
   return new Webhook(secret).verify(request.body, {
@@ -160,7 +172,7 @@ describe('webhooks', () => {
       expect(createdBody).toMatchObject({ type: 'order.created', data: { n: 1, status: 'NEW' }, cursor: created.cursor });
       expect(() => verified('whsec_' + Buffer.alloc(32, 1).toString('base64'), first)).toThrow();
 
-      const deliveries = await deliveriesOf(url, owner.cookie, owner.app, endpoint.id);
+      const deliveries = await recordedDeliveries(url, owner.cookie, owner.app, endpoint.id, 2);
       expect(deliveries.map((d) => d.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
       expect(deliveries.every((d) => d.origin === 'live' && d.attempts.length === 1 && d.attempts[0]?.statusCode === 200)).toBe(true);
       await new Promise((r) => setTimeout(r, 300)); // nothing more (no duplicate, no filtered event) may arrive
@@ -277,7 +289,7 @@ describe('webhooks', () => {
         subject: endpoint.id,
         data: { endpointId: endpoint.id, url: endpoint.url, reason: 'the endpoint answered 410 Gone' },
       });
-      const [delivery] = await deliveriesOf(url, owner.cookie, owner.app, endpoint.id);
+      const [delivery] = await recordedDeliveries(url, owner.cookie, owner.app, endpoint.id, 1);
       expect(delivery).toMatchObject({ status: 'DEAD', attemptCount: 1 });
       // A disabled endpoint receives nothing more.
       await publish(url, owner.sk, 'invoice.sent', { n: 51 });
@@ -548,7 +560,7 @@ describe('webhooks', () => {
       const theirs = await createEndpoint(url, { key: otherSk }, { applicationId: otherApp, url: `${receiver.url}/tenant-b`, topics: ['**'] });
       const event = await publish(url, owner.sk, 'order.created', { n: 300 });
       await eventually(() => receiver.on('/tenant-a').length === 1, 15_000, 'the delivery');
-      const [delivery] = await deliveriesOf(url, owner.cookie, owner.app, mine.endpoint.id);
+      const [delivery] = await recordedDeliveries(url, owner.cookie, owner.app, mine.endpoint.id, 1);
 
       for (const key of [otherSk, ownerStagingSk]) {
         expect(errorCode(await gql(url, `query($id: ID!) { webhookEndpoint(id: $id) { id } }`, { id: mine.endpoint.id }, { key }))).toBe('NOT_FOUND');
