@@ -9,6 +9,7 @@ import { WebSocketServer } from 'ws';
 import { ENVIRONMENTS, createPlatform, findApplication, type Config, type EnvironmentName, type Platform } from '@realtime/core';
 import { baseSchema, printApplicationSchema, type GraphQLContext } from '@realtime/schema';
 import { BodyTooLargeError, readBody } from './http/body.js';
+import { PUBLISH_PATH, createPublishHandler } from './http/publish.js';
 import { sessionCookie } from './http/cookies.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -179,6 +180,8 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     }
   }
 
+  const handlePublish = createPublishHandler({ platform, maxRequestBytes: config.maxRequestBytes, logger });
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
@@ -193,8 +196,9 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
       return;
     }
     if (path === '/graphql' || path === '/graphql/stream') return handleGraphQL(req, res);
+    if (path === PUBLISH_PATH) return handlePublish(req, res);
     if (path === '/schema.graphql' && req.method === 'GET') return exportSchema(req, res);
-    json(res, 404, { error: 'not found', graphql: '/graphql', health: ['/healthz', '/readyz', '/metrics'] });
+    json(res, 404, { error: 'not found', graphql: '/graphql', publish: PUBLISH_PATH, health: ['/healthz', '/readyz', '/metrics'] });
   }
 
   /**
