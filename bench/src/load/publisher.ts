@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import { serveRpc } from '../support/rpc.js';
-import { channelOfEvent, makeTick, type Layout, type PublishSpec, type Tick } from './wire.js';
+import { channelOfEvent, makeTick, publishRequest, publishSucceeded, type Layout, type PublishSpec, type Tick } from './wire.js';
 
 /**
  * Keep-alive connections, up to 32 in flight (open loop). The agent timeout is only there so that Node honours
@@ -20,8 +20,8 @@ interface Answer {
 }
 
 function post(spec: PublishSpec, data: Tick): Promise<Answer> {
-  const body = spec.kind === 'rest' ? JSON.stringify(data) : JSON.stringify({ query: spec.query, variables: { ...spec.variables, data } });
-  const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(spec.kind === 'graphql' ? spec.headers : {}) };
+  const { body, headers: specHeaders } = publishRequest(spec, data);
+  const headers = { ...specHeaders, 'content-length': Buffer.byteLength(body) };
   const started = performance.now();
   return new Promise((resolve) => {
     const request = http.request(spec.url, { method: 'POST', agent, headers, timeout: 30_000 }, (response) => {
@@ -30,7 +30,7 @@ function post(spec: PublishSpec, data: Tick): Promise<Answer> {
       response.on('data', (chunk: string) => (text += chunk));
       response.on('end', () => {
         const ms = performance.now() - started;
-        const ok = response.statusCode === 200 && !(spec.kind === 'graphql' && text.includes('"errors"'));
+        const ok = publishSucceeded(spec, response.statusCode ?? 0, text);
         resolve(ok ? { ok, ms } : { ok, ms, error: `${response.statusCode}: ${text.slice(0, 300)}` });
       });
     });

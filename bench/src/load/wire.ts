@@ -21,7 +21,20 @@ export type PublishSpec =
   /** The body is the event data as JSON. */
   | { kind: 'rest'; url: string }
   /** The body is `{ query, variables: { ...variables, data } }`; a response with `"errors"` counts as failed. */
-  | { kind: 'graphql'; url: string; query: string; headers: Record<string, string>; variables?: Record<string, unknown> };
+  | { kind: 'graphql'; url: string; query: string; headers: Record<string, string>; variables?: Record<string, unknown> }
+  /** Ours' `POST /v1/publish`: the body is `{ ...fields, data }` (topic, subject); only a 200 counts. */
+  | { kind: 'publish-api'; url: string; headers: Record<string, string>; fields: Record<string, unknown> };
+
+/** The body and headers of one publish request for `spec`. */
+export function publishRequest(spec: PublishSpec, data: unknown): { body: string; headers: Record<string, string> } {
+  if (spec.kind === 'rest') return { body: JSON.stringify(data), headers: { 'content-type': 'application/json' } };
+  const body = spec.kind === 'graphql' ? JSON.stringify({ query: spec.query, variables: { ...spec.variables, data } }) : JSON.stringify({ ...spec.fields, data });
+  return { body, headers: { 'content-type': 'application/json', ...spec.headers } };
+}
+
+/** Whether the answer to a publish request says it was published. */
+export const publishSucceeded = (spec: PublishSpec, status: number, text: string): boolean =>
+  status === 200 && !(spec.kind === 'graphql' && text.includes('"errors"'));
 
 /**
  * How events and subscribers map to channels (a peer's topic, room or channel; channels are numbered from 0),

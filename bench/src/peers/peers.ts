@@ -21,7 +21,7 @@ export const PEER_DESCRIPTIONS: Record<PeerName, string> = {
   'ws-ceiling': 'plain `ws`: POST → Redis PUBLISH → one pre-serialized frame written to every socket (the ceiling)',
   socketio: 'Socket.IO 4 + `@socket.io/redis-adapter`, clients join a room, POST → `io.to(room).emit` (encoded once per room)',
   'naive-yoga': 'graphql-yoga + graphql-ws `useServer` (getEnveloped recipe) + `createPubSub` over `@graphql-yoga/redis-event-target`; GraphQL executed per subscriber per event',
-  ours: 'the platform (`node server/dist/main.js start`): `publish` mutation with a secret key (schema check, Redis Stream + PUBLISH), typed `benchTick` subscription with a publishable key',
+  ours: 'the platform (`node server/dist/main.js start`): `POST /v1/publish` with a secret key (schema check, Redis Stream + PUBLISH: the publisher of the `publish` mutation, without GraphQL), typed `benchTick` subscription with a publishable key',
   'ours-2x': 'the platform as two instances on one database and Redis: publishes go to instance A, every subscriber is on instance B (fan-out crosses Redis Pub/Sub between processes)',
 };
 
@@ -70,6 +70,8 @@ export interface RunningPeer {
   stop(): Promise<number | null>;
   /** Ours only: the provisioned application (its DEV keys are in `wire` and `publish`). */
   applicationId?: string;
+  /** Ours only: its GraphQL endpoint and the headers that carry the application's secret key. */
+  graphql?: { url: string; headers: Record<string, string> };
 }
 
 export interface StartOptions {
@@ -254,27 +256,25 @@ async function startOurs(options: StartOptions, instances: 1 | 2 = 1): Promise<R
     const fanoutBase = `http://127.0.0.1:${second.port}`;
     const server = second.server;
     const { sk, pk, applicationId } = await provision(base);
+    /** Ours' HTTP publish endpoint: the same publisher (key, schema, history, PUBLISH) as the `publish` mutation. */
+    const publishApi = (topic: string, subject?: string): PublishSpec => ({
+      kind: 'publish-api',
+      url: `${base}/v1/publish`,
+      headers: { authorization: `Bearer ${sk}` },
+      fields: subject === undefined ? { topic } : { topic, subject },
+    });
     const metric = async (): Promise<Map<string, number>> => parseMetrics(await (await fetch(`${fanoutBase}/metrics`, { signal: AbortSignal.timeout(5_000) })).text());
     return {
       name: instances === 2 ? 'ours-2x' : 'ours',
       applicationId,
+      graphql: { url: `${base}/graphql`, headers: { authorization: `Bearer ${sk}` } },
       pid: server.pid,
       ...(instances === 2 ? { otherPids: [first.server.pid] } : {}),
       wire: { kind: 'graphql-ws', url: `ws://127.0.0.1:${second.port}/graphql`, query: SUBSCRIPTION_QUERY, connectionParams: { apiKey: pk } },
-      publish: {
-        kind: 'graphql',
-        url: `${base}/graphql`,
-        query: 'mutation($data: JSON!) { publish(input: { topic: "bench.tick", data: $data }) { event { id } } }',
-        headers: { authorization: `Bearer ${sk}` },
-      },
+      publish: publishApi(oursTopic(0)),
       topic: (k) => ({
         wire: { kind: 'graphql-ws', url: `ws://127.0.0.1:${second.port}/graphql`, query: `subscription { ${oursField(k)} { id data { seq sentAt pad } } }`, connectionParams: { apiKey: pk } },
-        publish: {
-          kind: 'graphql',
-          url: `${base}/graphql`,
-          query: `mutation($data: JSON!) { publish(input: { topic: "${oursTopic(k)}", data: $data }) { event { id } } }`,
-          headers: { authorization: `Bearer ${sk}` },
-        },
+        publish: publishApi(oursTopic(k)),
       }),
       groupChannel: (c) => {
         const { topic, field } = GROUP_TOPICS[c.kind];
@@ -287,13 +287,7 @@ async function startOurs(options: StartOptions, instances: 1 | 2 = 1): Promise<R
             connectionParams: { apiKey: pk },
             resume: true,
           },
-          publish: {
-            kind: 'graphql',
-            url: `${base}/graphql`,
-            query: `mutation($data: JSON!, $subject: String) { publish(input: { topic: "${topic}", subject: $subject, data: $data }) { event { id } } }`,
-            headers: { authorization: `Bearer ${sk}` },
-            variables: { subject },
-          },
+          publish: publishApi(topic, subject),
         };
       },
       // prom-client resets its event-loop histogram on every scrape, so a scrape starts a window.

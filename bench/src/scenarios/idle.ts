@@ -10,7 +10,7 @@ import { machineInfo, rssBytes, type MachineInfo } from '../support/proc.js';
 import { redisServerPid } from '../support/services.js';
 import { rpcClient } from '../support/rpc.js';
 import { createRig } from '../load/rig.js';
-import { makeTick, type PublishSpec } from '../load/wire.js';
+import { makeTick, publishRequest, publishSucceeded, type PublishSpec } from '../load/wire.js';
 import type { AvalancheMethods } from '../load/avalanche.js';
 import { PEER_DESCRIPTIONS, startPeer, type PeerName, type RunningPeer } from '../peers/peers.js';
 import type { PlatformBuild } from '../peers/platform-build.js';
@@ -64,15 +64,10 @@ export interface IdleResult {
 
 async function publishOne(spec: PublishSpec, seq: number): Promise<void> {
   const data = makeTick(seq);
-  const body = spec.kind === 'rest' ? JSON.stringify(data) : JSON.stringify({ query: spec.query, variables: { data } });
-  const response = await fetch(spec.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(spec.kind === 'graphql' ? spec.headers : {}) },
-    body,
-    signal: AbortSignal.timeout(10_000),
-  });
+  const { body, headers } = publishRequest(spec, data);
+  const response = await fetch(spec.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
   const text = await response.text();
-  if (!response.ok || text.includes('"errors"')) throw new Error(`publish ${seq} failed: ${response.status} ${text.slice(0, 200)}`);
+  if (!publishSucceeded(spec, response.status, text)) throw new Error(`publish ${seq} failed: ${response.status} ${text.slice(0, 200)}`);
 }
 
 async function measureIdle(peer: RunningPeer, subscriptions: number, loadCore: number | null, log: (line: string) => void): Promise<IdlePeerResult> {

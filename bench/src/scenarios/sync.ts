@@ -73,16 +73,16 @@ const round = (n: number, digits = 3): number => (Number.isFinite(n) ? Math.roun
 
 async function startOursTarget(platform: PlatformBuild): Promise<Target> {
   const peer = await startPeer('ours', { platformRoot: platform.root });
-  if (peer.publish.kind !== 'graphql' || peer.wire.kind !== 'graphql-ws' || !peer.applicationId) {
+  if (!peer.graphql || peer.wire.kind !== 'graphql-ws' || !peer.applicationId) {
     await peer.stop();
     throw new Error('ours did not start as expected');
   }
-  const headers = peer.publish.headers;
-  await gql(peer.publish.url, headers, 'mutation($app: ID!, $name: String!) { createCollection(input: { applicationId: $app, environment: DEV, name: $name, public: true }) { name } }', {
+  const { url, headers } = peer.graphql;
+  await gql(url, headers, 'mutation($app: ID!, $name: String!) { createCollection(input: { applicationId: $app, environment: DEV, name: $name, public: true }) { name } }', {
     app: peer.applicationId,
     name: COLLECTION,
   });
-  return { pid: peer.pid, url: peer.publish.url, wsUrl: peer.wire.url, headers, connectionParams: peer.wire.connectionParams, stop: () => peer.stop() };
+  return { pid: peer.pid, url, wsUrl: peer.wire.url, headers, connectionParams: peer.wire.connectionParams, stop: () => peer.stop() };
 }
 
 async function startNaiveTarget(): Promise<Target> {
