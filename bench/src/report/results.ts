@@ -181,6 +181,17 @@ export interface ProfileResult {
 }
 
 /** Scenario `cdc` (bench/src/scenarios/cdc.ts). Latencies in milliseconds, rates per second. */
+/** One sustained-rate attempt of the `cdc` scenario. */
+export interface CdcSustained {
+  /** The share of the burst's drain rate offered (absent in results from before attempts were kept). */
+  shareOfDrainRate?: number;
+  offeredChangesPerSec: number;
+  seconds: number;
+  backlogAtEnd: number;
+  slotLagBytesTwoSecondsLater: number;
+  lagNotGrowing: boolean;
+}
+
 export interface CdcResult {
   scenario: 'cdc';
   startedAt: string;
@@ -207,8 +218,8 @@ export interface CdcResult {
   capacity: { rows: number; writeRowsPerSec: number; delivered: number; drainChangesPerSec: number; maxSlotLagBytes: number };
   /** A bare pg-logical-replication consumer of the burst's WAL: decoding and transfer only. */
   rawDecode: { changes: number; changesPerSec: number; firstChangeAfterMs: number };
-  /** 80 % of the drain rate, paced: does the lag stay flat? */
-  sustained: { offeredChangesPerSec: number; seconds: number; backlogAtEnd: number; slotLagBytesTwoSecondsLater: number; lagNotGrowing: boolean };
+  /** The first attempt (highest rate first) whose lag did not grow, or the last one; every attempt in `attempts`. */
+  sustained: CdcSustained & { attempts?: CdcSustained[] };
   /** The same latency phase (shorter) and a smaller burst with larger rows (`pad` of rowBytes). */
   sizes?: { rowBytes: number; latency: CdcResult['latency']; capacity: CdcResult['capacity']; rawDecode: CdcResult['rawDecode'] }[];
 }

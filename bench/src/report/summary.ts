@@ -528,6 +528,13 @@ function profileSection(result: ProfileResult): string[] {
   return lines;
 }
 
+/** The higher rates a sustained result was tried at first and fell behind at, if any. */
+function triedHigher(sustained: CdcResult['sustained']): string {
+  const higher = (sustained.attempts ?? []).filter((a) => a.offeredChangesPerSec > sustained.offeredChangesPerSec && !a.lagNotGrowing);
+  if (higher.length === 0) return '';
+  return `; fell behind first at ${higher.map((a) => `${Math.round(a.offeredChangesPerSec)}/s (backlog ${a.backlogAtEnd})`).join(', ')}`;
+}
+
 /** Scenario `cdc`: commit → subscriber latency, drain capacity against a bare decoder, sustained rate. */
 function cdcSection(result: CdcResult): string[] {
   const { latency, capacity, rawDecode, sustained } = result;
@@ -545,7 +552,7 @@ function cdcSection(result: CdcResult): string[] {
     `| The same, from sending the INSERT (includes executing and committing it): p50 / p99 / max | ${ms(latency.fromSend.p50Ms)} / ${ms(latency.fromSend.p99Ms)} / ${ms(latency.fromSend.maxMs)} ms | |`,
     `| Drain rate of a ${capacity.rows.toLocaleString('en-US')}-row burst (written at ${rate(capacity.writeRowsPerSec)}) | ${rate(capacity.drainChangesPerSec)} (peak slot lag ${mb(capacity.maxSlotLagBytes)} MB) | ≥ 5,000/s |`,
     `| Peer \`raw-decode\` (bare pgoutput consumer of the same WAL) | ${rate(rawDecode.changesPerSec)}; ours is ${times(capacity.drainChangesPerSec / rawDecode.changesPerSec)} of it | — |`,
-    `| Sustained: ${rate(sustained.offeredChangesPerSec)} for ${sustained.seconds} s (80 % of the drain rate) | ${sustained.lagNotGrowing ? 'lag not growing' : 'lag grows'} (backlog at end ${sustained.backlogAtEnd}, slot lag 2 s later ${sustained.slotLagBytesTwoSecondsLater} B) | |`,
+    `| Sustained: ${rate(sustained.offeredChangesPerSec)} for ${sustained.seconds} s (${pct(sustained.shareOfDrainRate ?? 0.8)} of the drain rate) | ${sustained.lagNotGrowing ? 'lag not growing' : 'lag grows'} (backlog at end ${sustained.backlogAtEnd}, slot lag 2 s later ${sustained.slotLagBytesTwoSecondsLater} B)${triedHigher(sustained)} | |`,
     '',
     `Where we are behind: the raw decoder reads the WAL ${times(rawDecode.changesPerSec / capacity.drainChangesPerSec)} as fast as we deliver; the difference is what each change costs our one process: converting the row, validating it against the topic schema, building and serializing the envelope, the publish script call (pipelined, not awaited one by one) and delivering it to the subscriber.`,
     '',

@@ -9,6 +9,7 @@
  *    (rows / time until the subscriber has them all) is the most the pipeline delivers per second.
  * 3. Sustained: 80 % of that drain rate, paced for 10 s; "lag not growing" when the backlog at the end of
  *    the phase is under half a second of the rate and the slot's lag is back under 1 MiB two seconds later.
+ *    When it falls behind, 65 % and then 50 % are tried: the result is the highest rate that keeps up.
  * 4. Row sizes: 1 KB and 10 KB in the `pad` column instead of 100 bytes (the issue's larger payloads): the
  *    latency phase at the same rate for 4 s, and a 5,000-row burst drained by ours and read by the raw decoder.
  *
@@ -38,6 +39,12 @@ function summarize(samples: number[]): LatencySummary {
   const mean = sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length);
   return { count: sorted.length, meanMs: mean, p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99), p999Ms: at(0.999), maxMs: sorted[sorted.length - 1] ?? Number.NaN };
 }
+
+/**
+ * Shares of the measured drain rate tried for the sustained rate, highest first; the first one whose lag does not
+ * grow is the result. One try at 80 % said only "falls behind" when the machine was a little slower than the burst.
+ */
+const SUSTAIN_SHARES = [0.8, 0.65, 0.5];
 
 export async function runCdc(options: { quick?: boolean; log: (line: string) => void; platform: PlatformBuild }): Promise<CdcResult> {
   const { log, quick = false } = options;
@@ -227,33 +234,47 @@ export async function runCdc(options: { quick?: boolean; log: (line: string) => 
     };
     const { capacity, rawDecode: rawResult } = await measureBurst(burstRows, pad);
 
-    // 3. Sustained at 80 % of the drain rate.
-    const sustainRate = Math.max(100, Math.floor(capacity.drainChangesPerSec * 0.8));
+    // 3. Sustained: the highest rate with the lag not growing, looked for downwards from 80 % of the drain rate.
     const perTx = 50;
-    const sustainStartCount = received.size;
-    const sustainStart = nowMs();
-    let written = 0;
-    const pending: Promise<unknown>[] = [];
-    while (nowMs() - sustainStart < sustainSeconds * 1000) {
-      const due = sustainStart + (written / sustainRate) * 1000;
-      const wait = due - nowMs();
-      if (wait > 1) await sleep(wait);
-      pending.push(writers.query(`INSERT INTO bench_changes (pad) SELECT $1 FROM generate_series(1, ${perTx})`, [pad]));
-      written += perTx;
-      if (pending.length >= 16) await Promise.all(pending.splice(0, 8));
-    }
-    await Promise.all(pending);
-    const backlogAtEnd = written - (received.size - sustainStartCount);
-    await sleep(2_000);
-    const lagAfterSustain = await slotLag();
-    const sustained = {
-      offeredChangesPerSec: written / ((nowMs() - 2_000 - sustainStart) / 1000),
-      seconds: sustainSeconds,
-      backlogAtEnd,
-      slotLagBytesTwoSecondsLater: lagAfterSustain,
-      lagNotGrowing: backlogAtEnd <= sustainRate / 2 && lagAfterSustain < 1024 * 1024,
+    const sustainAt = async (share: number): Promise<CdcResult['sustained']> => {
+      const sustainRate = Math.max(100, Math.floor(capacity.drainChangesPerSec * share));
+      const sustainStartCount = received.size;
+      const sustainStart = nowMs();
+      let written = 0;
+      const pending: Promise<unknown>[] = [];
+      while (nowMs() - sustainStart < sustainSeconds * 1000) {
+        const due = sustainStart + (written / sustainRate) * 1000;
+        const wait = due - nowMs();
+        if (wait > 1) await sleep(wait);
+        pending.push(writers.query(`INSERT INTO bench_changes (pad) SELECT $1 FROM generate_series(1, ${perTx})`, [pad]));
+        written += perTx;
+        if (pending.length >= 16) await Promise.all(pending.splice(0, 8));
+      }
+      await Promise.all(pending);
+      const backlogAtEnd = written - (received.size - sustainStartCount);
+      await sleep(2_000);
+      const lagAfterSustain = await slotLag();
+      const attempt = {
+        shareOfDrainRate: share,
+        offeredChangesPerSec: written / ((nowMs() - 2_000 - sustainStart) / 1000),
+        seconds: sustainSeconds,
+        backlogAtEnd,
+        slotLagBytesTwoSecondsLater: lagAfterSustain,
+        lagNotGrowing: backlogAtEnd <= sustainRate / 2 && lagAfterSustain < 1024 * 1024,
+      };
+      log(`cdc: sustained ${Math.round(attempt.offeredChangesPerSec)} changes/s (${Math.round(share * 100)} % of the drain rate) for ${sustainSeconds} s: backlog at end ${backlogAtEnd}, lag ${lagAfterSustain} B → ${attempt.lagNotGrowing ? 'keeps up' : 'falls behind'}`);
+      // Whatever is left is delivered before the next attempt or phase starts.
+      const deadline = nowMs() + 10_000;
+      while (received.size - sustainStartCount < written && nowMs() < deadline) await sleep(100);
+      return attempt;
     };
-    log(`cdc: sustained ${Math.round(sustained.offeredChangesPerSec)} changes/s for ${sustainSeconds} s: backlog at end ${backlogAtEnd}, lag ${lagAfterSustain} B → ${sustained.lagNotGrowing ? 'keeps up' : 'falls behind'}`);
+    const attempts: CdcResult['sustained'][] = [];
+    for (const share of SUSTAIN_SHARES) {
+      const attempt = await sustainAt(share);
+      attempts.push(attempt);
+      if (attempt.lagNotGrowing) break;
+    }
+    const sustained = { ...(attempts.find((a) => a.lagNotGrowing) ?? (attempts[attempts.length - 1] as CdcResult['sustained'])), attempts };
 
     // 4. Larger rows (random, so that TOAST compression does not shrink them): latency and a smaller burst each.
     const sizes: CdcResult['sizes'] = [];
