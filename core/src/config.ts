@@ -112,6 +112,13 @@ export interface WebhookConfig {
   secretOverlapMs: number;
   /** Attempts one worker process makes at the same time: this many first attempts (the dispatcher's) and this many queued ones (the BullMQ worker's). @default 50 */
   concurrency: number;
+  /**
+   * The dispatcher sends each delivery's first attempt itself and queues only retries; false queues every
+   * delivery as a BullMQ job. Only when the schedule's first delay is zero. @default true
+   */
+  directFirstAttempts: boolean;
+  /** First attempts in flight to one endpoint at once (of `concurrency`), so one endpoint cannot take them all. @default half of `concurrency` */
+  directPerEndpoint: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -142,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   }
+  const webhookConcurrency = integer(env, 'REALTIME_WEBHOOK_CONCURRENCY', 50, 1);
   const prefix = env.REALTIME_REDIS_PREFIX ?? 'rt';
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(prefix)) {
     throw new ConfigError(`REALTIME_REDIS_PREFIX must be 1–32 letters, digits, "_" or "-", got "${prefix}"`);
@@ -187,7 +195,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       disableAfterMs: duration(env, 'REALTIME_WEBHOOK_DISABLE_AFTER', '5d', 1_000),
       retentionMs: duration(env, 'REALTIME_WEBHOOK_RETENTION', '30d', 60_000),
       secretOverlapMs: duration(env, 'REALTIME_WEBHOOK_SECRET_OVERLAP', '24h', 0),
-      concurrency: integer(env, 'REALTIME_WEBHOOK_CONCURRENCY', 50, 1),
+      concurrency: webhookConcurrency,
+      directFirstAttempts: flag(env, 'REALTIME_WEBHOOK_DIRECT', true),
+      directPerEndpoint: atMost(integer(env, 'REALTIME_WEBHOOK_DIRECT_PER_ENDPOINT', Math.ceil(webhookConcurrency / 2), 1), webhookConcurrency, 'REALTIME_WEBHOOK_DIRECT_PER_ENDPOINT', 'REALTIME_WEBHOOK_CONCURRENCY'),
     },
   };
 }
@@ -218,9 +228,16 @@ function durationList(env: NodeJS.ProcessEnv, name: string, fallback: string): n
   return values as number[];
 }
 
-function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+/** `value`, or a ConfigError when it is above the setting it is a share of. */
+function atMost(value: number, limit: number, name: string, limitName: string): number {
+  if (value > limit) throw new ConfigError(`${name} must be at most ${limitName} (${limit}), got ${value}`);
+  return value;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback = false): boolean {
   const raw = env[name];
-  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === '0' || raw === 'false') return false;
   if (raw === '1' || raw === 'true') return true;
   throw new ConfigError(`${name} must be 1 or 0 (true or false), got "${raw}"`);
 }

@@ -23,4 +23,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ REALTIME_REDIS_PREFIX: 'a:b' })).toThrow(/REALTIME_REDIS_PREFIX/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
   });
+
+  it('should send first attempts directly, at most half the webhook slots to one endpoint, unless told otherwise', () => {
+    expect(loadConfig({}).webhooks).toMatchObject({ concurrency: 50, directFirstAttempts: true, directPerEndpoint: 25 });
+    expect(loadConfig({ REALTIME_WEBHOOK_CONCURRENCY: '7' }).webhooks.directPerEndpoint).toBe(4);
+    expect(loadConfig({ REALTIME_WEBHOOK_DIRECT: '0', REALTIME_WEBHOOK_DIRECT_PER_ENDPOINT: '10' }).webhooks).toMatchObject({ directFirstAttempts: false, directPerEndpoint: 10 });
+    expect(() => loadConfig({ REALTIME_WEBHOOK_DIRECT: 'maybe' })).toThrow(/REALTIME_WEBHOOK_DIRECT must be 1 or 0/);
+    expect(() => loadConfig({ REALTIME_WEBHOOK_DIRECT_PER_ENDPOINT: '60' })).toThrow(/REALTIME_WEBHOOK_DIRECT_PER_ENDPOINT must be at most REALTIME_WEBHOOK_CONCURRENCY \(50\)/);
+    expect(() => loadConfig({ REALTIME_WEBHOOK_DIRECT_PER_ENDPOINT: '0' })).toThrow(/REALTIME_WEBHOOK_DIRECT_PER_ENDPOINT/);
+  });
 });

@@ -281,3 +281,53 @@ describe('webhooks: a slow first attempt and a second dispatcher', () => {
     await eventually(async () => ((await app.platform.redis.xpending(stream, 'webhooks')) as [number])[0] === 0, 5_000, 'every entry acknowledged');
   });
 });
+
+describe('webhooks: direct first attempts as configured', () => {
+  describe('REALTIME_WEBHOOK_DIRECT=0', () => {
+    const harness = useWebhookHarness({ REALTIME_WEBHOOK_RETRY_SCHEDULE: '0s,1s', REALTIME_WEBHOOK_DIRECT: '0' });
+    let jobs: Awaited<ReturnType<typeof watchJobs>>;
+
+    beforeAll(async () => {
+      jobs = await watchJobs(harness.config);
+    });
+
+    afterAll(async () => {
+      await jobs?.close();
+    });
+
+    it('should queue every first attempt as a BullMQ job', async () => {
+      const owner = await ownerWithApplication(harness.url, 'Queued');
+      const endpointId = await setUpTopicAndEndpoint(harness.url, owner, 'parcel.queued', `${harness.receiver.url}/queued`);
+      const eventId = await publish(harness.url, owner, 'parcel.queued', 1);
+      const id = deliveryIdFor(endpointId, eventId, 'live');
+      await eventually(async () => (await deliveryRow(harness.app, id))?.status === 'SUCCEEDED', 10_000, 'delivered');
+      expect(jobs.added.has(webhookJobId(id, 0))).toBe(true);
+      expect(harness.receiver.on('/queued')).toHaveLength(1);
+    });
+  });
+
+  describe('REALTIME_WEBHOOK_DIRECT_PER_ENDPOINT=2', () => {
+    const harness = useWebhookHarness({ REALTIME_WEBHOOK_RETRY_SCHEDULE: '0s,1s', REALTIME_WEBHOOK_DIRECT_PER_ENDPOINT: '2' });
+    let jobs: Awaited<ReturnType<typeof watchJobs>>;
+
+    beforeAll(async () => {
+      jobs = await watchJobs(harness.config);
+    });
+
+    afterAll(async () => {
+      await jobs?.close();
+    });
+
+    it('should send at most two first attempts to one endpoint at once and queue the rest', async () => {
+      const owner = await ownerWithApplication(harness.url, 'Shared');
+      harness.receiver.reply('/busy-endpoint', { status: 200, delayMs: 900 });
+      const endpointId = await setUpTopicAndEndpoint(harness.url, owner, 'parcel.busy', `${harness.receiver.url}/busy-endpoint`);
+      const eventIds = await Promise.all(Array.from({ length: 6 }, (_, n) => publish(harness.url, owner, 'parcel.busy', n)));
+      const ids = eventIds.map((eventId) => deliveryIdFor(endpointId, eventId, 'live'));
+      for (const id of ids) await eventually(async () => (await deliveryRow(harness.app, id))?.status === 'SUCCEEDED', 15_000, 'delivered');
+      // Two went out directly while each took 900 ms; the four that found no slot became jobs.
+      expect(ids.filter((id) => jobs.added.has(webhookJobId(id, 0)))).toHaveLength(4);
+      expect(harness.receiver.on('/busy-endpoint')).toHaveLength(6);
+    });
+  });
+});

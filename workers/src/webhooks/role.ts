@@ -30,7 +30,7 @@ export interface WebhookRoleOptions {
   /**
    * The dispatcher sends first attempts itself (up to REALTIME_WEBHOOK_CONCURRENCY at once, besides the
    * worker's) and queues only retries; false queues every delivery. Either way the outcome is the same.
-   * @default true
+   * @default REALTIME_WEBHOOK_DIRECT (true)
    */
   directFirstAttempts?: boolean;
   /** Where the role reports errors it survives. @default stderr */
@@ -95,8 +95,8 @@ export async function startWebhooks(platform: Platform, options: WebhookRoleOpti
     platform,
     queue,
     // Only when nothing is to wait before a first attempt (the schedule's first delay is zero, as by default).
-    ...(options.directFirstAttempts !== false && (settings.retryScheduleMs[0] ?? 0) === 0
-      ? { direct: { attempt, concurrency: settings.concurrency } }
+    ...((options.directFirstAttempts ?? settings.directFirstAttempts) && (settings.retryScheduleMs[0] ?? 0) === 0
+      ? { direct: { attempt, concurrency: settings.concurrency, perEndpoint: settings.directPerEndpoint } }
       : {}),
     onError: (error) => log('webhook dispatcher error', { error: String(error) }),
   });
