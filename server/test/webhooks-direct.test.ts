@@ -73,6 +73,20 @@ async function watchJobs(config: Config): Promise<{ added: Set<string>; close():
   };
 }
 
+/** Call inside a `describe` after its harness: the job ids added while its tests run (`added` is set by `beforeAll`). */
+function useJobWatcher(harness: { readonly config: Config }): { added: Set<string> } {
+  const watcher = { added: new Set<string>() };
+  let jobs: Awaited<ReturnType<typeof watchJobs>> | undefined;
+  beforeAll(async () => {
+    jobs = await watchJobs(harness.config);
+    watcher.added = jobs.added;
+  });
+  afterAll(async () => {
+    await jobs?.close();
+  });
+  return watcher;
+}
+
 describe('webhooks: first attempts from the dispatcher', () => {
   const harness = useWebhookHarness({ REALTIME_WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s' });
   let app: App;
@@ -285,15 +299,7 @@ describe('webhooks: a slow first attempt and a second dispatcher', () => {
 describe('webhooks: direct first attempts as configured', () => {
   describe('REALTIME_WEBHOOK_DIRECT=0', () => {
     const harness = useWebhookHarness({ REALTIME_WEBHOOK_RETRY_SCHEDULE: '0s,1s', REALTIME_WEBHOOK_DIRECT: '0' });
-    let jobs: Awaited<ReturnType<typeof watchJobs>>;
-
-    beforeAll(async () => {
-      jobs = await watchJobs(harness.config);
-    });
-
-    afterAll(async () => {
-      await jobs?.close();
-    });
+    const jobs = useJobWatcher(harness);
 
     it('should queue every first attempt as a BullMQ job', async () => {
       const owner = await ownerWithApplication(harness.url, 'Queued');
@@ -308,15 +314,7 @@ describe('webhooks: direct first attempts as configured', () => {
 
   describe('REALTIME_WEBHOOK_DIRECT_PER_ENDPOINT=2', () => {
     const harness = useWebhookHarness({ REALTIME_WEBHOOK_RETRY_SCHEDULE: '0s,1s', REALTIME_WEBHOOK_DIRECT_PER_ENDPOINT: '2' });
-    let jobs: Awaited<ReturnType<typeof watchJobs>>;
-
-    beforeAll(async () => {
-      jobs = await watchJobs(harness.config);
-    });
-
-    afterAll(async () => {
-      await jobs?.close();
-    });
+    const jobs = useJobWatcher(harness);
 
     it('should send at most two first attempts to one endpoint at once and queue the rest', async () => {
       const owner = await ownerWithApplication(harness.url, 'Shared');
