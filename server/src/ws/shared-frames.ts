@@ -111,6 +111,8 @@ export function createFrameSplicer(): FrameSplicer {
   let lastBody: Buffer | undefined;
   /** Where frames are built for sockets with nothing queued; see sendNext. */
   let scratch: Buffer | undefined;
+  /** The last view of the scratch handed out (a fan-out writes frames of one size in a row: one view for all). */
+  let view: Buffer | undefined;
   /**
    * Placeholder token → the JSON it stands for. graphql-ws calls `send` right after `onNext` resolves (also on a
    * socket that closed meanwhile: ws then fails the send, after `splice` ran), so each entry lives for a tick.
@@ -164,12 +166,18 @@ export function createFrameSplicer(): FrameSplicer {
       if (queued) {
         frame = Buffer.allocUnsafe(size); // written later: the frame must be its own
       } else {
-        if (scratch === undefined || scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.max(SCRATCH_MIN_BYTES, length + MAX_HEADER_BYTES));
-        frame = scratch.subarray(0, size);
+        if (scratch === undefined || scratch.length < size) {
+          scratch = Buffer.allocUnsafeSlow(Math.max(SCRATCH_MIN_BYTES, length + MAX_HEADER_BYTES));
+          view = undefined;
+        }
+        // The bytes are on the wire when write returns with nothing queued, so one view serves frame after frame.
+        if (view === undefined || view.length !== size) view = scratch.subarray(0, size);
+        frame = view;
       }
       if (raw) writeTextFrameHeader(frame, length);
-      head.copy(frame, offset);
-      body.copy(frame, offset + head.length);
+      // Uint8Array#set, not Buffer#copy: the same copy without copy's argument handling, twice per frame.
+      frame.set(head, offset);
+      frame.set(body, offset + head.length);
       frame[size - 1] = 0x7d; // }
       if (raw) raw.write(frame);
       else sendFrame.call(socket, frame, TEXT_FRAME);
