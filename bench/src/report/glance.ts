@@ -30,27 +30,63 @@ function step(result: FanoutResult | undefined, peer: string, plan: { subscriber
   return found?.status === 'measured' ? found : undefined;
 }
 
-/** Ours ÷ peer, in deliveries per server CPU-second, at the fan-out's reference step (1,000 × 10/s, 300 B). */
+/**
+ * The step the efficiency goals are judged at: 1000 subscribers × 50 events/s, the load of the issue's p99 goal and
+ * the one its naive-yoga anchor (≈ 23k deliveries per CPU-second, "could not sustain 50 events/s") was measured at.
+ * At 10/s every server idles most of each second, and what it spends per second whatever the rate (keep-alive,
+ * timers) weighs on the ratio: there the ws ceiling itself reaches only about 4 × naive yoga.
+ */
+const GOAL_STEP = { subscribers: 1000, rate: 50 };
+/** The lightest step, where every peer keeps up: its ratio is shown beside the goal's. */
+const LIGHT_STEP = { subscribers: 1000, rate: 10 };
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/** A step's deliveries per server CPU-second, one per round (one value when it was measured once). */
+const perRound = (step: StepResult): number[] => step.rounds?.map((r) => r.deliveriesPerCpuSecond) ?? [step.server.deliveriesPerCpuSecond];
+
+/**
+ * Ours ÷ peer per round (rounds paired in order; a peer measured once, being overloaded, against each of ours),
+ * and their median.
+ */
+function roundRatios(ours: StepResult, other: StepResult): { ratios: number[]; median: number } {
+  const a = perRound(ours);
+  const b = perRound(other);
+  const ratios = a.map((value, i) => value / (b.length === a.length ? (b[i] as number) : median(b)));
+  return { ratios, median: median(ratios) };
+}
+
+/** Ours ÷ peer, in deliveries per server CPU-second, at the goals' step (medians of its rounds). */
 function efficiency(fanout: FanoutResult | undefined, peer: string, target: number, label: string): Goal {
-  const plan = { subscribers: 1000, rate: 10 };
-  const ours = step(fanout, 'ours', plan);
-  const other = step(fanout, peer, plan);
+  const ours = step(fanout, 'ours', GOAL_STEP);
+  const other = step(fanout, peer, GOAL_STEP);
   if (!ours || !other) return { goal: label, measured: undefined, met: undefined };
-  const ratio = ours.server.deliveriesPerCpuSecond / other.server.deliveriesPerCpuSecond;
-  // The same ratio at every step both measured (other rates, sizes, 5,000 subscribers), as a range.
-  const ratios = (fanout?.settings.plan ?? []).flatMap((p) => {
+  const { ratios, median: ratio } = roundRatios(ours, other);
+  const each = ratios.length > 1 ? `median of ${ratios.length} rounds: ${ratios.map((r) => `${fixed(r)}×`).join(', ')}; ` : '';
+  const overloaded = other.deliveryRatio < 1 || other.latency.p99Ms >= 1000 ? `, where ${peer} is overloaded (its figure is its capacity)` : '';
+  // The same ratio at the lightest step and at every step both measured, for the reader.
+  const light = step(fanout, 'ours', LIGHT_STEP);
+  const lightOther = step(fanout, peer, LIGHT_STEP);
+  const atLight = light && lightOther ? `; at 1000 subs × 10/s, where every peer keeps up: ${fixed(light.server.deliveriesPerCpuSecond / lightOther.server.deliveriesPerCpuSecond)}×` : '';
+  const stepRatios = (fanout?.settings.plan ?? []).flatMap((p) => {
     const a = step(fanout, 'ours', p);
     const b = step(fanout, peer, p);
     return a && b ? [a.server.deliveriesPerCpuSecond / b.server.deliveriesPerCpuSecond] : [];
   });
-  const range = ratios.length > 1 ? `; ${fixed(Math.min(...ratios))}–${fixed(Math.max(...ratios))}× over the ${ratios.length} steps both measured` : '';
+  const range = stepRatios.length > 1 ? `; ${fixed(Math.min(...stepRatios))}–${fixed(Math.max(...stepRatios))}× over the ${stepRatios.length} steps both measured` : '';
   // Where even the ceiling falls short of the goal against this peer, say so: no server writing these frames reaches it.
-  const ceiling = peer === 'ws-ceiling' ? undefined : step(fanout, 'ws-ceiling', plan);
-  const ceilingRatio = ceiling ? ceiling.server.deliveriesPerCpuSecond / other.server.deliveriesPerCpuSecond : Number.NaN;
+  const ceiling = peer === 'ws-ceiling' ? undefined : step(fanout, 'ws-ceiling', GOAL_STEP);
+  const ceilingRatio = ceiling ? roundRatios(ceiling, other).median : Number.NaN;
   const bound = ceilingRatio < target ? `; the ws ceiling itself is ${fixed(ceilingRatio)}× ${peer} at this step` : '';
   return {
     goal: label,
-    measured: `${fixed(ratio)}× (${thousands(ours.server.deliveriesPerCpuSecond)} vs ${thousands(other.server.deliveriesPerCpuSecond)} deliveries per server CPU-s at 1000 subs × 10/s${range}${bound})`,
+    measured:
+      `${fixed(ratio)}× (${each}${thousands(median(perRound(ours)))} vs ${thousands(median(perRound(other)))} deliveries per server CPU-s at 1000 subs × 50/s${overloaded}` +
+      `${atLight}${range}${bound})`,
     met: ratio >= target,
   };
 }
@@ -65,7 +101,7 @@ function goals(inputs: GlanceInputs): Goal[] {
   const at50 = step(fanout, 'ours', { subscribers: 1000, rate: 50 });
   list.push({
     goal: 'Fan-out: p99 ≤ 50 ms at 1,000 subscribers × 50 events/s, every event delivered',
-    measured: at50 ? `p99 ${fixed(at50.latency.p99Ms, 1)} ms, ${Math.round(at50.deliveryRatio * 1000) / 10} % delivered` : undefined,
+    measured: at50 ? `p99 ${fixed(at50.latency.p99Ms, 1)} ms, ${Math.round(at50.deliveryRatio * 1000) / 10} % delivered${at50.rounds && at50.rounds.length > 1 ? ` (the round with the median p99 of ${at50.rounds.length}: ${at50.rounds.map((r) => fixed(r.p99Ms, 1)).join(', ')} ms)` : ''}` : undefined,
     met: at50 ? at50.latency.p99Ms <= 50 && at50.deliveryRatio === 1 : undefined,
   });
   const added = [10, 50].flatMap((rate) => {

@@ -202,7 +202,7 @@ function fanoutSection(result: FanoutResult): string[] {
       ' and the time one subscriber process takes to read the frames of the subscribers served before it.' +
       (bigSteps.length > 0 ? ` The ${bigSteps.map((p) => `${p.subscribers} × ${p.rate}/s`).join(', ')} step carries as many deliveries per second as 1000 × ${(bigSteps[0]?.subscribers ?? 0) * (bigSteps[0]?.rate ?? 0) / 1000}/s over more sockets.` : '') +
       generatorNote(result) +
-      ` The machine is shared: each window records how much CPU other processes used. A step that was disturbed (others above 0.2 cores) or failed on p99 alone by a small margin (p99 < ${KEEPS_UP_P99_MS} ms, everything delivered) is run a second time, within a time budget and for every peer alike, and the attempt with the lower p99 is reported (the other one is in the JSON).` +
+      ` The machine is shared: each window records how much CPU other processes used. A step that was disturbed (others above 0.2 cores) or failed on p99 alone by a small margin (p99 < ${KEEPS_UP_P99_MS} ms, everything delivered) is run a second time, within a time budget and for every peer alike, and the attempt with the lower p99 is reported (the other one is in the JSON). A step measured in rounds (the goals' step, 1000 × 50/s: the peers alternate in each round) is not repeated: it reports the round with the median p99, and the goals take the median of the per-round ratios; a peer overloaded there is measured once.` +
       ` A step **passes** when every event reached every subscriber, p99 < ${settings.p99LimitMs} ms, no publish failed and no subscription ended.`,
     '',
     'Peers:',
@@ -264,6 +264,11 @@ function fanoutSection(result: FanoutResult): string[] {
       if (s.otherAttempt) {
         notes.push(
           `\`${peer.peer}\` ${s.label}: ran twice; the attempt not shown had p99 ${ms(s.otherAttempt.p99Ms)} ms, ${compact(s.otherAttempt.deliveriesPerCpuSecond)} deliveries/CPU-s, others ${s.otherAttempt.foreignCpuCores} cores`,
+        );
+      }
+      if (s.rounds && s.rounds.length > 1) {
+        notes.push(
+          `\`${peer.peer}\` ${s.label}: ${s.rounds.length} rounds, shown: the one with the median p99; each round's p99 and deliveries/CPU-s: ${s.rounds.map((r) => `${ms(r.p99Ms)} ms, ${compact(r.deliveriesPerCpuSecond)}`).join('; ')}`,
         );
       }
       if (s.publishFailures > 0) notes.push(`\`${peer.peer}\` ${s.label}: ${s.publishFailures} publishes failed, e.g. ${s.publishErrorSamples[0] ?? '?'}`);
