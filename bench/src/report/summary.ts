@@ -641,6 +641,21 @@ function webhooksSection(result: WebhooksResult): string[] {
         `Behind the raw BullMQ no-op worker by ${(result.rawBullmq.jobsPerSec / ok.ours.deliveriesPerSec).toFixed(1)}× and the raw POST loop by ${(ok.rawHttp.deliveriesPerSec / ok.ours.deliveriesPerSec).toFixed(1)}×.`,
       '',
     );
+    // Everything shares two cores, so the rate follows the machine's CPU per delivery, wherever it is spent.
+    const split = (byProcess: Record<string, number> | undefined): string | undefined => {
+      if (!byProcess) return undefined;
+      const total = Object.values(byProcess).reduce((a, b) => a + b, 0);
+      return `${total} µs (${Object.entries(byProcess).map(([group, micros]) => `${group} ${micros}`).join(', ')})`;
+    };
+    const oursSplit = split(ok.ours.cpuMicrosPerDelivery);
+    const postSplit = split(ok.rawHttp.cpuMicrosPerDelivery);
+    if (oursSplit && postSplit) {
+      lines.push(
+        `Where the machine's CPU goes per delivery of \`ok\` (every process, the median round): ours ${oursSplit}; the raw POST loop ${postSplit} (\`bench\` is the loop itself). ` +
+          'Where both are bound by the machine\'s two cores, the rate follows this sum, and 0.5× the loop means at most about twice its total.',
+        '',
+      );
+    }
   }
   return lines;
 }

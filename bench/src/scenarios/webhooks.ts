@@ -18,7 +18,7 @@ import { gql, platformEnv, signInAdmin } from '../support/platform-api.js';
 import { Queue, Worker } from 'bullmq';
 import { Agent, request } from 'undici';
 import { forkModule, onCleanup, sleep, startProcess, type Started } from '../support/children.js';
-import { cpuSeconds, machineInfo, type MachineInfo } from '../support/proc.js';
+import { allProcessesCpu, cpuBetween, cpuSeconds, machineInfo, type MachineInfo } from '../support/proc.js';
 import { rpcClient } from '../support/rpc.js';
 import { REDIS_URL, deleteRedisPrefix, dropDatabase, freePort, uniqueName } from '../support/services.js';
 import { PAYLOAD_BYTES, makeTick, nowMs } from '../load/wire.js';
@@ -84,10 +84,16 @@ export interface WebhookVariantResult {
     drainSeconds: number;
     workerCpuSeconds: number;
     deliveriesPerWorkerCpuSecond: number;
+    /**
+     * Microseconds of CPU per measured delivery, by process, over the whole machine while ours delivered them
+     * (worker, receiver, PostgreSQL's backends, Redis, the bench process, and anything else that ran).
+     */
+    cpuMicrosPerDelivery?: Record<string, number>;
     /** Why the step produced no numbers. */
     error?: string;
   };
-  rawHttp: { requestsPerSec: number; deliveriesPerSec: number; requests: number };
+  /** `cpuMicrosPerDelivery` as for ours (the bench process is the POST loop). */
+  rawHttp: { requestsPerSec: number; deliveriesPerSec: number; requests: number; cpuMicrosPerDelivery?: Record<string, number> };
   /** Every round of a variant measured in rounds (ours, then both peers, each time); the fields above are the median round's. */
   rounds?: { ours: number; rawHttp: number; rawBullmq: number; ratio: number }[];
 }
@@ -122,6 +128,16 @@ export interface WebhooksResult {
 
 type ReceiverRpc = { listen: () => number; reset: (warmUp?: number) => boolean; stats: () => ReceiverStats };
 
+
+/** CPU seconds by process over a window → microseconds per delivery, largest first (groups under 1 µs left out). */
+function microsPerDelivery(byProcess: Record<string, number>, deliveries: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(byProcess)
+      .map(([group, seconds]) => [group, Math.round((seconds / deliveries) * 1e6)] as const)
+      .filter(([, micros]) => micros > 0)
+      .sort((a, b) => b[1] - a[1]),
+  );
+}
 
 async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -285,8 +301,10 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
             return (await receiver.call('stats', undefined as never)).distinct >= warmUp;
           }, 90_000, `${warmUp} warm-up deliveries`);
           const cpuAtMark = cpuSeconds(running.pid);
+          const machineAtMark = allProcessesCpu();
           await waitFor(async () => (await receiver.call('stats', undefined as never)).distinct >= warmUp + events, 90_000, `${events} deliveries`);
           const cpu = cpuSeconds(running.pid) - cpuAtMark;
+          const byProcess = cpuBetween(machineAtMark, allProcessesCpu(), { worker: running.pid, receiver: receiverChild.pid ?? -1, bench: process.pid });
           const stats = await receiver.call('stats', undefined as never);
           const drain = ((stats.lastNewAt ?? 0) - (stats.markAt ?? stats.firstAt ?? 0)) / 1000;
           result.ours = {
@@ -296,6 +314,7 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
             drainSeconds: Math.round(drain * 100) / 100,
             workerCpuSeconds: Math.round(cpu * 100) / 100,
             deliveriesPerWorkerCpuSecond: Math.round(events / cpu),
+            cpuMicrosPerDelivery: microsPerDelivery(byProcess, events),
           };
           log(`[webhooks ${variant}] ours: ${result.ours.deliveriesPerSec}/s (${result.ours.requests} requests in ${result.ours.drainSeconds} s, worker ${result.ours.workerCpuSeconds} CPU-s)`);
         } catch (error) {
@@ -327,9 +346,11 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
         await postAll(warmUp, 0);
         requests = 0;
         started = nowMs();
+        const postAtMark = allProcessesCpu();
         await postAll(events, warmUp);
         const seconds = (nowMs() - started) / 1000;
-        result.rawHttp = { requestsPerSec: Math.round(requests / seconds), deliveriesPerSec: Math.round(events / seconds), requests };
+        const postCpu = cpuBetween(postAtMark, allProcessesCpu(), { receiver: receiverChild.pid ?? -1, bench: process.pid });
+        result.rawHttp = { requestsPerSec: Math.round(requests / seconds), deliveriesPerSec: Math.round(events / seconds), requests, cpuMicrosPerDelivery: microsPerDelivery(postCpu, events) };
         log(`[webhooks ${variant}] raw HTTP POST loop: ${result.rawHttp.deliveriesPerSec}/s`);
         // A variant measured in rounds has its BullMQ peer in each round too, right after the other two.
         rounds.push({ result, bull: variantInfo.rounds > 1 && !quick ? await runRawBullmq(payloadBytes, warmUp, events, round) : undefined });

@@ -1,5 +1,5 @@
 /** What the kernel says about a process: CPU time from /proc/<pid>/stat, memory from /proc/<pid>/status. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, release } from 'node:os';
 
@@ -15,6 +15,39 @@ export function cpuSeconds(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** CPU seconds so far of every process on the machine, by pid, with its command name. */
+export function allProcessesCpu(): Map<number, { comm: string; seconds: number }> {
+  const result = new Map<number, { comm: string; seconds: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      result.set(Number(entry), { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), seconds: (Number(fields[11]) + Number(fields[12])) / CLK_TCK });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return result;
+}
+
+/**
+ * The CPU seconds every process used between two `allProcessesCpu` readings, grouped: the pids named in `named`
+ * under their names, the rest by command name (PostgreSQL's backends under `postgres`). A process that ended in
+ * between is missing (its last ticks are lost); one that started counts from zero.
+ */
+export function cpuBetween(before: Map<number, { comm: string; seconds: number }>, after: Map<number, { comm: string; seconds: number }>, named: Record<string, number>): Record<string, number> {
+  const names = new Map(Object.entries(named).map(([name, pid]) => [pid, name]));
+  const groups: Record<string, number> = {};
+  for (const [pid, { comm, seconds }] of after) {
+    const used = seconds - (before.get(pid)?.seconds ?? 0);
+    if (used <= 0) continue;
+    const group = names.get(pid) ?? (comm.startsWith('postgres') ? 'postgres' : comm);
+    groups[group] = (groups[group] ?? 0) + used;
+  }
+  return groups;
 }
 
 /** Resident set size in bytes (VmRSS), or NaN when the process is gone. */
