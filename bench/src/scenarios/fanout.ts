@@ -39,6 +39,11 @@ export interface FanoutOptions {
    * for scenarios that compare a small difference of tails. @default 1
    */
   rounds?: number;
+  /**
+   * The scenario's share of the suite's time (run.ts). A step is repeated (its rounds after the first, a second
+   * attempt) only while the run keeps to it: by the end of step k of n, at most (k + 1) / n of it used.
+   */
+  budgetMs?: number;
 }
 
 export const P99_LIMIT_MS = 50;
@@ -129,6 +134,7 @@ function skipped(label: string, subscribers: number, rate: number, payloadBytes:
 export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
   const { log, quick = false } = options;
   const startedAt = new Date();
+  const scenarioStarted = performance.now();
   // Short windows keep the whole suite (every scenario) within its 10 minutes. 0.5 s of warm-up and 3 s measured
   // (they were 2 and 5, then 1 and 3): the subscribers are live before a step starts (probed), so the warm-up only
   // has to let the publish rate settle, and 3 s at the lightest step (1000 × 10/s) is still 30,000 latency samples.
@@ -222,7 +228,14 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
       log(`\n${label}`);
       /** Each lane's measurements of this step, one per round. */
       const measured = new Map<Lane, StepResult[]>();
+      /** Whether a repetition of this step still fits the scenario's budget (see FanoutOptions.budgetMs). */
+      const onSchedule = (): boolean =>
+        options.budgetMs === undefined || performance.now() - scenarioStarted < (options.budgetMs * (k + 1)) / plan.length;
       for (let round = 0; round < rounds; round++) {
+        if (round > 0 && !onSchedule()) {
+          log(`behind the scenario's time budget (${Math.round((options.budgetMs ?? 0) / 1000)} s): ${round} of ${rounds} rounds of this step`);
+          break;
+        }
         if (rounds > 1) log(`round ${round + 1} of ${rounds}`);
         const order = lanes.map((_, i) => lanes[(i + k + round) % lanes.length] as Lane);
         for (const lane of order) {
@@ -260,7 +273,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
             const stepPlan = { subscribers, rate, warmupSeconds, measureSeconds, p99LimitMs: P99_LIMIT_MS, payloadBytes, churn };
             let step = await rig.runStep(stepPlan);
             const stepCostMs = (warmupSeconds + measureSeconds) * 1000 + step.drainMs + 2_000;
-            if (rounds === 1 && (disturbed(step) || borderline(step)) && !overloaded(step) && patienceMs > stepCostMs) {
+            if (rounds === 1 && (disturbed(step) || borderline(step)) && !overloaded(step) && patienceMs > stepCostMs && onSchedule()) {
               log(
                 `[${name}] p99 ${step.latency.p99Ms} ms, other processes used ${step.foreignCpuCores} cores ` +
                   `(${disturbed(step) ? 'disturbed' : 'borderline'}); running it again, the attempt with the lower p99 is kept`,

@@ -157,7 +157,17 @@ async function pool(count: number, concurrency: number, task: (i: number) => Pro
   );
 }
 
-export async function runWebhooks(options: { quick?: boolean; log: (line: string) => void; platform: PlatformBuild }): Promise<WebhooksResult> {
+/**
+ * The rest of the scenario after the goal variant's rounds (the other variants, the larger events' BullMQ peers,
+ * the latency step), as a multiple of one goal round: about 1.5 in a full run.
+ */
+const AFTER_GOAL_ROUNDS = 1.5;
+
+/**
+ * `budgetMs`: the scenario's share of the suite's time (run.ts). A round of the goal variant after the first is
+ * run only if, at the pace of the first, it and the rest of the scenario still fit in it.
+ */
+export async function runWebhooks(options: { quick?: boolean; log: (line: string) => void; platform: PlatformBuild; budgetMs?: number }): Promise<WebhooksResult> {
   const { log, quick = false } = options;
   const startedAt = new Date();
   const eventsOf = (variant: Variant): number => (quick ? 400 : variant.events);
@@ -280,7 +290,15 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
       const { name: variant, receiver: path, payloadBytes, topic } = variantInfo;
       const warmUp = warmUpOf(variantInfo);
       const events = eventsOf(variantInfo);
+      const roundStarted = nowMs();
       for (let round = 0; round < (quick ? 1 : variantInfo.rounds); round += 1) {
+        if (round > 0 && options.budgetMs !== undefined) {
+          const roundMs = (nowMs() - roundStarted) / round;
+          if (nowMs() - startedAt.getTime() + roundMs * (1 + AFTER_GOAL_ROUNDS) > options.budgetMs) {
+            log(`\n[webhooks ${variant}] behind the scenario's time budget (${Math.round(options.budgetMs / 1000)} s): ${round} of ${variantInfo.rounds} rounds`);
+            break;
+          }
+        }
         log(`\n[webhooks ${variant}] publishing ${warmUp} + ${events} events with the worker stopped`);
         const publishStarted = nowMs();
         await publishBacklog(topic, warmUp + events, payloadBytes);
