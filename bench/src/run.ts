@@ -2,7 +2,7 @@
 /**
  * Runs the benchmark scenarios and writes `bench/results/<scenario>.json` and `bench/results/SUMMARY.md`.
  *
- *   node bench/dist/run.js                 every scenario but profile (fanout, topics, groups, two-instances, idle, cdc, webhooks, sync)
+ *   node bench/dist/run.js                 every scenario but profile (fanout, topics, groups, idle, cdc, sync, two-instances, webhooks)
  *   node bench/dist/run.js fanout          one scenario
  *   node bench/dist/run.js fanout --peers ours,ws-ceiling --quick
  *
@@ -44,17 +44,21 @@ interface ScenarioContext {
   budgetMs: number;
 }
 
-/** Every scenario, in the order a full run takes them; each is runnable alone by name. */
+/**
+ * Every scenario, in the order a full run takes them; each is runnable alone by name. The two whose rounds can
+ * give way to the time budget (see ScenarioContext.budgetMs) run last, so that on a slow machine they absorb
+ * what the others overran, and every scenario still runs.
+ */
 const SCENARIO_RUNNERS = {
   fanout: (c: ScenarioContext) => runFanout({ ...c, peers: c.peers ?? FANOUT_PEERS }),
   topics: (c: ScenarioContext) => runTopics(c),
   groups: (c: ScenarioContext) => runGroups(c),
-  'two-instances': (c: ScenarioContext) => runTwoInstances(c),
   idle: (c: ScenarioContext) => runIdle({ ...c, peers: c.peers ?? FANOUT_PEERS }),
   profile: (c: ScenarioContext) => runProfile({ ...c, peers: (c.peers ?? FANOUT_PEERS).filter((p) => p !== 'socketio' && p !== 'ours-2x') }),
   cdc: (c: ScenarioContext) => runCdc({ quick: c.quick, log: c.log, platform: c.platform }),
-  webhooks: (c: ScenarioContext) => runWebhooks({ quick: c.quick, log: c.log, platform: c.platform, budgetMs: c.budgetMs }),
   sync: (c: ScenarioContext) => runSync({ quick: c.quick, log: c.log, platform: c.platform }),
+  'two-instances': (c: ScenarioContext) => runTwoInstances(c),
+  webhooks: (c: ScenarioContext) => runWebhooks({ quick: c.quick, log: c.log, platform: c.platform, budgetMs: c.budgetMs }),
 } satisfies Record<string, (context: ScenarioContext) => Promise<unknown>>;
 const SCENARIOS = Object.keys(SCENARIO_RUNNERS) as (keyof typeof SCENARIO_RUNNERS)[];
 type ScenarioName = (typeof SCENARIOS)[number];
@@ -68,8 +72,9 @@ const SUITE_RESERVE_MS = 30_000;
 /**
  * Each scenario's share of the suite's time: its seconds in a full run on a fast day (2026-11-29 morning, 452 s
  * in all; fanout with its goal rounds). Before each scenario, the time left is shared out among the scenarios
- * still to run in these proportions. On a slow day (the same suite took over 11 minutes that afternoon) the
- * scenarios measured last then drop their optional repetitions instead of being stopped by the limit.
+ * still to run in these proportions. On a slow day (the same suite took over 11 minutes that afternoon, and
+ * `idle` twice its fast time) the scenarios measured last drop their optional repetitions instead of being
+ * stopped by the limit.
  */
 const SCENARIO_WEIGHTS: Record<ScenarioName, number> = { fanout: 145, topics: 41, groups: 62, 'two-instances': 81, idle: 38, profile: 30, cdc: 38, webhooks: 43, sync: 34 };
 
