@@ -23,6 +23,8 @@ interface Goal {
 }
 
 const fixed = (value: number, digits = 2): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+/** A ratio against its goal, with a third decimal where two would round a miss up to the goal itself. */
+const versus = (value: number, target: number): string => fixed(value, value < target && fixed(value) === fixed(target) ? 3 : 2);
 const thousands = (value: number): string => (Number.isFinite(value) ? `${Math.round(value / 1000)}k` : '–');
 
 function step(result: FanoutResult | undefined, peer: string, plan: { subscribers: number; rate: number }): StepResult | undefined {
@@ -66,7 +68,7 @@ function efficiency(fanout: FanoutResult | undefined, peer: string, target: numb
   const other = step(fanout, peer, GOAL_STEP);
   if (!ours || !other) return { goal: label, measured: undefined, met: undefined };
   const { ratios, median: ratio } = roundRatios(ours, other);
-  const each = ratios.length > 1 ? `median of ${ratios.length} rounds: ${ratios.map((r) => `${fixed(r)}×`).join(', ')}; ` : '';
+  const each = ratios.length > 1 ? `median of ${ratios.length} rounds: ${ratios.map((r) => `${versus(r, target)}×`).join(', ')}; ` : '';
   const overloaded = other.deliveryRatio < 1 || other.latency.p99Ms >= 1000 ? `, where ${peer} is overloaded (its figure is its capacity)` : '';
   // The same ratio at the lightest step and at every step both measured, for the reader.
   const light = step(fanout, 'ours', LIGHT_STEP);
@@ -85,7 +87,7 @@ function efficiency(fanout: FanoutResult | undefined, peer: string, target: numb
   return {
     goal: label,
     measured:
-      `${fixed(ratio)}× (${each}${thousands(median(perRound(ours)))} vs ${thousands(median(perRound(other)))} deliveries per server CPU-s at 1000 subs × 50/s${overloaded}` +
+      `${versus(ratio, target)}× (${each}${thousands(median(perRound(ours)))} vs ${thousands(median(perRound(other)))} deliveries per server CPU-s at 1000 subs × 50/s${overloaded}` +
       `${atLight}${range}${bound})`,
     met: ratio >= target,
   };
@@ -147,7 +149,7 @@ function goals(inputs: GlanceInputs): Goal[] {
   const lower = ok && webhooks ? Math.min(webhooks.rawBullmq.jobsPerSec, ok.rawHttp.deliveriesPerSec) : Number.NaN;
   list.push({
     goal: 'Webhooks: ≥ 0.5 × the lower of a raw BullMQ no-op worker and a raw HTTP POST loop',
-    measured: ok && !ok.ours.error ? `${fixed(ok.ours.deliveriesPerSec / lower)}× (${Math.round(ok.ours.deliveriesPerSec)}/s vs ${Math.round(lower)}/s)` : undefined,
+    measured: ok && !ok.ours.error ? `${versus(ok.ours.deliveriesPerSec / lower, 0.5)}× (${Math.round(ok.ours.deliveriesPerSec)}/s vs ${Math.round(lower)}/s)` : undefined,
     met: ok && !ok.ours.error ? ok.ours.deliveriesPerSec >= 0.5 * lower : undefined,
   });
   return list;

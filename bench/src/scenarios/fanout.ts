@@ -112,8 +112,8 @@ interface Lane {
   result: PeerResult;
   peer?: RunningPeer;
   rig?: Rig;
-  /** The lightest step it was overloaded at: heavier ones are skipped. */
-  worst?: StepResult;
+  /** The steps it was overloaded at: heavier ones are skipped. */
+  overloadedAt: StepResult[];
   /** No more steps: it crashed, failed or lost subscribers. */
   done: boolean;
 }
@@ -179,7 +179,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
     // (in an order that rotates from step to step): load from other people then falls on all peers alike.
     for (const name of options.peers) {
       const result: PeerResult = { peer: name, description: PEER_DESCRIPTIONS[name], startupMs: 0, connects: [], steps: [], crashed: false };
-      const lane: Lane = { name, result, done: false };
+      const lane: Lane = { name, result, done: false, overloadedAt: [] };
       lanes.push(lane);
       const started = performance.now();
       log(`[${name}] starting`);
@@ -241,11 +241,16 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
         for (const lane of order) {
           const { name, result, peer, rig } = lane;
           if (lane.done || !peer || !rig) continue;
-          const worst = lane.worst;
-          const higher = worst && (subscribers === worst.subscribers ? rate > worst.rate : subscribers * rate >= worst.subscribers * worst.rate);
           // Overloaded at this very step: its first round measured its capacity, and another would wait out a backlog.
-          if (round > 0 && worst && worst === measured.get(lane)?.[0]) continue;
-          if (worst && higher) {
+          const first = measured.get(lane)?.[0];
+          if (round > 0 && first && lane.overloadedAt.includes(first)) continue;
+          // A step at least as heavy as one it was overloaded at (as many deliveries a second, events at least as
+          // large) is skipped: 10 KB events at 10/s say nothing about 300-byte ones at 50/s.
+          const size = payloadBytes ?? PAYLOAD_BYTES;
+          const worst = lane.overloadedAt.find(
+            (o) => size >= (o.payloadBytes ?? PAYLOAD_BYTES) && (subscribers === o.subscribers ? rate > o.rate : subscribers * rate >= o.subscribers * o.rate),
+          );
+          if (worst) {
             if (round > 0) continue;
             result.steps.push(skipped(label, subscribers, rate, payloadBytes, `skipped: overloaded at ${worst.label}`, warmupSeconds, measureSeconds));
             log(`[${name}] skipped (overloaded at ${worst.label})`);
@@ -306,7 +311,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
                 `${step.publishFailures ? `, ${step.publishFailures} publishes failed` : ''}` +
                 `${step.churn ? `, ${step.churn.reconnects} reconnects (p99 ${step.churn.p99Ms} ms, ${step.churn.failed} failed), got ${(step.churn.completeness * 100).toFixed(1)}% of all published, ${step.churn.replayed} replayed` : ''}${step.passes ? '' : ' ✗'}`,
             );
-            if (overloaded(step) && (!worst || step.subscribers * step.rate < worst.subscribers * worst.rate)) lane.worst = step;
+            if (overloaded(step)) lane.overloadedAt.push(step);
             if (step.openAtEnd < step.subscribersAtStart) {
               result.error = `${step.subscribersAtStart - step.openAtEnd} subscriptions ended during ${step.label}: ${JSON.stringify(step.closes)}`;
               log(`[${name}] ${result.error}; no more steps for this peer`);
