@@ -296,7 +296,7 @@ function twoInstancesSection(result: FanoutResult, dir: string): string[] {
   const one = result.peers.find((p) => p.peer === 'ours');
   const two = result.peers.find((p) => p.peer === 'ours-2x');
   const labels = result.settings.plan.map((plan) => stepLabel(plan));
-  const roundsOf = one?.steps.find((s) => s.rounds)?.rounds?.length;
+  const roundsOf = Math.max(0, ...(one?.steps ?? []).map((s) => s.rounds?.length ?? 0)) || undefined;
   const pick = (peer: PeerResult | undefined, value: (s: StepResult) => number): (number | null)[] =>
     labels.map((label) => {
       const step = stepOf(peer, label);
@@ -324,7 +324,7 @@ function twoInstancesSection(result: FanoutResult, dir: string): string[] {
     '',
     ...(roundsOf
       ? [
-          `Each step was measured in ${roundsOf} rounds, the two configurations alternating which goes first; a tail as short as one step's p99 moves by more than the 5 ms goal between rounds, so p50 and p99 are the medians over the rounds (every round's p99 is shown), and added = median of two − median of one.`,
+          `Each step was measured in up to ${roundsOf} rounds (fewer where the scenario fell behind its share of the suite's time), the two configurations alternating which goes first; a tail as short as one step's p99 moves by more than the 5 ms goal between rounds, so p50 and p99 are the medians over the rounds (every round's p99 is shown), and added = median of two − median of one.`,
           '',
         ]
       : []),
@@ -340,7 +340,7 @@ function twoInstancesSection(result: FanoutResult, dir: string): string[] {
       continue;
     }
     const [p50a, p50b, p99a, p99b] = [medianLatency(a, 'p50Ms'), medianLatency(b, 'p50Ms'), medianLatency(a, 'p99Ms'), medianLatency(b, 'p99Ms')];
-    const eachRound = (step: StepResult): string => (step.rounds ?? []).map((r) => ms(r.p99Ms)).join(', ');
+    const eachRound = (step: StepResult): string => (step.rounds?.map((r) => r.p99Ms) ?? [step.latency.p99Ms]).map((value) => ms(value)).join(', ');
     lines.push(
       `| ${label} | ${ms(p50a)} / ${ms(p50b)} | ${ms(p50b - p50a)} | ${ms(p99a)} / ${ms(p99b)} | ${ms(p99b - p99a)} |${roundsOf ? ` ${eachRound(a)} / ${eachRound(b)} |` : ''} ${pct(a.deliveryRatio)} / ${pct(b.deliveryRatio)} | ${compact(a.server.deliveriesPerCpuSecond)} / ${compact(b.server.deliveriesPerCpuSecond)} |`,
     );
@@ -651,7 +651,7 @@ function webhooksSection(result: WebhooksResult): string[] {
     const postSplit = split(ok.rawHttp.cpuMicrosPerDelivery);
     if (oursSplit && postSplit) {
       lines.push(
-        `Where the machine's CPU goes per delivery of \`ok\` (every process, the median round): ours ${oursSplit}; the raw POST loop ${postSplit} (\`bench\` is the loop itself). ` +
+        `Where the machine's CPU goes per delivery of \`ok\` (every process; the median round where there were several): ours ${oursSplit}; the raw POST loop ${postSplit} (\`bench\` is the loop itself). ` +
           'Where both are bound by the machine\'s two cores, the rate follows this sum, and 0.5× the loop means at most about twice its total.',
         '',
       );
