@@ -40,8 +40,9 @@ export interface FanoutOptions {
    */
   rounds?: number;
   /**
-   * The scenario's share of the suite's time (run.ts). A step is repeated (its rounds after the first, a second
-   * attempt) only while the run keeps to it: by the end of step k of n, at most (k + 1) / n of it used.
+   * The scenario's share of the suite's time (run.ts); what start-up leaves of it is shared by the steps. A step
+   * is repeated (its rounds after the first, a second attempt) only while the run keeps to that: by the end of
+   * step k of n, at most (k + 1) / n of it used; a step that starts behind (over k / n) measures two thirds as long.
    */
   budgetMs?: number;
 }
@@ -223,14 +224,20 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
       return quiet;
     };
 
+    // The steps share what the start-up (servers, warm-up publishes) left of the scenario's budget, in equal parts.
+    const stepsStarted = performance.now();
+    const stepsBudgetMs = options.budgetMs === undefined ? Infinity : options.budgetMs - (stepsStarted - scenarioStarted);
     for (const [k, { subscribers, rate, payloadBytes, rounds = options.rounds ?? 1 }] of plan.entries()) {
       const label = labelOf({ subscribers, rate, payloadBytes });
       log(`\n${label}`);
       /** Each lane's measurements of this step, one per round. */
       const measured = new Map<Lane, StepResult[]>();
-      /** Whether a repetition of this step still fits the scenario's budget (see FanoutOptions.budgetMs). */
-      const onSchedule = (): boolean =>
-        options.budgetMs === undefined || performance.now() - scenarioStarted < (options.budgetMs * (k + 1)) / plan.length;
+      /** Whether a repetition of this step still fits the steps' budget (see FanoutOptions.budgetMs). */
+      const onSchedule = (): boolean => performance.now() - stepsStarted < (stepsBudgetMs * (k + 1)) / plan.length;
+      // Already behind when the step starts (more than k / n of the steps' budget used): a shorter window, two thirds.
+      const late = performance.now() - stepsStarted > (stepsBudgetMs * k) / plan.length;
+      const stepSeconds = late ? Math.max(1.5, Math.round((measureSeconds * 2) / 3 * 2) / 2) : measureSeconds;
+      if (stepSeconds < measureSeconds) log(`behind the scenario's time budget (${Math.round((options.budgetMs ?? 0) / 1000)} s): measuring ${stepSeconds} s instead of ${measureSeconds}`);
       for (let round = 0; round < rounds; round++) {
         if (round > 0 && !onSchedule()) {
           log(`behind the scenario's time budget (${Math.round((options.budgetMs ?? 0) / 1000)} s): ${round} of ${rounds} rounds of this step`);
@@ -275,9 +282,9 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
             };
             await calm();
             const churn = groups ? { perSecond: Math.round(groups.churnShare * subscribers), offlineMs: groups.offlineMs } : undefined;
-            const stepPlan = { subscribers, rate, warmupSeconds, measureSeconds, p99LimitMs: P99_LIMIT_MS, payloadBytes, churn };
+            const stepPlan = { subscribers, rate, warmupSeconds, measureSeconds: stepSeconds, p99LimitMs: P99_LIMIT_MS, payloadBytes, churn };
             let step = await rig.runStep(stepPlan);
-            const stepCostMs = (warmupSeconds + measureSeconds) * 1000 + step.drainMs + 2_000;
+            const stepCostMs = (warmupSeconds + stepSeconds) * 1000 + step.drainMs + 2_000;
             if (rounds === 1 && (disturbed(step) || borderline(step)) && !overloaded(step) && patienceMs > stepCostMs && onSchedule()) {
               log(
                 `[${name}] p99 ${step.latency.p99Ms} ms, other processes used ${step.foreignCpuCores} cores ` +
@@ -300,6 +307,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
               };
             }
             if (!quiet) step.note = 'a backlog was still being delivered when this step started';
+            if (stepSeconds < measureSeconds) step.note = `${step.note ? `${step.note}; ` : ''}measured ${stepSeconds} s, not ${measureSeconds}: the scenario was behind its share of the suite's time`;
             if (disturbed(step)) {
               step.note = `${step.note ? `${step.note}; ` : ''}disturbed: other processes used ${step.foreignCpuCores} cores during the window (the server waited for its core ${Math.round(step.server.runQueueWaitShare * 100)}% of it)`;
             }
