@@ -3,7 +3,7 @@
  * whether it is met — so where ours is behind is stated in one place, before the per-scenario detail.
  */
 import { stepLabel } from '../load/wire.js';
-import { medianLatency, type CdcResult, type FanoutResult, type StepResult } from './results.js';
+import { median, medianLatency, overloaded, type CdcResult, type FanoutResult, type StepResult } from './results.js';
 import type { IdleResult } from '../scenarios/idle.js';
 import type { WebhooksResult } from '../scenarios/webhooks.js';
 
@@ -42,12 +42,6 @@ const GOAL_STEP = { subscribers: 1000, rate: 50 };
 /** The lightest step, where every peer keeps up: its ratio is shown beside the goal's. */
 const LIGHT_STEP = { subscribers: 1000, rate: 10 };
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
-
 /** A step's deliveries per server CPU-second, one per round (one value when it was measured once). */
 const perRound = (step: StepResult): number[] => step.rounds?.map((r) => r.deliveriesPerCpuSecond) ?? [step.server.deliveriesPerCpuSecond];
 
@@ -69,7 +63,7 @@ function efficiency(fanout: FanoutResult | undefined, peer: string, target: numb
   if (!ours || !other) return { goal: label, measured: undefined, met: undefined };
   const { ratios, median: ratio } = roundRatios(ours, other);
   const each = ratios.length > 1 ? `median of ${ratios.length} rounds: ${ratios.map((r) => `${versus(r, target)}×`).join(', ')}; ` : '';
-  const overloaded = other.deliveryRatio < 1 || other.latency.p99Ms >= 1000 ? `, where ${peer} is overloaded (its figure is its capacity)` : '';
+  const capacity = overloaded(other) ? `, where ${peer} is overloaded (its figure is its capacity)` : '';
   // The same ratio at the lightest step and at every step both measured, for the reader.
   const light = step(fanout, 'ours', LIGHT_STEP);
   const lightOther = step(fanout, peer, LIGHT_STEP);
@@ -87,7 +81,7 @@ function efficiency(fanout: FanoutResult | undefined, peer: string, target: numb
   return {
     goal: label,
     measured:
-      `${versus(ratio, target)}× (${each}${thousands(median(perRound(ours)))} vs ${thousands(median(perRound(other)))} deliveries per server CPU-s at 1000 subs × 50/s${overloaded}` +
+      `${versus(ratio, target)}× (${each}${thousands(median(perRound(ours)))} vs ${thousands(median(perRound(other)))} deliveries per server CPU-s at 1000 subs × 50/s${capacity}` +
       `${atLight}${range}${bound})`,
     met: ratio >= target,
   };
@@ -100,7 +94,7 @@ function goals(inputs: GlanceInputs): Goal[] {
     efficiency(fanout, 'naive-yoga', 5, 'Fan-out: ≥ 5 × naive yoga per server CPU-second'),
     efficiency(fanout, 'socketio', 1.2, 'Fan-out: ≥ 1.2 × Socket.IO per server CPU-second'),
   ];
-  const at50 = step(fanout, 'ours', { subscribers: 1000, rate: 50 });
+  const at50 = step(fanout, 'ours', GOAL_STEP);
   list.push({
     goal: 'Fan-out: p99 ≤ 50 ms at 1,000 subscribers × 50 events/s, every event delivered',
     measured: at50 ? `p99 ${fixed(at50.latency.p99Ms, 1)} ms, ${Math.round(at50.deliveryRatio * 1000) / 10} % delivered${at50.rounds && at50.rounds.length > 1 ? ` (the round with the median p99 of ${at50.rounds.length}: ${at50.rounds.map((r) => fixed(r.p99Ms, 1)).join(', ')} ms)` : ''}` : undefined,

@@ -280,10 +280,22 @@ export interface SyncResult {
   peers: SyncPeerResult[];
 }
 
+/** The median of some numbers (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return sorted.length % 2 === 1 ? (sorted[Math.floor(middle)] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
 /** A step's p50 or p99: the median over its rounds when it was measured in rounds, else its own. */
 export function medianLatency(step: StepResult, key: 'p50Ms' | 'p99Ms'): number {
   if (!step.rounds || step.rounds.length === 0) return step.latency[key];
-  const values = step.rounds.map((round) => round[key]).sort((a, b) => a - b);
-  const middle = values.length / 2;
-  return values.length % 2 === 1 ? (values[Math.floor(middle)] as number) : ((values[middle - 1] as number) + (values[middle] as number)) / 2;
+  return median(step.rounds.map((round) => round[key]));
 }
+
+/**
+ * A step the server could not keep up with (most events late or lost, or subscriptions dropped): heavier steps of
+ * that peer are skipped, its figure at the step is its capacity, and it is not measured there again.
+ */
+export const overloaded = (step: StepResult): boolean =>
+  step.status === 'failed' || step.deliveryRatio < 0.9 || step.latency.p99Ms > 2_000 || step.openAtEnd < step.subscribersAtStart;

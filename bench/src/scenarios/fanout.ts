@@ -11,7 +11,7 @@ import { createRig, type Rig } from '../load/rig.js';
 import { PAYLOAD_BYTES, stepLabel } from '../load/wire.js';
 import { PEER_DESCRIPTIONS, startPeer, type PeerName, type RunningPeer } from '../peers/peers.js';
 import type { PlatformBuild } from '../peers/platform-build.js';
-import type { FanoutResult, PeerResult, StepResult } from '../report/results.js';
+import { overloaded, type FanoutResult, type PeerResult, type StepResult } from '../report/results.js';
 
 export interface FanoutOptions {
   peers: readonly PeerName[];
@@ -87,9 +87,6 @@ const disturbed = (step: StepResult): boolean => step.foreignCpuCores > FOREIGN_
 const borderline = (step: StepResult): boolean =>
   !step.passes && step.deliveryRatio === 1 && step.publishFailures === 0 && step.latency.p99Ms < 250 && step.openAtEnd === step.subscribersAtStart;
 
-/** A step failed so clearly that higher loads are not worth the time (they only build a backlog). */
-const overloaded = (step: StepResult): boolean =>
-  step.status === 'failed' || step.deliveryRatio < 0.9 || step.latency.p99Ms > 2_000 || step.openAtEnd < step.subscribersAtStart;
 
 /** The round with the median p99 (the lower middle of an even count), carrying every round's figures. */
 function medianRound(steps: StepResult[]): StepResult {
