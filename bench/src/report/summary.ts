@@ -505,15 +505,23 @@ function idleSection(result: IdleResult, dir: string): string[] {
     lines.push(
       `Every one of ${a.clients.toLocaleString('en')} clients dropped at once; ${a.missedEvents} events published while they were away; then all reconnect at once (at most ${result.settings.concurrency} handshakes in flight from the generator, failed handshakes retried after 100–500 ms) and resume with the cursor of the last event they got. Resumed = holds exactly the missed events, in order, once. Goal: all within 10 s.`,
       '',
-      '| Resumed | Within 10 s | All resumed after | Resume p50 | Resume p99 | Inexact | Retried handshakes |',
-      '|---:|---:|---:|---:|---:|---:|---:|',
-      `| ${a.resumed} / ${a.clients} | ${a.resumedWithin10s} | ${a.allResumedMs === null ? 'not all' : `${(a.allResumedMs / 1000).toFixed(1)} s`} | ${ms(a.p50Ms)} ms | ${ms(a.p99Ms)} ms | ${a.inexact} | ${a.retries} |`,
+      '| Resumed | Within 10 s | All resumed after | Resume p50 | Resume p99 | Inexact | Retried handshakes | Server CPU per client | Redis CPU per client |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      `| ${a.resumed} / ${a.clients} | ${a.resumedWithin10s} | ${a.allResumedMs === null ? 'not all' : `${(a.allResumedMs / 1000).toFixed(1)} s`} | ${ms(a.p50Ms)} ms | ${ms(a.p99Ms)} ms | ${a.inexact} | ${a.retries} | ${micros(a.serverCpuMicrosPerClient)} | ${micros(a.redisCpuMicrosPerClient)} |`,
     );
+    if (a.serverCpuMicrosPerClient !== undefined) {
+      lines.push(
+        '',
+        'CPU per client is counted from the drop until the resume phase ends, over every client: the handshake, authentication, the subscription, the history read and the missed events. It is the steadier figure on a shared machine; the times above move with whatever else the machine runs.',
+      );
+    }
     if (a.errors > 0) lines.push('', `${a.errors} client errors, e.g. \`${(a.errorSamples[0] ?? '').slice(0, 160)}\``);
   }
   lines.push('');
   return lines;
 }
+
+const micros = (value: number | undefined): string => (value === undefined ? '–' : `${value.toLocaleString('en')} µs`);
 
 function profileSection(result: ProfileResult): string[] {
   const lines = ['## profile: where the server CPU goes', '', `Run ${result.startedAt}. ${result.note}`, ''];

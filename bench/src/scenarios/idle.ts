@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { canPin, forkModule, pin, sleep } from '../support/children.js';
-import { machineInfo, rssBytes, type MachineInfo } from '../support/proc.js';
+import { cpuSeconds, machineInfo, rssBytes, type MachineInfo } from '../support/proc.js';
 import { redisServerPid } from '../support/services.js';
 import { rpcClient } from '../support/rpc.js';
 import { createRig } from '../load/rig.js';
@@ -47,6 +47,12 @@ export interface AvalancheResult {
   retries: number;
   errors: number;
   errorSamples: string[];
+  /**
+   * CPU spent from the drop until every client had resumed (or the resume phase ended), per client, in µs:
+   * the server's, and Redis's. Steadier than the times above on a shared machine: CPU spent is CPU spent.
+   */
+  serverCpuMicrosPerClient?: number;
+  redisCpuMicrosPerClient?: number;
   error?: string;
 }
 
@@ -113,6 +119,8 @@ async function runAvalanche(peer: RunningPeer, clients: number, missedEvents: nu
       await publishOne(peer.publish, seq++);
       await sleep(500);
     }
+    const redisPid = await redisServerPid();
+    const cpuAtDrop = { server: cpuSeconds(peer.pid), redis: redisPid === undefined ? Number.NaN : cpuSeconds(redisPid) };
     await load.call('drop', undefined as never);
     const missed: number[] = [];
     for (let i = 0; i < missedEvents; i += 1) {
@@ -120,8 +128,13 @@ async function runAvalanche(peer: RunningPeer, clients: number, missedEvents: nu
       await publishOne(peer.publish, seq++);
     }
     const result = await load.call('resume', { seqs: missed, timeoutMs: quickTimeout(clients), concurrency });
-    log(`[${peer.name}] avalanche: ${result.resumed}/${result.clients} resumed (${result.resumedWithin10s} within 10 s), p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.inexact} inexact, ${result.retries} retried handshakes`);
-    return { ...result, missedEvents };
+    const perClient = (seconds: number): number => Math.round((seconds * 1e6) / Math.max(1, clients));
+    const serverCpuMicrosPerClient = perClient(cpuSeconds(peer.pid) - cpuAtDrop.server);
+    const redisCpuMicrosPerClient = redisPid === undefined ? undefined : perClient(cpuSeconds(redisPid) - cpuAtDrop.redis);
+    log(
+      `[${peer.name}] avalanche: ${result.resumed}/${result.clients} resumed (${result.resumedWithin10s} within 10 s), p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.inexact} inexact, ${result.retries} retried handshakes; server CPU ${serverCpuMicrosPerClient} µs per client, Redis ${redisCpuMicrosPerClient ?? '?'} µs`,
+    );
+    return { ...result, missedEvents, serverCpuMicrosPerClient, ...(redisCpuMicrosPerClient === undefined ? {} : { redisCpuMicrosPerClient }) };
   } finally {
     await load.call('close', undefined as never).catch(() => undefined);
     child.kill();
