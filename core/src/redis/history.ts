@@ -53,14 +53,57 @@ export async function readHistoryState(redis: Redis, keys: TopicKeys): Promise<H
 
 /** One read of history: the events kept, and where the read itself began and ended (for resuming the next read). */
 export interface HistoryBatch {
-  /** The entries' events, in history order; with `subject`, only those that can be of that subject. */
-  events: EventEnvelope[];
+  /**
+   * The entries' events, in history order; with `subject`, only those that can be of that subject. Frozen and
+   * shared: every reader of one entry through one connection gets the same object (see decodedEntries).
+   */
+  events: Readonly<EventEnvelope>[];
   /** Entries read (before any subject was looked for): fewer than asked for means the end was reached. */
   count: number;
   /** The first entry read. */
   first: { position: string; offset: number } | null;
   /** Position of the last entry read. */
   last: string | null;
+}
+
+/**
+ * Decoded history entries, per Redis connection, shared by every reader: in a reconnect storm thousands of
+ * clients replay the same few entries, and an event object that is the same for all of them is decoded once
+ * and, further on, executed and serialized once per distinct subscription (shared execution keys results
+ * by the event object). An entry never changes, and its key names the history's epoch, so a history that
+ * was lost and started again never meets the old one's entries. Bounded by the size of the entries' JSON;
+ * the oldest go first.
+ */
+interface DecodedEntries {
+  events: Map<string, Readonly<EventEnvelope>>;
+  sizes: Map<string, number>;
+  bytes: number;
+}
+const decodedEntries = new WeakMap<Redis, DecodedEntries>();
+/** JSON text of the entries kept decoded, per connection (their objects take about two to three times that). */
+const DECODED_ENTRIES_MAX_BYTES = 4 * 1024 * 1024;
+
+function decodedEntry(redis: Redis, historyKey: string, epoch: string, position: string, fields: string[], json: string): Readonly<EventEnvelope> {
+  let cache = decodedEntries.get(redis);
+  if (!cache) decodedEntries.set(redis, (cache = { events: new Map(), sizes: new Map(), bytes: 0 }));
+  const key = `${historyKey}\n${epoch}\n${position}`;
+  const known = cache.events.get(key);
+  if (known) return known;
+  const envelope = JSON.parse(json) as EventEnvelope;
+  envelope.cursor = formatCursor({ epoch, offset: Number(entryField(fields, 'o') ?? 0), position });
+  const event = Object.freeze(envelope);
+  if (json.length <= DECODED_ENTRIES_MAX_BYTES / 4) {
+    cache.events.set(key, event);
+    cache.sizes.set(key, json.length);
+    cache.bytes += json.length;
+    for (const [oldest, size] of cache.sizes) {
+      if (cache.bytes <= DECODED_ENTRIES_MAX_BYTES) break;
+      cache.events.delete(oldest);
+      cache.sizes.delete(oldest);
+      cache.bytes -= size;
+    }
+  }
+  return event;
 }
 
 /**
@@ -82,13 +125,11 @@ export async function readHistoryBatch(
   const start = afterPosition === null ? '-' : `(${afterPosition}`;
   const entries = await redis.xrange(keys.history, start, '+', 'COUNT', count);
   const needle = subject === undefined ? undefined : `"subject":${JSON.stringify(subject)}`;
-  const events: EventEnvelope[] = [];
+  const events: Readonly<EventEnvelope>[] = [];
   for (const [position, fields] of entries) {
     const json = entryField(fields, 'e') ?? 'null';
     if (needle !== undefined && !json.includes(needle)) continue;
-    const envelope = JSON.parse(json) as EventEnvelope;
-    envelope.cursor = formatCursor({ epoch, offset: Number(entryField(fields, 'o') ?? 0), position });
-    events.push(envelope);
+    events.push(decodedEntry(redis, keys.history, epoch, position, fields, json));
   }
   const first = entries[0];
   return {
