@@ -121,7 +121,7 @@ function goals(inputs: GlanceInputs): Goal[] {
   const avalanche = idle?.avalanche;
   list.push({
     goal: '10,000 reconnects resumed (with cursors) within 10 s',
-    measured: avalanche && !avalanche.error ? `${avalanche.resumedWithin10s} of ${avalanche.clients} within 10 s (all in ${avalanche.allResumedMs === null ? '–' : fixed(avalanche.allResumedMs / 1000, 1)} s), ${avalanche.inexact} inexact` : undefined,
+    measured: avalanche && !avalanche.error ? `${avalanche.resumedWithin10s} of ${avalanche.clients} within 10 s (all in ${avalanche.allResumedMs === null ? '–' : fixed(avalanche.allResumedMs / 1000, 1)} s), ${avalanche.inexact} inexact${avalanche.serverCpuMicrosPerClient === undefined ? '' : `; server CPU ${avalanche.serverCpuMicrosPerClient} µs per client`}` : undefined,
     met: avalanche && !avalanche.error ? avalanche.resumedWithin10s === avalanche.clients && avalanche.inexact === 0 : undefined,
   });
   list.push({
