@@ -202,6 +202,8 @@ export interface CdcResult {
   latency: {
     rate: number;
     seconds: number;
+    /** The same load run first, unmeasured (the process warming up), and what it measured. */
+    warmUp?: { seconds: number; committed: number; delivered: number; latency: LatencySummary };
     achievedTxPerSec: number;
     committed: number;
     delivered: number;
