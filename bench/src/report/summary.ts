@@ -626,7 +626,7 @@ function webhooksSection(result: WebhooksResult): string[] {
   }
   for (const v of result.variants.filter((one) => one.rounds && one.rounds.length > 1)) {
     const ratios = (v.rounds ?? []).map((r) => `${r.ratio.toFixed(2)}× (${r.ours} vs ${r.rawHttp} / ${r.rawBullmq})`);
-    lines.push('', `\`${v.variant}\` was measured in ${v.rounds?.length} rounds, each running ours, the POST loop and the BullMQ worker in turn; its row is the round with the median ratio. Every round, ours ÷ the lower peer (ours vs POST loop / BullMQ): ${ratios.join('; ')}.`);
+    lines.push('', `\`${v.variant}\` was measured in ${v.rounds?.length} rounds, each running ours, the POST loop and the BullMQ worker in turn; its row is the round with the median ratio (with an even count, the lower of the two middle ones). Every round, ours ÷ the lower peer (ours vs POST loop / BullMQ): ${ratios.join('; ')}.`);
   }
   lines.push('');
   if ('error' in result.latency) lines.push(`First-attempt latency: failed (${result.latency.error}).`, '');
