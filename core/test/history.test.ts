@@ -72,7 +72,7 @@ describe('history reads (real Redis)', () => {
 
   it('should keep decoding correctly once the shared entries exceed their memory bound', async () => {
     const keys = topicKeys(prefix, scope, 'bound');
-    // 20 entries of about 300 KB: more than the 4 MB kept decoded per connection, so the oldest are let go.
+    // 20 entries of about 300 KB: more than the 2 MB kept decoded per connection, so the oldest are let go.
     const pad = 'x'.repeat(300 * 1024);
     const positions = await append('bound', '1700000000004', Array.from({ length: 20 }, (_, i) => ({ id: `e${i}`, data: { i, pad } })));
     const whole = await readHistoryBatch(redis, keys, '1700000000004', null, 100);

@@ -71,36 +71,30 @@ export interface HistoryBatch {
  * clients replay the same few entries, and an event object that is the same for all of them is decoded once
  * and, further on, executed and serialized once per distinct subscription (shared execution keys results
  * by the event object). An entry never changes, and its key names the history's epoch, so a history that
- * was lost and started again never meets the old one's entries. Bounded by the size of the entries' JSON;
- * the oldest go first.
+ * was lost and started again never meets the old one's entries. Bounded by the size of the entries' JSON,
+ * the oldest out first; the bound is small because a kept event also keeps its shared results (and their
+ * serialized frames) alive, one per distinct subscription that replayed it.
  */
-interface DecodedEntries {
-  events: Map<string, Readonly<EventEnvelope>>;
-  sizes: Map<string, number>;
-  bytes: number;
-}
-const decodedEntries = new WeakMap<Redis, DecodedEntries>();
+const decodedEntries = new WeakMap<Redis, { entries: Map<string, { event: Readonly<EventEnvelope>; bytes: number }>; bytes: number }>();
 /** JSON text of the entries kept decoded, per connection (their objects take about two to three times that). */
-const DECODED_ENTRIES_MAX_BYTES = 4 * 1024 * 1024;
+const DECODED_ENTRIES_MAX_BYTES = 2 * 1024 * 1024;
 
 function decodedEntry(redis: Redis, historyKey: string, epoch: string, position: string, fields: string[], json: string): Readonly<EventEnvelope> {
   let cache = decodedEntries.get(redis);
-  if (!cache) decodedEntries.set(redis, (cache = { events: new Map(), sizes: new Map(), bytes: 0 }));
+  if (!cache) decodedEntries.set(redis, (cache = { entries: new Map(), bytes: 0 }));
   const key = `${historyKey}\n${epoch}\n${position}`;
-  const known = cache.events.get(key);
-  if (known) return known;
+  const known = cache.entries.get(key);
+  if (known) return known.event;
   const envelope = JSON.parse(json) as EventEnvelope;
   envelope.cursor = formatCursor({ epoch, offset: Number(entryField(fields, 'o') ?? 0), position });
   const event = Object.freeze(envelope);
   if (json.length <= DECODED_ENTRIES_MAX_BYTES / 4) {
-    cache.events.set(key, event);
-    cache.sizes.set(key, json.length);
+    cache.entries.set(key, { event, bytes: json.length });
     cache.bytes += json.length;
-    for (const [oldest, size] of cache.sizes) {
+    for (const [oldest, entry] of cache.entries) {
       if (cache.bytes <= DECODED_ENTRIES_MAX_BYTES) break;
-      cache.events.delete(oldest);
-      cache.sizes.delete(oldest);
-      cache.bytes -= size;
+      cache.entries.delete(oldest);
+      cache.bytes -= entry.bytes;
     }
   }
   return event;
