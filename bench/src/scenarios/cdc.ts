@@ -131,7 +131,6 @@ export async function runCdc(options: { quick?: boolean; log: (line: string) => 
     log('cdc: stream and subscriber live');
 
     // 1. Latency at a fixed rate.
-    /** Single-row transactions of `rowPad` at `latencyRate` for `seconds`: commit reply (and send) → subscriber. */
     /** Single-row transactions of `rowPad` at `latencyRate` for `seconds`: when each was sent and when its COMMIT reply came. */
     const offer = async (rowPad: string, seconds: number): Promise<{ committedAt: Map<number, number>; sentAt: Map<number, number>; failures: number; offeredSeconds: number }> => {
       const committedAt = new Map<number, number>();

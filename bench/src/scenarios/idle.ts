@@ -105,7 +105,15 @@ async function measureIdle(peer: RunningPeer, subscriptions: number, loadCore: n
   }
 }
 
-async function runAvalanche(peer: RunningPeer, clients: number, missedEvents: number, concurrency: number, loadCore: number | null, log: (line: string) => void): Promise<AvalancheResult> {
+async function runAvalanche(
+  peer: RunningPeer,
+  clients: number,
+  missedEvents: number,
+  concurrency: number,
+  loadCore: number | null,
+  redisPid: number | undefined,
+  log: (line: string) => void,
+): Promise<AvalancheResult> {
   const child = forkModule(fileURLToPath(new URL('../load/avalanche.js', import.meta.url)));
   if (loadCore !== null && child.pid) pin(child.pid, loadCore);
   const load = rpcClient<AvalancheMethods>(child);
@@ -119,7 +127,6 @@ async function runAvalanche(peer: RunningPeer, clients: number, missedEvents: nu
       await publishOne(peer.publish, seq++);
       await sleep(500);
     }
-    const redisPid = await redisServerPid();
     const cpuAtDrop = { server: cpuSeconds(peer.pid), redis: redisPid === undefined ? Number.NaN : cpuSeconds(redisPid) };
     await load.call('drop', undefined as never);
     const missed: number[] = [];
@@ -152,7 +159,7 @@ export async function runIdle(options: IdleOptions): Promise<IdleResult> {
   const pinned = canPin();
   const serverCore = pinned ? 0 : null;
   const loadCore = pinned ? 1 : null;
-  await redisServerPid();
+  const redisPid = await redisServerPid();
   const machine = machineInfo();
   log(`idle: ${subscriptions} subscriptions per peer, node ${machine.node}, commit ${machine.gitCommit}`);
   const peers: IdlePeerResult[] = [];
@@ -165,7 +172,7 @@ export async function runIdle(options: IdleOptions): Promise<IdleResult> {
       peers.push(await measureIdle(peer, subscriptions, loadCore, log));
       if (name === 'ours') {
         try {
-          avalanche = await runAvalanche(peer, subscriptions, missedEvents, concurrency, loadCore, log);
+          avalanche = await runAvalanche(peer, subscriptions, missedEvents, concurrency, loadCore, redisPid, log);
         } catch (error) {
           avalanche = { error: error instanceof Error ? error.message : String(error) } as AvalancheResult;
           log(`[${name}] avalanche failed: ${avalanche.error}`);
