@@ -86,7 +86,7 @@ export { createRegistryCache, type RegistryCache, type TopicSet } from './regist
 export { diffSchemas, type SchemaDiffEntry } from './registry/schema-diff.js';
 export { connectRedis, type Redis } from './redis/connection.js';
 export { topicKeys, registryChannel, broadcastChannel, leaseKey, type Scope, type TopicKeys } from './redis/keys.js';
-export { createMessageDecoder, createSubscriber, decodeMessage, type Subscriber, type EventListener } from './redis/subscriber.js';
+export { createMessageDecoder, createSubscriber, decodeMessage, type DispatchBatch, type Subscriber, type EventListener } from './redis/subscriber.js';
 export { ATTACH_SINK, createEventIterator, type EventIteratorOptions, type ItemSink, type SinkAttachable } from './redis/event-iterator.js';
 export { readHistoryBatch, readHistoryState, type HistoryBatch, type HistoryState } from './redis/history.js';
 export { comparePositions, positionOf } from './redis/positions.js';

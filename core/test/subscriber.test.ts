@@ -91,6 +91,38 @@ describe('subscriber (real Redis)', () => {
     await eventually(() => seen.includes('late'), 5_000, 'delivery after churn');
     stop();
   });
+
+  it('should dispatch messages that arrive together between the batch hooks, in order, and a lone one without them', async () => {
+    const a = `${prefix}:batch-a`;
+    const b = `${prefix}:batch-b`;
+    const seen: string[] = [];
+    const stopHooks = subscriber.onBatch({ begin: () => seen.push('begin'), end: () => seen.push('end') });
+    const stopA = await subscriber.listen(a, (e) => seen.push(e.id));
+    const stopB = await subscriber.listen(b, (e) => seen.push(e.id));
+    const ids = ['a1', 'b1', 'a2', 'a3', 'b2'];
+    // One MULTI: Redis writes the five messages to the subscriber connection at once, so they arrive together.
+    const multi = publisher.multi();
+    for (const id of ids) multi.publish(id.startsWith('a') ? a : b, message(id));
+    await multi.exec();
+    await eventually(() => seen.includes('end'), 5_000, 'the batch');
+    expect(seen).toEqual(['begin', ...ids, 'end']);
+
+    seen.length = 0;
+    await publisher.publish(a, message('alone'));
+    await eventually(() => seen.length > 0, 5_000, 'the lone message');
+    expect(seen).toEqual(['alone']);
+
+    // Without hooks, messages that come together are still each delivered, in order.
+    stopHooks();
+    seen.length = 0;
+    const again = publisher.multi();
+    for (const id of ids) again.publish(id.startsWith('a') ? a : b, message(`${id}'`));
+    await again.exec();
+    await eventually(() => seen.length === ids.length, 5_000, 'the second batch');
+    expect(seen).toEqual(ids.map((id) => `${id}'`));
+    stopA();
+    stopB();
+  });
 });
 
 describe('message decoder', () => {

@@ -154,6 +154,46 @@ describe('resume', () => {
     await bad.waitFor(1);
     expect(bad.results[0]?.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
+
+  it('should deliver events that reach the server together whole and in history order, several subscriptions per socket', async () => {
+    await eventually(() => app.platform.subscriber.listenerCount() === 0, 10_000, 'earlier subscriptions released');
+    const one = connectWs(url, { apiKey: ctx.pk });
+    const two = connectWs(url, { apiKey: ctx.pk });
+    sockets.push(one, two);
+    type Bare = { tick: { id: string; data: { n: number } } };
+    const subscriptions = [
+      subscribe<Tick>(one, TICKS),
+      subscribe<Bare>(one, `subscription { tick { id data { n } } }`), // another result, on the same socket
+      subscribe<Tick>(two, TICKS),
+    ];
+    await eventually(() => app.platform.subscriber.listenerCount() === 3, 10_000, 'subscriptions');
+    // Counted to show the burst did arrive in batches (written per socket at once), not one event at a time.
+    let batches = 0;
+    const stopCounting = app.platform.subscriber.onBatch({ begin: () => (batches += 1), end: () => undefined });
+    const total = 400;
+    for (let from = 0; from < total; from += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, i) => publish(url, ctx.sk, 10_000 + from + i)));
+    }
+    for (const subscription of subscriptions) await subscription.waitFor(total, 30_000);
+    stopCounting();
+    expect(batches).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 200)); // nothing more (no duplicates) may arrive
+
+    const redis = new Redis(config.redisUrl);
+    const history = await redis.xrange(`${config.redisKeyPrefix}:${ctx.app}:DEV:h:tick`, '-', '+');
+    redis.disconnect();
+    const historyIds = history.map(([, fields]) => (JSON.parse(fields[3]!) as { id: string; data: { n: number } })).filter((e) => e.data.n >= 10_000);
+    expect(historyIds).toHaveLength(total);
+    for (const subscription of subscriptions) {
+      const received = subscription.results.map((r) => {
+        expect(r.errors).toBeUndefined();
+        return (r.data as Bare).tick;
+      });
+      expect(received.map((e) => e.id)).toEqual(historyIds.map((e) => e.id));
+      expect(received.map((e) => e.data.n)).toEqual(historyIds.map((e) => e.data.n));
+      subscription.stop();
+    }
+  });
 });
 
 describe('history gaps', () => {

@@ -153,6 +153,71 @@ describe('shared frames', () => {
     expect((await fastReceived).map((m) => JSON.parse(m).payload)).toEqual(expected);
     expect((await slowReceived).map((m) => JSON.parse(m).payload)).toEqual(expected);
   });
+
+  it('should write a batch’s frames to each socket in one write, intact and in order, and compressed ones through ws', async () => {
+    const a = await socketPair();
+    const b = await socketPair();
+    const c = await socketPair({ perMessageDeflate: { threshold: 0 } });
+    const frames = createFrameSplicer();
+    // Small, past 125 bytes and past 65,535 bytes: every header size, in one write.
+    const results: ExecutionResult[] = [{ data: { n: 1 } }, { data: { n: 2, pad: 'y'.repeat(300) } }, { data: { n: 3, pad: 'q'.repeat(70_000) } }];
+    const writes = { a: 0, b: 0 };
+    for (const [name, pair] of [['a', a], ['b', b]] as const) {
+      const raw = (pair.server as unknown as { _socket: Socket })._socket;
+      const write = raw.write.bind(raw) as (...args: unknown[]) => boolean;
+      raw.write = ((...args: unknown[]) => {
+        writes[name] += 1;
+        return write(...args);
+      }) as typeof raw.write;
+    }
+    const got = { a: messages(a.client, 3), b: messages(b.client, 6), c: messages(c.client, 3) };
+    frames.beginBatch();
+    for (const result of results) {
+      frames.sendNext(a.server, frames.head('a'), result);
+      frames.sendNext(b.server, frames.head('b1'), result); // two subscriptions on one socket
+      frames.sendNext(b.server, frames.head('b2'), result);
+      frames.sendNext(c.server, frames.head('c'), result);
+    }
+    expect(writes).toEqual({ a: 0, b: 0 }); // gathered, nothing written yet
+    frames.endBatch();
+    expect(writes).toEqual({ a: 1, b: 1 });
+    expect(await got.a).toEqual(results.map((r) => nextFrame('a', r)));
+    expect(await got.b).toEqual(results.flatMap((r) => [nextFrame('b1', r), nextFrame('b2', r)]));
+    expect(await got.c).toEqual(results.map((r) => nextFrame('c', r)));
+    // After the batch, frames are written one by one again.
+    const after = messages(a.client, 1);
+    frames.sendNext(a.server, frames.head('a'), { data: { n: 4 } });
+    expect(writes.a).toBe(2);
+    expect(await after).toEqual([nextFrame('a', { data: { n: 4 } })]);
+  });
+
+  it('should write what a batch gathered before a frame ws sends in the middle of it, and nothing after a close', async () => {
+    const open = await socketPair();
+    const closing = await socketPair();
+    const frames = createFrameSplicer();
+    frames.attach(open.server);
+    frames.attach(closing.server);
+    const received = messages(open.client, 3);
+    const closingReceived: string[] = [];
+    closing.client.on('message', (data) => closingReceived.push(data.toString()));
+    const closed = once(closing.client, 'close') as Promise<[number, Buffer]>;
+    frames.beginBatch();
+    frames.sendNext(open.server, frames.head('1'), { data: { n: 1 } });
+    frames.sendNext(closing.server, frames.head('x'), { data: { n: 1 } });
+    open.server.send('{"type":"ping"}'); // graphql-ws's own frame: after the one gathered before it
+    frames.sendNext(open.server, frames.head('1'), { data: { n: 2 } });
+    frames.sendNext(closing.server, frames.head('x'), { data: { n: 2 } });
+    closing.server.close(4008, 'Slow consumer'); // its close frame is out: no frame may follow it
+    const raw = (closing.server as unknown as { _socket: Socket })._socket;
+    const writtenAtClose = raw.bytesWritten + raw.writableLength;
+    frames.endBatch();
+    expect(raw.bytesWritten + raw.writableLength).toBe(writtenAtClose); // not one byte after the close frame
+    expect(await received).toEqual([nextFrame('1', { data: { n: 1 } }), '{"type":"ping"}', nextFrame('1', { data: { n: 2 } })]);
+    const [code] = await closed;
+    expect(code).toBe(4008);
+    // The first frame went out with the ping's flush, before the close; the second was gathered after and dropped.
+    expect(closingReceived).toEqual([nextFrame('x', { data: { n: 1 } })]);
+  });
 });
 
 const servers: WebSocketServer[] = [];

@@ -4,6 +4,12 @@ import type { EventEnvelope } from '../protocol.js';
 
 export type EventListener = (event: Readonly<EventEnvelope>) => void;
 
+/** Hooks around the dispatch of messages that arrived together: see {@link Subscriber.onBatch}. */
+export interface DispatchBatch {
+  begin(): void;
+  end(): void;
+}
+
 /**
  * The process's one Pub/Sub connection, shared by every subscription. Channels are reference-counted:
  * the first listener of a channel SUBSCRIBEs, the last one to leave UNSUBSCRIBEs. Each message is
@@ -23,6 +29,13 @@ export interface Subscriber {
    * resolves once Redis confirms. Control channels are not reference-counted and stay until close.
    */
   control(channel: string, handler: (message: string) => void): Promise<void>;
+  /**
+   * Registers hooks called around the dispatch of messages that arrived together (one read from Redis: a burst,
+   * or the backlog after a stall). Between `begin` and `end` the listeners are handed those messages in the order
+   * they came, synchronously, so a transport can gather what it writes to each connection and write it once. A
+   * lone message is dispatched without them. Returns the function that removes the hooks.
+   */
+  onBatch(batch: DispatchBatch): () => void;
   /** Channels currently subscribed in Redis. */
   channelCount(): number;
   /** Listeners across all channels. */
@@ -77,7 +90,43 @@ export function createSubscriber(redis: Redis): Subscriber {
   const controls = new Map<string, (message: string) => void>();
   let decodeErrorCount = 0;
 
+  const batches = new Set<DispatchBatch>();
+  /**
+   * Messages received in the current task, dispatched once it is over (a microtask): ioredis emits every message
+   * of one read from the socket in a row, so by then they are all here, and listeners can be told they come
+   * together (see onBatch). Two arrays rather than a pair per message.
+   */
+  let inboxChannels: string[] = [];
+  let inboxMessages: string[] = [];
+
+  const drain = (): void => {
+    const names = inboxChannels;
+    const messages = inboxMessages;
+    if (names.length === 1) {
+      const name = names[0] as string;
+      const message = messages[0] as string;
+      names.length = 0;
+      messages.length = 0;
+      dispatch(name, message);
+      return;
+    }
+    inboxChannels = [];
+    inboxMessages = [];
+    for (const batch of batches) batch.begin();
+    try {
+      for (let i = 0; i < names.length; i += 1) dispatch(names[i] as string, messages[i] as string);
+    } finally {
+      for (const batch of batches) batch.end();
+    }
+  };
+
   redis.on('message', (channelName: string, message: string) => {
+    inboxChannels.push(channelName);
+    inboxMessages.push(message);
+    if (inboxChannels.length === 1) queueMicrotask(drain);
+  });
+
+  function dispatch(channelName: string, message: string): void {
     const control = controls.get(channelName);
     if (control) {
       control(message);
@@ -101,7 +150,7 @@ export function createSubscriber(redis: Redis): Subscriber {
       const ofSubject = channel.bySubject.get(event.subject);
       if (ofSubject) for (const listener of ofSubject) listener(event);
     }
-  });
+  }
 
   /** The set a listener lives in: the channel's own, or its subject's (created on demand). */
   const setOf = (channel: Channel, subject: string | undefined): Set<(value: never) => void> => {
@@ -174,12 +223,17 @@ export function createSubscriber(redis: Redis): Subscriber {
       controls.set(name, handler);
       await redis.subscribe(name);
     },
+    onBatch(batch) {
+      batches.add(batch);
+      return () => void batches.delete(batch);
+    },
     channelCount: () => [...channels.values()].filter((c) => c.subscribed).length,
     listenerCount: () => [...channels.values()].reduce((n, c) => n + c.size, 0),
     decodeErrors: () => decodeErrorCount,
     async close() {
       channels.clear();
       controls.clear();
+      batches.clear();
       await closeRedis(redis);
     },
   };

@@ -50,7 +50,14 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
   const { platform, yoga, tenants, wss, logger, metrics } = options;
   const { maxSubscriptionsPerConnection, connectionInitTimeoutMs, maxSocketBufferBytes, wsKeepAliveMs } = platform.config;
   const sharedSubscribe = createSharedExecutor(logger);
-  const frames = createFrameSplicer();
+  /** A direct frame could not be written: one socket's failure must not stop the others of the fan-out. */
+  const directFailed = (socket: WebSocket, error: unknown): void => {
+    logger.error('direct delivery failed', { error: (error as Error).message });
+    socket.close(CLOSE_CODES.INTERNAL_ERROR, 'Internal error');
+  };
+  const frames = createFrameSplicer({ onWriteError: directFailed });
+  // Events that reach this process together are written to each socket at once (see FrameSplicer.beginBatch).
+  const stopBatching = platform.subscriber.onBatch({ begin: frames.beginBatch, end: frames.endBatch });
 
   /**
    * A client that does not read: graphql-ws waits for each send, so its subscriptions' bounded buffers fill
@@ -211,9 +218,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
           try {
             frames.sendNext(socket, head, result);
           } catch (error) {
-            // Called from the loop that serves every subscriber of the event: one failure must not stop the others.
-            logger.error('direct delivery failed', { error: (error as Error).message });
-            socket.close(CLOSE_CODES.INTERNAL_ERROR, 'Internal error');
+            directFailed(socket, error); // called from the loop that serves every subscriber of the event
           }
         };
         return {
@@ -241,6 +246,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
   return {
     async dispose() {
       stopWatching();
+      stopBatching();
       heartbeat.stop();
       // graphql-ws closes every socket with 1001 (Going Away) and then the ws server.
       await server.dispose();

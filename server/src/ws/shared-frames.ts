@@ -40,6 +40,24 @@ export interface FrameSplicer {
    * a new scratch), so a slow consumer never holds more than its own bytes plus one scratch.
    */
   sendNext(socket: WebSocket, head: Buffer, result: ExecutionResult): void;
+  /**
+   * From here to the matching `endBatch` (they nest), `sendNext` gathers its frames instead of writing them, and
+   * `endBatch` writes each socket's frames together, in order: where the frames may be written directly (see
+   * rawWriter), one `write` for all of them. Events that reach the process together (the backlog after a stall,
+   * a burst) then cost each socket one system call instead of one per event; the system call is most of a
+   * delivery's cost. A frame ws writes itself through the `send` that `attach` wraps first writes everything
+   * gathered, so frames keep their order on every socket.
+   */
+  beginBatch(): void;
+  endBatch(): void;
+}
+
+export interface FrameSplicerOptions {
+  /**
+   * A gathered frame could not be written when its batch ended (a direct write's own failure is thrown to the
+   * caller of `sendNext`). @default closes the socket with 1011
+   */
+  onWriteError?: (socket: WebSocket, error: unknown) => void;
 }
 
 /**
@@ -82,28 +100,29 @@ function rawWriter(socket: WebSocket): Socket | undefined {
   return raw;
 }
 
-/** Writes the header of an unmasked, final text frame of `length` payload bytes into `frame` at 0; its size. */
-export function writeTextFrameHeader(frame: Buffer, length: number): number {
-  frame[0] = 0x81; // FIN + text
+/** Writes the header of an unmasked, final text frame of `length` payload bytes into `frame` at `at`; its size. */
+export function writeTextFrameHeader(frame: Buffer, length: number, at = 0): number {
+  frame[at] = 0x81; // FIN + text
   if (length < 126) {
-    frame[1] = length;
+    frame[at + 1] = length;
     return 2;
   }
   if (length < 65536) {
-    frame[1] = 126;
-    frame.writeUInt16BE(length, 2);
+    frame[at + 1] = 126;
+    frame.writeUInt16BE(length, at + 2);
     return 4;
   }
-  frame[1] = 127;
-  frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-  frame.writeUInt32BE(length >>> 0, 6);
+  frame[at + 1] = 127;
+  frame.writeUInt32BE(Math.floor(length / 2 ** 32), at + 2);
+  frame.writeUInt32BE(length >>> 0, at + 6);
   return 10;
 }
 
 /** The size of the header `writeTextFrameHeader` writes for `length` payload bytes. */
 const headerBytes = (length: number): number => (length < 126 ? 2 : length < 65536 ? 4 : 10);
 
-export function createFrameSplicer(): FrameSplicer {
+export function createFrameSplicer(options: FrameSplicerOptions = {}): FrameSplicer {
+  const onWriteError = options.onWriteError ?? ((socket: WebSocket) => socket.close(1011, 'Internal error'));
   const json = new WeakMap<ExecutionResult, string>();
   const encoded = new WeakMap<ExecutionResult, Buffer>();
   /** The last result encoded: in a direct fan-out every subscriber of an operation sends it in turn. */
@@ -127,6 +146,108 @@ export function createFrameSplicer(): FrameSplicer {
     return text;
   };
 
+  /** A result's JSON as UTF-8 (errors classified), made once per result object. */
+  const bodyOf = (result: ExecutionResult): Buffer => {
+    let body = lastResult === result ? lastBody : encoded.get(result);
+    if (body === undefined) encoded.set(result, (body = Buffer.from(jsonOf(classifyResult(result)))));
+    lastResult = result;
+    lastBody = body;
+    return body;
+  };
+
+  /** The bytes of one `next` frame: its WebSocket header (when written directly), the head, the body and `}`. */
+  const frameSize = (head: Buffer, body: Buffer, withHeader: boolean): number => {
+    const length = head.length + body.length + 1;
+    return (withHeader ? headerBytes(length) : 0) + length;
+  };
+
+  /** Puts one frame into `frame` at `at` (see frameSize); returns where it ends. */
+  const putFrame = (frame: Buffer, at: number, head: Buffer, body: Buffer, withHeader: boolean): number => {
+    const length = head.length + body.length + 1;
+    if (withHeader) at += writeTextFrameHeader(frame, length, at);
+    // Uint8Array#set, not Buffer#copy: the same copy without copy's argument handling, twice per frame.
+    frame.set(head, at);
+    frame.set(body, at + head.length);
+    frame[at + length - 1] = 0x7d; // }
+    return at + length;
+  };
+
+  /** Room for `size` bytes: a buffer of the socket's own when it has data queued, else the scratch (see sendNext). */
+  const roomFor = (size: number, queued: boolean): Buffer => {
+    if (queued) return Buffer.allocUnsafe(size); // written later: the frame must be its own
+    if (scratch === undefined || scratch.length < size) {
+      scratch = Buffer.allocUnsafeSlow(Math.max(SCRATCH_MIN_BYTES, size + MAX_HEADER_BYTES));
+      view = undefined;
+    }
+    // The bytes are on the wire when write returns with nothing queued, so one view serves frame after frame.
+    if (view === undefined || view.length !== size) view = scratch.subarray(0, size);
+    return view;
+  };
+
+  /** Writes `[heads[i], bodies[i]]` for each i of `indices` to `socket`, in order. */
+  const writeFrames = (socket: WebSocket, heads: readonly Buffer[], bodies: readonly Buffer[], indices: readonly number[]): void => {
+    const raw = rawWriter(socket);
+    const many = raw !== undefined && indices.length > 1;
+    if (!many) {
+      // One frame, or frames ws writes itself (each its own message, compressed on its own).
+      for (const i of indices) writeFrame(socket, raw, heads[i] as Buffer, bodies[i] as Buffer);
+      return;
+    }
+    let size = 0;
+    for (const i of indices) size += frameSize(heads[i] as Buffer, bodies[i] as Buffer, true);
+    const queued = socket.bufferedAmount > 0;
+    const frames = roomFor(size, queued);
+    let at = 0;
+    for (const i of indices) at = putFrame(frames, at, heads[i] as Buffer, bodies[i] as Buffer, true);
+    raw.write(frames);
+    // Part of the scratch is still queued on this socket: leave it to the socket, take a new one next time.
+    if (!queued && socket.bufferedAmount > 0) scratch = undefined;
+  };
+
+  /** Writes one frame, directly to `raw` when given, else through ws. */
+  const writeFrame = (socket: WebSocket, raw: Socket | undefined, head: Buffer, body: Buffer): void => {
+    const size = frameSize(head, body, raw !== undefined);
+    const queued = socket.bufferedAmount > 0;
+    const frame = roomFor(size, queued);
+    putFrame(frame, 0, head, body, raw !== undefined);
+    if (raw) raw.write(frame);
+    else sendFrame.call(socket, frame, TEXT_FRAME);
+    if (!queued && socket.bufferedAmount > 0) scratch = undefined;
+  };
+
+  /** Frames gathered during a batch (three lists, one entry per frame), and how deep the batches nest. */
+  let batchDepth = 0;
+  let gatheredSockets: WebSocket[] = [];
+  let gatheredHeads: Buffer[] = [];
+  let gatheredBodies: Buffer[] = [];
+
+  /** Writes what a batch gathered: each socket's frames together, the sockets in the order of their first frame. */
+  const flushGathered = (): void => {
+    if (gatheredSockets.length === 0) return;
+    const sockets = gatheredSockets;
+    const heads = gatheredHeads;
+    const bodies = gatheredBodies;
+    gatheredSockets = [];
+    gatheredHeads = [];
+    gatheredBodies = [];
+    const bySocket = new Map<WebSocket, number[]>();
+    for (let i = 0; i < sockets.length; i += 1) {
+      const socket = sockets[i] as WebSocket;
+      const indices = bySocket.get(socket);
+      if (indices) indices.push(i);
+      else bySocket.set(socket, [i]);
+    }
+    for (const [socket, indices] of bySocket) {
+      // Closed meanwhile (a slow consumer's close frame is already out): nothing may follow it.
+      if (socket.readyState !== WebSocket.OPEN) continue;
+      try {
+        writeFrames(socket, heads, bodies, indices);
+      } catch (error) {
+        onWriteError(socket, error);
+      }
+    }
+  };
+
   const splice = (data: unknown): unknown => {
     if (typeof data !== 'string' || data.charCodeAt(data.length - 1) !== 125 /* } */) return data;
     const at = data.lastIndexOf(MARK);
@@ -147,42 +268,31 @@ export function createFrameSplicer(): FrameSplicer {
     },
     attach(socket) {
       const send = socket.send.bind(socket) as (data: unknown, ...rest: unknown[]) => void;
-      (socket as unknown as { send: (data: unknown, ...rest: unknown[]) => void }).send = (data, ...rest) => send(splice(data), ...rest);
+      (socket as unknown as { send: (data: unknown, ...rest: unknown[]) => void }).send = (data, ...rest) => {
+        if (gatheredSockets.length > 0) flushGathered(); // frames gathered before this one go out before it
+        send(splice(data), ...rest);
+      };
     },
     head(id) {
       return Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
     },
     sendNext(socket, head, result) {
-      let body = lastResult === result ? lastBody : encoded.get(result);
-      if (body === undefined) encoded.set(result, (body = Buffer.from(jsonOf(classifyResult(result)))));
-      lastResult = result;
-      lastBody = body;
-      const length = head.length + body.length + 1;
-      const raw = rawWriter(socket);
-      const offset = raw ? headerBytes(length) : 0;
-      const size = offset + length;
-      const queued = socket.bufferedAmount > 0;
-      let frame: Buffer;
-      if (queued) {
-        frame = Buffer.allocUnsafe(size); // written later: the frame must be its own
-      } else {
-        if (scratch === undefined || scratch.length < size) {
-          scratch = Buffer.allocUnsafeSlow(Math.max(SCRATCH_MIN_BYTES, length + MAX_HEADER_BYTES));
-          view = undefined;
-        }
-        // The bytes are on the wire when write returns with nothing queued, so one view serves frame after frame.
-        if (view === undefined || view.length !== size) view = scratch.subarray(0, size);
-        frame = view;
+      const body = bodyOf(result);
+      if (batchDepth > 0) {
+        gatheredSockets.push(socket);
+        gatheredHeads.push(head);
+        gatheredBodies.push(body);
+        return;
       }
-      if (raw) writeTextFrameHeader(frame, length);
-      // Uint8Array#set, not Buffer#copy: the same copy without copy's argument handling, twice per frame.
-      frame.set(head, offset);
-      frame.set(body, offset + head.length);
-      frame[size - 1] = 0x7d; // }
-      if (raw) raw.write(frame);
-      else sendFrame.call(socket, frame, TEXT_FRAME);
-      // Part of the scratch is still queued on this socket: leave it to the socket, take a new one next time.
-      if (!queued && socket.bufferedAmount > 0) scratch = undefined;
+      writeFrame(socket, rawWriter(socket), head, body);
+    },
+    beginBatch() {
+      batchDepth += 1;
+    },
+    endBatch() {
+      if (batchDepth === 0) return;
+      batchDepth -= 1;
+      if (batchDepth === 0) flushGathered();
     },
   };
 }
