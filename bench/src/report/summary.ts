@@ -619,7 +619,9 @@ function webhooksSection(result: WebhooksResult): string[] {
     const bull = rawBullmqFor(result, v);
     const lower = Math.min(v.rawHttp.deliveriesPerSec, bull);
     lines.push(
-      v.ours.error
+      v.skipped
+        ? `| ${v.variant} | skipped: ${v.skipped} | | | | | | |`
+        : v.ours.error
         ? `| ${v.variant} | failed: ${v.ours.error.split('\n')[0]} | | | | ${v.rawHttp.deliveriesPerSec} | ${bull} | |`
         : `| ${v.variant} | ${v.ours.deliveriesPerSec} | ${v.ours.requests} | ${v.ours.workerCpuSeconds} | ${v.ours.deliveriesPerWorkerCpuSecond} | ${v.rawHttp.deliveriesPerSec} | ${bull} | ${(v.ours.deliveriesPerSec / lower).toFixed(2)}× |`,
     );
@@ -750,16 +752,17 @@ function scenarioCharts(dir: string, results: { cdc?: CdcResult | undefined; web
     links.push('![CDC throughput](cdc.svg)');
   }
   if (webhooks) {
+    const measuredVariants = webhooks.variants.filter((v) => !v.skipped);
     writeFileSync(
       join(dir, 'webhooks.svg'),
       barChart({
         title: 'Webhooks: deliveries per second by variant (higher is better)',
         yLabel: 'deliveries / s',
-        groups: webhooks.variants.map((v) => v.variant),
+        groups: measuredVariants.map((v) => v.variant),
         series: [
-          { name: 'ours', color: PEER_COLORS.ours ?? '#2e9e5b', values: webhooks.variants.map((v) => (v.ours.error ? null : v.ours.deliveriesPerSec)) },
-          { name: 'raw HTTP POST loop', color: '#8c8c8c', values: webhooks.variants.map((v) => v.rawHttp.deliveriesPerSec) },
-          { name: 'raw BullMQ no-op', color: '#3b7dd8', values: webhooks.variants.map((v) => rawBullmqFor(webhooks, v)) },
+          { name: 'ours', color: PEER_COLORS.ours ?? '#2e9e5b', values: measuredVariants.map((v) => (v.ours.error ? null : v.ours.deliveriesPerSec)) },
+          { name: 'raw HTTP POST loop', color: '#8c8c8c', values: measuredVariants.map((v) => v.rawHttp.deliveriesPerSec) },
+          { name: 'raw BullMQ no-op', color: '#3b7dd8', values: measuredVariants.map((v) => rawBullmqFor(webhooks, v)) },
         ],
         threshold: { value: 2000, label: 'goal 2,000/s' },
       }),
