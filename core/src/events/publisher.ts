@@ -4,6 +4,7 @@ import { RealtimeError, badInput, forbidden } from '../errors.js';
 import { assertSafeJson } from '../json.js';
 import { formatCursor, type EnvironmentName, type EventEnvelope } from '../protocol.js';
 import { PUBLISH_SCRIPT } from '../redis/publish-script.js';
+import { createWriteCoalescer } from '../redis/connection.js';
 import { idempotencyKey, rateKey, topicKeys } from '../redis/keys.js';
 import { decodeMessage } from '../redis/subscriber.js';
 import { assertMatchesSchema } from '../registry/json-schema.js';
@@ -113,6 +114,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
     redis.defineCommand('realtimePublish', { numberOfKeys: 5, lua: PUBLISH_SCRIPT });
   }
   const run = (redis as unknown as { realtimePublish: PublishCommand }).realtimePublish.bind(redis);
+  /** Publishes issued in one tick (a CDC or outbox batch, concurrent requests) reach Redis in one write. */
+  const coalesce = createWriteCoalescer(redis);
 
   /**
    * Everything but the Redis round trip: registry lookup, checks, schema validation, the stored form. The
@@ -183,6 +186,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       const now = Date.now();
       const second = Math.floor(now / 1000);
       // One round trip: rate check, idempotency check, history append, publish (see publish-script.ts).
+      coalesce();
       const result = await run(
         keys.history,
         keys.epoch,
