@@ -159,8 +159,14 @@ describe('shared frames', () => {
     const b = await socketPair();
     const c = await socketPair({ perMessageDeflate: { threshold: 0 } });
     const frames = createFrameSplicer();
-    // Small, past 125 bytes and past 65,535 bytes: every header size, in one write.
-    const results: ExecutionResult[] = [{ data: { n: 1 } }, { data: { n: 2, pad: 'y'.repeat(300) } }, { data: { n: 3, pad: 'q'.repeat(70_000) } }];
+    // Small, past 125 bytes and past 65,535 bytes: every header size, in one write; and over a megabyte in all,
+    // more than the scratch buffer kept between batches.
+    const results: ExecutionResult[] = [
+      { data: { n: 1 } },
+      { data: { n: 2, pad: 'y'.repeat(300) } },
+      { data: { n: 3, pad: 'q'.repeat(70_000) } },
+      { data: { n: 4, pad: 'r'.repeat(1_100_000) } },
+    ];
     const writes = { a: 0, b: 0 };
     for (const [name, pair] of [['a', a], ['b', b]] as const) {
       const raw = (pair.server as unknown as { _socket: Socket })._socket;
@@ -170,7 +176,7 @@ describe('shared frames', () => {
         return write(...args);
       }) as typeof raw.write;
     }
-    const got = { a: messages(a.client, 3), b: messages(b.client, 6), c: messages(c.client, 3) };
+    const got = { a: messages(a.client, 4), b: messages(b.client, 8), c: messages(c.client, 4) };
     frames.beginBatch();
     for (const result of results) {
       frames.sendNext(a.server, frames.head('a'), result);

@@ -68,6 +68,11 @@ const sendFrame = WebSocket.prototype.send as (this: WebSocket, data: Buffer, op
 const TEXT_FRAME = Object.freeze({ binary: false });
 /** The smallest scratch buffer; it grows to the largest frame sent. */
 const SCRATCH_MIN_BYTES = 16 * 1024;
+/**
+ * The largest scratch buffer kept: a batch's frames for one socket (see beginBatch) can add up to far more than
+ * any one frame, and a buffer that size is not worth holding on to between batches.
+ */
+const SCRATCH_MAX_BYTES = 1024 * 1024;
 /** The most a WebSocket frame header takes for an unmasked server frame (2 bytes + a 64-bit length). */
 const MAX_HEADER_BYTES = 10;
 
@@ -174,7 +179,8 @@ export function createFrameSplicer(options: FrameSplicerOptions = {}): FrameSpli
 
   /** Room for `size` bytes: a buffer of the socket's own when it has data queued, else the scratch (see sendNext). */
   const roomFor = (size: number, queued: boolean): Buffer => {
-    if (queued) return Buffer.allocUnsafe(size); // written later: the frame must be its own
+    // Written later (the frame must be its own), or too large to keep as the scratch.
+    if (queued || size > SCRATCH_MAX_BYTES) return Buffer.allocUnsafe(size);
     if (scratch === undefined || scratch.length < size) {
       scratch = Buffer.allocUnsafeSlow(Math.max(SCRATCH_MIN_BYTES, size + MAX_HEADER_BYTES));
       view = undefined;
