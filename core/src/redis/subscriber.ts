@@ -112,12 +112,19 @@ export function createSubscriber(redis: Redis): Subscriber {
     }
     inboxChannels = [];
     inboxMessages = [];
+    // Listeners must not throw; should one do so anyway, the batch's other messages are still dispatched and the
+    // hooks closed before the error surfaces, as it would for a lone message.
+    let failure: { error: unknown } | undefined;
     for (const batch of batches) batch.begin();
-    try {
-      for (let i = 0; i < names.length; i += 1) dispatch(names[i] as string, messages[i] as string);
-    } finally {
-      for (const batch of batches) batch.end();
+    for (let i = 0; i < names.length; i += 1) {
+      try {
+        dispatch(names[i] as string, messages[i] as string);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
+    for (const batch of batches) batch.end();
+    if (failure) throw failure.error;
   };
 
   redis.on('message', (channelName: string, message: string) => {
