@@ -165,6 +165,15 @@ async function pool(count: number, concurrency: number, task: (i: number) => Pro
  */
 const AFTER_GOAL_ROUNDS = 1.5;
 
+/** A variant's result before anything is measured (every figure 0). */
+const unmeasured = (variant: string, payloadBytes: number, events: number): WebhookVariantResult => ({
+  variant,
+  payloadBytes,
+  events,
+  ours: { deliveriesPerSec: 0, requests: 0, distinct: 0, drainSeconds: 0, workerCpuSeconds: 0, deliveriesPerWorkerCpuSecond: 0 },
+  rawHttp: { requestsPerSec: 0, deliveriesPerSec: 0, requests: 0 },
+});
+
 /** Kept for what follows the variants: the BullMQ peers of the larger events and the latency step, in ms. */
 const AFTER_VARIANTS_MS = 15_000;
 
@@ -306,14 +315,7 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
         if (elapsedMs + otherVariantMs + AFTER_VARIANTS_MS > options.budgetMs) {
           const why = `behind the scenario's time budget (${Math.round(options.budgetMs / 1000)} s)`;
           log(`\n[webhooks ${variant}] skipped: ${why}`);
-          variants.push({
-            variant,
-            payloadBytes,
-            events,
-            ours: { deliveriesPerSec: 0, requests: 0, distinct: 0, drainSeconds: 0, workerCpuSeconds: 0, deliveriesPerWorkerCpuSecond: 0 },
-            rawHttp: { requestsPerSec: 0, deliveriesPerSec: 0, requests: 0 },
-            skipped: why,
-          });
+          variants.push({ ...unmeasured(variant, payloadBytes, events), skipped: why });
           continue;
         }
       }
@@ -331,13 +333,7 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
         log(`[webhooks ${variant}] published in ${((nowMs() - publishStarted) / 1000).toFixed(1)} s`);
         await receiver.call('reset', warmUp);
         worker = startWorker();
-        const result: WebhookVariantResult = {
-          variant,
-          payloadBytes,
-          events,
-          ours: { deliveriesPerSec: 0, requests: 0, distinct: 0, drainSeconds: 0, workerCpuSeconds: 0, deliveriesPerWorkerCpuSecond: 0 },
-          rawHttp: { requestsPerSec: 0, deliveriesPerSec: 0, requests: 0 },
-        };
+        const result = unmeasured(variant, payloadBytes, events);
         try {
           const running = worker;
           await waitFor(async () => {
