@@ -178,10 +178,13 @@ export function createPublisher(options: PublisherOptions): Publisher {
       id: input.id,
       source: input.source,
     });
-    const { cursor: _unassigned, ...stored } = envelope;
+    // The stored form is the envelope without its cursor, `data` last (as in buildEnvelope): the data's
+    // JSON, already made for the size check, is spliced in rather than stringified a second time.
+    const { cursor: _unassigned, data: _data, ...head } = envelope;
     const keys = topicKeys(keyPrefix, scope, topic.name);
     const idempotent = idempotencyKeyText != null;
-    const storedJson = JSON.stringify(stored);
+    const headJson = JSON.stringify(head);
+    const storedJson = `${headJson.slice(0, -1)},"data":${dataJson}}`;
     return async () => {
       const now = Date.now();
       const second = Math.floor(now / 1000);
