@@ -83,6 +83,9 @@ describe('Standard Webhooks signing', () => {
     expect(headers['webhook-signature']?.split(' ')).toHaveLength(2);
     for (const secret of secrets) expect(new Webhook(secret).verify(body, headers)).toEqual({ hello: 'world' });
     expect(() => new Webhook(generateWebhookSecret()).verify(body, headers)).toThrow();
+    // Signed again with the same secrets (their decoded keys are kept): still each secret's own signature.
+    const again = webhookHeaders(secrets, 'evt_124', timestamp, '{"n":2}');
+    for (const secret of secrets) expect(new Webhook(secret).verify('{"n":2}', again)).toEqual({ n: 2 });
   });
 });
 
