@@ -224,7 +224,72 @@ describe('shared frames', () => {
     // The first frame went out with the ping's flush, before the close; the second was gathered after and dropped.
     expect(closingReceived).toEqual([nextFrame('x', { data: { n: 1 } })]);
   });
+
+  it('should write the frames graphql-ws sends in one tick, each awaiting its callback, in one write, and wait for the write past the limit', async () => {
+    const { server, client } = await socketPair();
+    const frames = createFrameSplicer({ coalesceBytes: 64 * 1024 });
+    frames.attach(server);
+    const writes = countWrites(server);
+    // What graphql-ws does for each result of a subscription (a resume replaying history): send, await the callback.
+    const sendAwaited = (data: string): Promise<void> =>
+      new Promise((resolve, reject) => server.send(data, (error?: Error) => (error ? reject(error) : resolve())));
+    const small = Array.from({ length: 50 }, (_, n): ExecutionResult => ({ data: { n } }));
+    const gotSmall = messages(client, small.length);
+    for (const result of small) await sendAwaited(nextFrame('1', frames.placeholder(result)));
+    expect(await gotSmall).toEqual(small.map((r) => nextFrame('1', r)));
+    expect(writes.count).toBe(1);
+
+    // 30 KB frames: three reach the limit; then each write is waited for, so no more than that is ever queued.
+    const large = Array.from({ length: 12 }, (_, n): ExecutionResult => ({ data: { n, pad: 'w'.repeat(30_000) } }));
+    const gotLarge = messages(client, large.length);
+    let mostQueued = 0;
+    for (const result of large) {
+      const sent = sendAwaited(nextFrame('2', frames.placeholder(result)));
+      mostQueued = Math.max(mostQueued, server.bufferedAmount);
+      await sent;
+    }
+    expect(await gotLarge).toEqual(large.map((r) => nextFrame('2', r)));
+    expect(mostQueued).toBeLessThan(64 * 1024 + 31_000);
+    expect(writes.count - 1).toBeGreaterThanOrEqual(4);
+    expect(writes.count - 1).toBeLessThan(large.length);
+  });
+
+  it('should still hold graphql-ws back when the client does not read', async () => {
+    const { server, client } = await socketPair();
+    const frames = createFrameSplicer({ coalesceBytes: 64 * 1024 });
+    frames.attach(server);
+    const results = Array.from({ length: 300 }, (_, n): ExecutionResult => ({ data: { n, pad: 'v'.repeat(50_000) } }));
+    client.pause();
+    const received = messages(client, results.length);
+    let sent = 0;
+    const sending = (async () => {
+      for (const result of results) {
+        await new Promise<void>((resolve, reject) => server.send(nextFrame('1', frames.placeholder(result)), (error?: Error) => (error ? reject(error) : resolve())));
+        sent += 1;
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // 15 MB offered; the kernel's buffers and one coalesced write's worth are all that left the loop.
+    expect(sent).toBeLessThan(results.length);
+    expect(server.bufferedAmount).toBeLessThan(1024 * 1024);
+    client.resume();
+    await sending;
+    expect((await received).map((m) => JSON.parse(m).payload)).toEqual(results);
+  });
 });
+
+/** Counts the writes (system calls, one per `write` or corked `writev`) Node makes on a ws socket's TCP socket. */
+function countWrites(socket: WebSocket): { count: number } {
+  const raw = (socket as unknown as { _socket: Socket & { _writeGeneric?: (...args: unknown[]) => unknown } })._socket;
+  const writeGeneric = raw._writeGeneric;
+  if (typeof writeGeneric !== 'function') throw new Error('net.Socket#_writeGeneric is gone: count writes another way');
+  const counter = { count: 0 };
+  raw._writeGeneric = (...args: unknown[]) => {
+    counter.count += 1;
+    return writeGeneric.apply(raw, args);
+  };
+  return counter;
+}
 
 const servers: WebSocketServer[] = [];
 const clients: WebSocket[] = [];

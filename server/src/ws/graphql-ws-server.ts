@@ -55,7 +55,8 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { dispose(): Promise
     logger.error('direct delivery failed', { error: (error as Error).message });
     socket.close(CLOSE_CODES.INTERNAL_ERROR, 'Internal error');
   };
-  const frames = createFrameSplicer({ onWriteError: directFailed });
+  // Frames of one tick leave together, but never enough of them to come near the slow-consumer limit.
+  const frames = createFrameSplicer({ onWriteError: directFailed, coalesceBytes: Math.min(64 * 1024, Math.floor(maxSocketBufferBytes / 4)) });
   // Events that reach this process together are written to each socket at once (see FrameSplicer.beginBatch).
   const stopBatching = platform.subscriber.onBatch({ begin: frames.beginBatch, end: frames.endBatch });
 

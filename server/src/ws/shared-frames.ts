@@ -21,7 +21,10 @@ const MARK = `"payload":{${JSON.stringify(PLACEHOLDER_KEY)}:`;
 export interface FrameSplicer {
   /** The payload to return from graphql-ws's `onNext`: a placeholder that `send` replaces with the result's JSON. */
   placeholder(result: ExecutionResult): Record<string, number>;
-  /** Wraps the socket's `send` so frames carrying a placeholder go out with the serialized result instead. */
+  /**
+   * Wraps the socket's `send` so frames carrying a placeholder go out with the serialized result instead, and so
+   * that the frames sent to a socket in one tick leave in one write (see FrameSplicerOptions.coalesceBytes).
+   */
   attach(socket: WebSocket): void;
   /** The constant start of subscription `id`'s `next` frames, encoded once per subscription. */
   head(id: string): Buffer;
@@ -58,6 +61,16 @@ export interface FrameSplicerOptions {
    * caller of `sendNext`). @default closes the socket with 1011
    */
   onWriteError?: (socket: WebSocket, error: unknown) => void;
+  /**
+   * Frames sent through an attached socket's `send` in one tick are held (the TCP socket corked) and written
+   * together when the tick is over, while less than this many bytes are queued for the socket. graphql-ws waits
+   * for each send's callback before it sends the next result, so a resume replaying history wrote one frame per
+   * system call; while the socket is under this limit the callback is called as soon as the frame is queued, and
+   * a replayed batch leaves in one write. Past the limit the socket is written at once and the callback waits
+   * for the write as before, so a client that does not read still holds graphql-ws back (and is closed as a slow
+   * consumer). Keep it well under the slow-consumer limit. 0 turns coalescing off. @default 65536
+   */
+  coalesceBytes?: number;
 }
 
 /**
@@ -128,6 +141,7 @@ const headerBytes = (length: number): number => (length < 126 ? 2 : length < 655
 
 export function createFrameSplicer(options: FrameSplicerOptions = {}): FrameSplicer {
   const onWriteError = options.onWriteError ?? ((socket: WebSocket) => socket.close(1011, 'Internal error'));
+  const coalesceBytes = options.coalesceBytes ?? 64 * 1024;
   const json = new WeakMap<ExecutionResult, string>();
   const encoded = new WeakMap<ExecutionResult, Buffer>();
   /** The last result encoded: in a direct fan-out every subscriber of an operation sends it in turn. */
@@ -254,6 +268,23 @@ export function createFrameSplicer(options: FrameSplicerOptions = {}): FrameSpli
     }
   };
 
+  /** TCP sockets corked for the current tick by `send` (see coalesceBytes), uncorked when the tick is over. */
+  const corked = new Set<Socket>();
+  const uncorkAll = (): void => {
+    for (const raw of corked) raw.uncork();
+    corked.clear();
+  };
+  const corkForTick = (raw: Socket): void => {
+    if (corked.has(raw)) return;
+    raw.cork();
+    corked.add(raw);
+    // After the tick's promise jobs: graphql-ws's next results, resolved one after another, join this write.
+    if (corked.size === 1) process.nextTick(uncorkAll);
+  };
+  const uncorkNow = (raw: Socket): void => {
+    if (corked.delete(raw)) raw.uncork();
+  };
+
   const splice = (data: unknown): unknown => {
     if (typeof data !== 'string' || data.charCodeAt(data.length - 1) !== 125 /* } */) return data;
     const at = data.lastIndexOf(MARK);
@@ -276,7 +307,23 @@ export function createFrameSplicer(options: FrameSplicerOptions = {}): FrameSpli
       const send = socket.send.bind(socket) as (data: unknown, ...rest: unknown[]) => void;
       (socket as unknown as { send: (data: unknown, ...rest: unknown[]) => void }).send = (data, ...rest) => {
         if (gatheredSockets.length > 0) flushGathered(); // frames gathered before this one go out before it
-        send(splice(data), ...rest);
+        const done = rest[rest.length - 1];
+        const raw = (socket as unknown as Partial<WsInternals>)._socket;
+        if (coalesceBytes <= 0 || typeof done !== 'function' || !raw || socket.readyState !== WebSocket.OPEN) {
+          send(splice(data), ...rest);
+          return;
+        }
+        corkForTick(raw);
+        // The callback once: early (queued behind the cork), or by ws when the write is over or failed.
+        let called = false;
+        const callback = (error?: Error): void => {
+          if (called) return;
+          called = true;
+          (done as (error?: Error) => void)(error);
+        };
+        send(splice(data), ...rest.slice(0, -1), callback);
+        if (socket.bufferedAmount < coalesceBytes) callback();
+        else uncorkNow(raw); // enough for one write: out now, and graphql-ws waits for it
       };
     },
     head(id) {
