@@ -51,6 +51,12 @@ export interface Config {
   /** Milliseconds a client has to send `connection_init`. @default 3000 (3 seconds) */
   connectionInitTimeoutMs: number;
   /**
+   * Connections the kernel may hold waiting for the server to accept them (the listen backlog; Linux caps it
+   * at net.core.somaxconn). Node's 511 overflowed in a reconnect avalanche of 10,000 clients: a dropped
+   * handshake is retried by the client after a second or more. @default 4096
+   */
+  listenBacklog: number;
+  /**
    * How often the server pings each WebSocket, in milliseconds; a socket that has not answered the previous
    * ping by the next one is cut. @default 12000 (12 seconds, graphql-ws's own default)
    */
@@ -175,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     subscriberBufferSize: integer(env, 'REALTIME_SUBSCRIBER_BUFFER', 1000, 1),
     maxSocketBufferBytes: integer(env, 'REALTIME_MAX_SOCKET_BUFFER_BYTES', 4 * 1024 * 1024, 1024),
     connectionInitTimeoutMs: integer(env, 'REALTIME_CONNECTION_INIT_TIMEOUT_MS', 3_000, 1),
+    listenBacklog: integer(env, 'REALTIME_LISTEN_BACKLOG', 4096, 1),
     wsKeepAliveMs: integer(env, 'REALTIME_WS_KEEPALIVE_MS', 12_000, 100),
     sessionTtlSeconds: integer(env, 'REALTIME_SESSION_TTL_SECONDS', 7 * 24 * 3600, 60),
     shutdownGraceMs: integer(env, 'REALTIME_SHUTDOWN_GRACE_MS', 10_000, 0),

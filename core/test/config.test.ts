@@ -12,6 +12,7 @@ describe('configuration', () => {
       maxPayloadBytes: 262144,
       maxSubscriptionsPerConnection: 100,
       maxWsMessageBytes: 65536,
+      listenBacklog: 4096,
       adminPassword: undefined,
     });
   });
@@ -22,6 +23,7 @@ describe('configuration', () => {
     expect(() => loadConfig({ REALTIME_MAX_PAYLOAD_BYTES: '0' })).toThrow(/REALTIME_MAX_PAYLOAD_BYTES/);
     expect(() => loadConfig({ REALTIME_REDIS_PREFIX: 'a:b' })).toThrow(/REALTIME_REDIS_PREFIX/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    expect(() => loadConfig({ REALTIME_LISTEN_BACKLOG: '0' })).toThrow(/REALTIME_LISTEN_BACKLOG/);
   });
 
   it('should send first attempts directly, at most half the webhook slots to one endpoint, unless told otherwise', () => {

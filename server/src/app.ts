@@ -260,7 +260,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     start() {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(config.port, config.host, () => {
+        server.listen({ port: config.port, host: config.host, backlog: config.listenBacklog }, () => {
           server.off('error', reject);
           const { port } = server.address() as AddressInfo;
           baseUrl = `http://127.0.0.1:${port}`;

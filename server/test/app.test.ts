@@ -1,4 +1,5 @@
 /** The API role built in-process on a free port, spoken to over real HTTP and real WebSockets. */
+import { execFileSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicKeys } from '@realtime/core';
@@ -16,7 +17,7 @@ async function setUp(url: string): Promise<{ cookie: string; app: string; pk: st
 }
 
 describe('API role (in-process)', () => {
-  const config = testConfig({ REALTIME_MAX_QUERY_DEPTH: '3', REALTIME_MAX_SUBSCRIPTIONS_PER_CONNECTION: '20' });
+  const config = testConfig({ REALTIME_MAX_QUERY_DEPTH: '3', REALTIME_MAX_SUBSCRIPTIONS_PER_CONNECTION: '20', REALTIME_LISTEN_BACKLOG: '1234' });
   let app: App;
   let url: string;
   let ctx: Awaited<ReturnType<typeof setUp>>;
@@ -48,6 +49,12 @@ describe('API role (in-process)', () => {
       // Event-loop delay is still reported, sampled every 100 ms rather than prom-client's 10 ms.
       expect(metrics).toMatch(/^realtime_nodejs_eventloop_lag_p99_seconds \d/m);
     });
+  });
+
+  it('should listen with the configured backlog, so a reconnect storm is queued by the kernel rather than dropped', () => {
+    // For a listening socket, ss reports the backlog as its Send-Q.
+    const line = execFileSync('ss', ['-Hltn', `sport = :${new URL(url).port}`], { encoding: 'utf8' }).trim();
+    expect(line.split(/\s+/)[2]).toBe('1234');
   });
 
   describe('request size', () => {
