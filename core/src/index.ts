@@ -85,6 +85,7 @@ export {
 export { createRegistryCache, type RegistryCache, type TopicSet } from './registry/registry-cache.js';
 export { diffSchemas, type SchemaDiffEntry } from './registry/schema-diff.js';
 export { connectRedis, createWriteCoalescer, type Redis } from './redis/connection.js';
+export { createTickCorks, type Corkable, type TickCorks } from './tick-corks.js';
 export { topicKeys, registryChannel, broadcastChannel, leaseKey, type Scope, type TopicKeys } from './redis/keys.js';
 export { createMessageDecoder, createSubscriber, decodeMessage, type DispatchBatch, type Subscriber, type EventListener } from './redis/subscriber.js';
 export { ATTACH_SINK, createEventIterator, type EventIteratorOptions, type ItemSink, type SinkAttachable } from './redis/event-iterator.js';

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { ServiceUnreachableError, redactUrl } from '../db/pool.js';
+import { createTickCorks } from '../tick-corks.js';
 
 export type { Redis };
 
@@ -57,19 +58,11 @@ export async function closeRedis(redis: Redis, timeoutMs = 2_000): Promise<void>
  * connection is not ready (ioredis then queues the commands itself).
  */
 export function createWriteCoalescer(redis: Redis): () => void {
-  let corked: Redis['stream'] | undefined;
-  const uncork = (): void => {
-    const stream = corked;
-    corked = undefined;
-    stream?.uncork();
-  };
+  const corks = createTickCorks();
   return () => {
-    if (corked !== undefined || redis.status !== 'ready') return;
+    if (redis.status !== 'ready') return;
     const stream = redis.stream;
     if (!stream || typeof stream.cork !== 'function') return;
-    stream.cork();
-    corked = stream;
-    // A tick queued from a promise job runs after every job queued so far: the whole cascade is in one write.
-    process.nextTick(uncork);
+    corks.cork(stream);
   };
 }

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { ExecutionResult } from 'graphql';
 import { WebSocket } from 'ws';
+import { createTickCorks } from '@realtime/core';
 import { classifyResult } from '../plugins/use-error-codes.js';
 
 /**
@@ -268,22 +269,8 @@ export function createFrameSplicer(options: FrameSplicerOptions = {}): FrameSpli
     }
   };
 
-  /** TCP sockets corked for the current tick by `send` (see coalesceBytes), uncorked when the tick is over. */
-  const corked = new Set<Socket>();
-  const uncorkAll = (): void => {
-    for (const raw of corked) raw.uncork();
-    corked.clear();
-  };
-  const corkForTick = (raw: Socket): void => {
-    if (corked.has(raw)) return;
-    raw.cork();
-    corked.add(raw);
-    // After the tick's promise jobs: graphql-ws's next results, resolved one after another, join this write.
-    if (corked.size === 1) process.nextTick(uncorkAll);
-  };
-  const uncorkNow = (raw: Socket): void => {
-    if (corked.delete(raw)) raw.uncork();
-  };
+  /** TCP sockets corked for the rest of the tick by `send` (see coalesceBytes). */
+  const corks = createTickCorks();
 
   const splice = (data: unknown): unknown => {
     if (typeof data !== 'string' || data.charCodeAt(data.length - 1) !== 125 /* } */) return data;
@@ -313,7 +300,7 @@ export function createFrameSplicer(options: FrameSplicerOptions = {}): FrameSpli
           send(splice(data), ...rest);
           return;
         }
-        corkForTick(raw);
+        corks.cork(raw);
         // The callback once: early (queued behind the cork), or by ws when the write is over or failed.
         let called = false;
         const callback = (error?: Error): void => {
@@ -323,7 +310,7 @@ export function createFrameSplicer(options: FrameSplicerOptions = {}): FrameSpli
         };
         send(splice(data), ...rest.slice(0, -1), callback);
         if (socket.bufferedAmount < coalesceBytes) callback();
-        else uncorkNow(raw); // enough for one write: out now, and graphql-ws waits for it
+        else corks.uncorkNow(raw); // enough for one write: out now, and graphql-ws waits for it
       };
     },
     head(id) {
