@@ -271,7 +271,7 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
 
   let worker: Started | undefined;
   // BENCH_WEBHOOKS_CPU_PROF=<dir>: write a V8 CPU profile of each worker process there (to see where its time goes).
-  const profile = process.env.BENCH_WEBHOOKS_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_WEBHOOKS_CPU_PROF] : [];
+  const profile = process.env.BENCH_WEBHOOKS_CPU_PROF ? ['--cpu-prof', '--cpu-prof-interval', process.env.BENCH_WEBHOOKS_CPU_PROF_INTERVAL ?? '1000', '--cpu-prof-dir', process.env.BENCH_WEBHOOKS_CPU_PROF] : [];
   const startWorker = (): Started => startProcess(process.execPath, [...profile, 'server/dist/main.js', 'start', '--role', 'webhooks'], { cwd, env });
 
   // Peer: BullMQ alone, a worker that does nothing per job, with each event size of the variants.
@@ -310,6 +310,11 @@ export async function runWebhooks(options: { quick?: boolean; log: (line: string
       const events = eventsOf(variantInfo);
       const roundStarted = nowMs();
       const isGoal = variantInfo === VARIANTS[0];
+      // BENCH_WEBHOOKS_GOAL_ONLY=1: only the goal's variant (for trying a lever; never in a committed run).
+      if (!isGoal && process.env.BENCH_WEBHOOKS_GOAL_ONLY) {
+        variants.push({ ...unmeasured(variant, payloadBytes, events), skipped: 'BENCH_WEBHOOKS_GOAL_ONLY is set' });
+        continue;
+      }
       if (!isGoal && !quick && options.budgetMs !== undefined && otherVariantMs > 0) {
         const elapsedMs = roundStarted - startedAt.getTime();
         if (elapsedMs + otherVariantMs + AFTER_VARIANTS_MS > options.budgetMs) {
