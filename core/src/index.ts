@@ -198,6 +198,7 @@ export {
   type DeliveryQuery,
   type DeliveryPage,
   type EndpointSummary,
+  type RetentionOptions,
 } from './webhooks/deliveries.js';
 export {
   WEBHOOK_QUEUE,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { buildApp, type App } from '@realtime/server';
 import { startWebhooks } from '@realtime/workers';
-import { deliveryIdFor, findUnrecordedDeliveries, insertDeliveries, recordAttempts, type EventEnvelope } from '@realtime/core';
+import { deleteExpiredDeliveries, deliveryIdFor, findUnrecordedDeliveries, insertDeliveries, recordAttempts, type EventEnvelope } from '@realtime/core';
 import { connectWs, errorCode, gql, subscribe } from '../../test/support/clients.js';
 import { createKey, ownerWithApplication, createApplication } from '../../test/support/fixtures.js';
 import { startReceiver, type Receiver, type ReceivedRequest } from '../../test/support/receiver.js';
@@ -546,6 +546,77 @@ describe('webhooks', () => {
       }
       const list = await gql<{ webhookEndpoints: unknown[] }>(url, `query($app: ID!) { webhookEndpoints(applicationId: $app, environment: PROD) { id } }`, { app: owner.app }, { cookie: owner.cookie });
       expect(list.data?.webhookEndpoints).toEqual([]);
+    });
+  });
+
+  describe('retention', () => {
+    it('should delete attempts and finished deliveries older than the retention, in batches, and keep the rest', async () => {
+      // Disabled, so the worker leaves these rows alone while the test ages them.
+      const { endpoint } = await createEndpoint(url, { cookie: owner.cookie }, { applicationId: owner.app, url: `${receiver.url}/retention`, topics: ['order.paid'] });
+      const pool = app.platform.pool;
+      await pool.query(`UPDATE webhook_endpoints SET status = 'DISABLED' WHERE id = $1`, [endpoint.id]);
+      const event = (n: number): EventEnvelope => paidEvent(owner.app, '3', n, null, { n });
+      const idOf = (n: number): string => deliveryIdFor(endpoint.id, event(n).id, 'live');
+      await insertDeliveries(pool, [1, 2, 3, 4, 5, 6, 7, 8].map((n) => ({ endpointId: endpoint.id, origin: 'live', event: event(n) })));
+      const old = "now() - interval '40 days'";
+      // 1–3 and 8 succeeded and 4 died 40 days ago; 5 is still retrying; 6 is recent; 7 is old but was redelivered and finished today.
+      const age = async (n: number, status: string, updated = old): Promise<void> => {
+        await pool.query(`UPDATE webhook_deliveries SET status = $2, created_at = ${old}, updated_at = ${updated} WHERE id = $1`, [idOf(n), status]);
+      };
+      for (const n of [1, 2, 3, 8]) await age(n, 'SUCCEEDED');
+      await age(4, 'DEAD');
+      await age(5, 'FAILED');
+      await pool.query(`UPDATE webhook_deliveries SET status = 'SUCCEEDED' WHERE id = $1`, [idOf(6)]);
+      await age(7, 'SUCCEEDED', 'now()');
+      // One old attempt for each, and a recent one for 5, 6 and 7.
+      const attempt = async (n: number, when: string): Promise<void> => {
+        await pool.query(
+          `INSERT INTO webhook_attempts (delivery_id, endpoint_id, succeeded, status_code, latency_ms, attempted_at) VALUES ($1, $2, true, 204, 1, ${when})`,
+          [idOf(n), endpoint.id],
+        );
+      };
+      for (const n of [1, 2, 3, 4, 5, 7, 8]) await attempt(n, old);
+      for (const n of [5, 6, 7]) await attempt(n, 'now()');
+      const remaining = async () => {
+        const deliveries = await pool.query<{ id: string }>('SELECT id FROM webhook_deliveries WHERE endpoint_id = $1', [endpoint.id]);
+        const attempts = await pool.query<{ delivery_id: string; old: boolean }>(
+          `SELECT delivery_id, attempted_at < now() - interval '1 day' AS old FROM webhook_attempts WHERE endpoint_id = $1`,
+          [endpoint.id],
+        );
+        const n = (id: string): number => [1, 2, 3, 4, 5, 6, 7, 8].find((k) => idOf(k) === id) as number;
+        return {
+          deliveries: deliveries.rows.map((r) => n(r.id)).sort(),
+          attempts: attempts.rows.map((r) => `${n(r.delivery_id)}${r.old ? ' old' : ''}`).sort(),
+        };
+      };
+
+      // An aborted sweep stops before its first batch.
+      const aborted = new AbortController();
+      aborted.abort();
+      expect(await deleteExpiredDeliveries(pool, 30 * 86_400_000, { signal: aborted.signal })).toBe(0);
+      expect((await remaining()).deliveries).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+
+      // A delivery another transaction holds (a redeliver in progress) is skipped, not waited for.
+      const holder = await pool.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1 FROM webhook_deliveries WHERE id = $1 FOR UPDATE', [idOf(8)]);
+        // Batches of two: the old attempts and the four finished deliveries take several statements. Old attempts
+        // go whatever their delivery's state.
+        expect(await deleteExpiredDeliveries(pool, 30 * 86_400_000, { batchSize: 2 })).toBe(4);
+        expect(await remaining()).toEqual({ deliveries: [5, 6, 7, 8], attempts: ['5', '6', '7'] });
+        // The holder makes it PENDING again (redeliver): the next sweep leaves it, being unfinished.
+        await holder.query(`UPDATE webhook_deliveries SET status = 'PENDING', generation = generation + 1 WHERE id = $1`, [idOf(8)]);
+        await holder.query('COMMIT');
+      } finally {
+        holder.release();
+      }
+      expect(await deleteExpiredDeliveries(pool, 30 * 86_400_000, { batchSize: 2 })).toBe(0);
+      expect((await remaining()).deliveries).toEqual([5, 6, 7, 8]);
+      // Once it has finished again and aged, it goes.
+      await age(8, 'DEAD');
+      expect(await deleteExpiredDeliveries(pool, 30 * 86_400_000)).toBe(1);
+      expect(await remaining()).toEqual({ deliveries: [5, 6, 7], attempts: ['5', '6', '7'] });
     });
   });
 

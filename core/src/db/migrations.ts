@@ -267,4 +267,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE webhook_deliveries DROP CONSTRAINT webhook_deliveries_endpoint_id_event_id_origin_key;
     `,
   },
+  {
+    id: 9,
+    name: 'webhooks: retention and endpoint health without full scans',
+    sql: `
+      -- Retention goes endpoint by endpoint, through the (endpoint_id, …) indexes both tables already have: the
+      -- btree on attempted_at alone was written on every attempt for an hourly sweep.
+      DROP INDEX webhook_attempts_time_idx;
+      -- An endpoint's last failure (endpointSummary): failed attempts only, so a healthy endpoint's lookup does
+      -- not walk back through every attempt of every endpoint, and successes never write this index.
+      CREATE INDEX webhook_attempts_failure_idx ON webhook_attempts (endpoint_id, id DESC) WHERE NOT succeeded;
+    `,
+  },
 ];

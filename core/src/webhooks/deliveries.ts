@@ -435,7 +435,7 @@ export interface EndpointSummary {
   deadLetters: number;
 }
 
-/** Health of one endpoint over the attempts since `since`. */
+/** Health of one endpoint over the attempts since `since` (its last failure through webhook_attempts_failure_idx). */
 export async function endpointSummary(db: Queryable, endpointId: string, since: Date): Promise<EndpointSummary> {
   const { rows } = await db.query<{
     attempts: string;
@@ -471,13 +471,53 @@ export async function endpointSummary(db: Queryable, endpointId: string, since: 
   };
 }
 
-/** Deletes finished deliveries (and their attempts) and attempts older than the retention. */
-export async function deleteExpiredDeliveries(db: Queryable, retentionMs: number): Promise<number> {
+export interface RetentionOptions {
+  /** Rows deleted per statement (each its own short transaction). @default 5000 */
+  batchSize?: number;
+  /** Checked between batches: once aborted, the sweep stops where it is (the next one goes on). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Deletes attempts made before the retention, then finished deliveries (SUCCEEDED or DEAD, with any attempts
+ * left) last changed before it, and returns how many deliveries went. It goes endpoint by endpoint (every row
+ * belongs to one), through the indexes that lead with endpoint_id, so a sweep reads what it deletes rather than
+ * whole tables. Deletes go in batches, each its own statement, so a large backlog never holds locks or one
+ * snapshot for long; rows are locked with SKIP LOCKED and checked again under the lock, so a delivery
+ * redelivered meanwhile (PENDING again) stays, and workers sweeping at once share the rows instead of waiting.
+ */
+export async function deleteExpiredDeliveries(db: Queryable, retentionMs: number, options: RetentionOptions = {}): Promise<number> {
+  const { batchSize = 5_000, signal } = options;
   const cutoff = new Date(Date.now() - retentionMs);
-  await db.query('DELETE FROM webhook_attempts WHERE attempted_at < $1', [cutoff]);
-  const { rowCount } = await db.query(
-    `DELETE FROM webhook_deliveries WHERE updated_at < $1 AND status IN ('SUCCEEDED', 'DEAD')`,
-    [cutoff],
-  );
-  return rowCount ?? 0;
+  const sweep = async (sql: string, params: unknown[]): Promise<number> => {
+    let deleted = 0;
+    while (!signal?.aborted) {
+      const { rowCount } = await db.query(sql, [...params, cutoff, batchSize]);
+      deleted += rowCount ?? 0;
+      if ((rowCount ?? 0) < batchSize) break;
+    }
+    return deleted;
+  };
+  const { rows: endpoints } = await db.query<{ id: string }>('SELECT id FROM webhook_endpoints ORDER BY id');
+  let deliveries = 0;
+  for (const { id } of endpoints) {
+    if (signal?.aborted) break;
+    // Oldest first, in index order, and then by primary key (= ANY(ARRAY(…)): IN (…) let the planner scan the whole table).
+    await sweep(
+      `DELETE FROM webhook_attempts WHERE id = ANY(ARRAY(
+         SELECT id FROM webhook_attempts WHERE endpoint_id = $1 AND attempted_at < $2
+         ORDER BY attempted_at LIMIT $3 FOR UPDATE SKIP LOCKED))`,
+      [id],
+    );
+    for (const status of ['SUCCEEDED', 'DEAD']) {
+      // created_at <= updated_at: the first condition changes nothing, but bounds the index range read.
+      deliveries += await sweep(
+        `DELETE FROM webhook_deliveries WHERE id = ANY(ARRAY(
+           SELECT id FROM webhook_deliveries WHERE endpoint_id = $1 AND status = $2 AND created_at < $3 AND updated_at < $3
+           ORDER BY created_at LIMIT $4 FOR UPDATE SKIP LOCKED))`,
+        [id, status],
+      );
+    }
+  }
+  return deliveries;
 }

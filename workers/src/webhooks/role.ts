@@ -101,8 +101,16 @@ export async function startWebhooks(platform: Platform, options: WebhookRoleOpti
     onError: (error) => log('webhook dispatcher error', { error: String(error) }),
   });
 
+  // One sweep at a time; stop() ends the running one between two batches and waits for it.
+  const retention = new AbortController();
+  let sweeping: Promise<void> | undefined;
   const sweep = (): void => {
-    deleteExpiredDeliveries(platform.pool, settings.retentionMs).catch((error: unknown) => log('webhook retention failed', { error: String(error) }));
+    sweeping ??= deleteExpiredDeliveries(platform.pool, settings.retentionMs, { signal: retention.signal })
+      .then(
+        () => undefined,
+        (error: unknown) => log('webhook retention failed', { error: String(error) }),
+      )
+      .finally(() => (sweeping = undefined));
   };
   const retentionTimer = setInterval(sweep, retentionIntervalMs);
   retentionTimer.unref();
@@ -111,6 +119,8 @@ export async function startWebhooks(platform: Platform, options: WebhookRoleOpti
   return {
     async stop() {
       clearInterval(retentionTimer);
+      retention.abort();
+      await sweeping;
       unsubscribe();
       await dispatcher.stop();
       await worker.close();
