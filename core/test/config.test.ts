@@ -13,6 +13,7 @@ describe('configuration', () => {
       maxSubscriptionsPerConnection: 100,
       maxWsMessageBytes: 65536,
       listenBacklog: 4096,
+      operationCacheSize: 4096,
       adminPassword: undefined,
     });
   });

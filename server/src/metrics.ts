@@ -5,6 +5,8 @@ export interface Metrics {
   registry: client.Registry;
   publishes: client.Counter<'outcome'>;
   wsConnections: client.Gauge;
+  /** GraphQL operation texts parsed and validated: not found in the operation cache (REALTIME_OPERATION_CACHE_SIZE). */
+  operationsParsed: client.Counter;
 }
 
 /**
@@ -22,6 +24,11 @@ export function createMetrics(platform: () => Platform, options: { eventLoopReso
     name: 'realtime_publish_total',
     help: 'Publish requests by outcome (ok, or the error code).',
     labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const operationsParsed = new client.Counter({
+    name: 'realtime_graphql_operations_parsed_total',
+    help: 'GraphQL operation texts parsed and validated, not found in the operation cache (REALTIME_OPERATION_CACHE_SIZE); steady growth with a steady set of clients means the cache is too small, or clients write per-client values inline instead of in variables.',
     registers: [registry],
   });
   const wsConnections = new client.Gauge({
@@ -65,5 +72,5 @@ export function createMetrics(platform: () => Platform, options: { eventLoopReso
   };
   cdcGauge('realtime_cdc_slot_lag_bytes', 'WAL bytes between a CDC source slot’s confirmed position and the server’s current position.', (s) => s.lagBytes);
   cdcGauge('realtime_cdc_slot_lag_seconds', 'Seconds since a CDC source’s consumer last had nothing outstanding.', (s) => lagSeconds(s));
-  return { registry, publishes, wsConnections };
+  return { registry, publishes, wsConnections, operationsParsed };
 }

@@ -181,6 +181,52 @@ describe('API role (in-process)', () => {
   });
 });
 
+describe('operation cache', () => {
+  const config = testConfig({ REALTIME_OPERATION_CACHE_SIZE: '2' });
+  let app: App;
+  let url: string;
+
+  beforeAll(async () => {
+    app = await buildApp({ config });
+    url = await app.start();
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await cleanupConfig(config);
+  });
+
+  it('should parse and validate an operation once while it is among the REALTIME_OPERATION_CACHE_SIZE last used, and count each parse', async () => {
+    const parsed = async (): Promise<number> => {
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      return Number(/^realtime_graphql_operations_parsed_total (\d+)/m.exec(metrics)?.[1]);
+    };
+    const run = async (name: string): Promise<void> => {
+      const response = await gql(url, `query ${name} { __typename }`);
+      expect(response.data).toEqual({ __typename: 'Query' });
+    };
+    const start = await parsed();
+    await run('A');
+    await run('B');
+    expect(await parsed()).toBe(start + 2);
+    await run('B'); // kept: no parse
+    await run('A');
+    expect(await parsed()).toBe(start + 2);
+    await run('C'); // a third: B, the least recently used, is dropped
+    expect(await parsed()).toBe(start + 3);
+    await run('A');
+    expect(await parsed()).toBe(start + 3);
+    await run('B');
+    expect(await parsed()).toBe(start + 4);
+    // A text that does not parse is kept with its error, and answered the same each time.
+    for (let i = 0; i < 2; i += 1) {
+      const response = await gql(url, 'query { __typename');
+      expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', graphqlCode: 'GRAPHQL_PARSE_FAILED' });
+    }
+    expect(await parsed()).toBe(start + 5);
+  });
+});
+
 describe('graceful stop', () => {
   it('should finish an in-flight request, close sockets with 1001, then release PostgreSQL and Redis', async () => {
     const config = testConfig();
