@@ -7,6 +7,7 @@ import { buildApp, type App } from '@realtime/server';
 import { connectWs, errorCode, gql, subscribe, type WsConnection } from '../../test/support/clients.js';
 import { ownerWithApplication } from '../../test/support/fixtures.js';
 import { cleanupConfig, eventually, testConfig } from '../../test/support/services.js';
+import { usePlatform } from '../../test/support/platform.js';
 
 const SCHEMA = { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] };
 
@@ -182,21 +183,10 @@ describe('API role (in-process)', () => {
 });
 
 describe('operation cache', () => {
-  const config = testConfig({ REALTIME_OPERATION_CACHE_SIZE: '2' });
-  let app: App;
-  let url: string;
-
-  beforeAll(async () => {
-    app = await buildApp({ config });
-    url = await app.start();
-  });
-
-  afterAll(async () => {
-    await app?.stop();
-    await cleanupConfig(config);
-  });
+  const platform = usePlatform({ REALTIME_OPERATION_CACHE_SIZE: '2' });
 
   it('should parse and validate an operation once while it is among the REALTIME_OPERATION_CACHE_SIZE last used, and count each parse', async () => {
+    const { url } = platform;
     const parsed = async (): Promise<number> => {
       const metrics = await (await fetch(`${url}/metrics`)).text();
       return Number(/^realtime_graphql_operations_parsed_total (\d+)/m.exec(metrics)?.[1]);

@@ -12,6 +12,7 @@ import { createKey, ownerWithApplication, createApplication } from '../../test/s
 import { startReceiver, type Receiver, type ReceivedRequest } from '../../test/support/receiver.js';
 import { cleanupConfig, eventually, testConfig } from '../../test/support/services.js';
 import { useWebhookHarness } from '../../test/support/webhooks.js';
+import { usePlatform } from '../../test/support/platform.js';
 
 const ENDPOINT_FIELDS = 'id url status disabledReason topics ordered';
 const DELIVERY_FIELDS = 'id eventId status attemptCount origin lastError nextAttemptAt attempts { statusCode succeeded error attemptedAt latencyMs responseExcerpt }';
@@ -680,21 +681,10 @@ describe('webhook endpoints failing for too long', () => {
 });
 
 describe('webhook URL safety', () => {
-  const config = testConfig();
-  let app: App;
-  let url: string;
-
-  beforeAll(async () => {
-    app = await buildApp({ config });
-    url = await app.start();
-  });
-
-  afterAll(async () => {
-    await app?.stop();
-    await cleanupConfig(config);
-  });
+  const platform = usePlatform();
 
   it('should refuse loopback, private, link-local and metadata addresses when private delivery is not allowed', async () => {
+    const { url } = platform;
     const owner = await ownerWithApplication(url, 'Safe');
     for (const target of [
       'http://127.0.0.1:8080/hook',
