@@ -35,9 +35,12 @@ export interface Config {
   maxQueryDepth: number;
   /** Highest accepted query cost (graphql-armor's cost model: objects 2, scalars 1, deeper levels weigh more). @default 5000 */
   maxQueryCost: number;
+  /** Most tokens (names, punctuation, values) one GraphQL operation may have; past it QUERY_TOO_LARGE, before it is parsed further. @default 2000 */
+  maxQueryTokens: number;
   /**
-   * Distinct GraphQL operation texts kept parsed and validated per process (least recently used out first). An
-   * operation not kept is parsed and validated again: about 0.5 ms of CPU for a small subscription. @default 4096
+   * Distinct GraphQL operation texts kept parsed and validated per process (least recently used out first), and
+   * at most 256 bytes of text per entry on average. An operation not kept is parsed and validated again: about
+   * 0.5 ms of CPU for a small subscription. @default 4096
    */
   operationCacheSize: number;
   /** Publishes one API key may make per second, across all instances; past it RATE_LIMITED. @default 1000 */
@@ -180,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxWsMessageBytes: integer(env, 'REALTIME_MAX_WS_MESSAGE_BYTES', 64 * 1024, 1024),
     maxQueryDepth: integer(env, 'REALTIME_MAX_QUERY_DEPTH', 12, 1),
     maxQueryCost: integer(env, 'REALTIME_MAX_QUERY_COST', 5000, 1),
+    maxQueryTokens: integer(env, 'REALTIME_MAX_QUERY_TOKENS', 2000, 1),
     operationCacheSize: integer(env, 'REALTIME_OPERATION_CACHE_SIZE', 4096, 1),
     publishRatePerKey: integer(env, 'REALTIME_PUBLISH_RATE_PER_KEY', 1000, 1),
     presenceTtlMs: integer(env, 'REALTIME_PRESENCE_TTL_MS', 30_000, 300),

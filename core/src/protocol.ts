@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   QUERY_TOO_COSTLY: { status: 400, closeCode: null, meaning: 'The GraphQL selection costs more than the configured limit (REALTIME_MAX_QUERY_COST).' },
   RATE_LIMITED: { status: 429, closeCode: null, meaning: 'The API key made more requests per second than allowed; retry after extensions.retryAfterMs.' },
   QUERY_TOO_DEEP: { status: 400, closeCode: null, meaning: 'The GraphQL selection is nested deeper than the configured limit.' },
+  QUERY_TOO_LARGE: { status: 400, closeCode: null, meaning: 'The GraphQL operation has more tokens than the configured limit (REALTIME_MAX_QUERY_TOKENS); it is not parsed further.' },
   TOO_MANY_SUBSCRIPTIONS: { status: 429, closeCode: null, meaning: 'The connection already holds the maximum number of subscriptions.' },
   HISTORY_GAP: { status: 410, closeCode: null, meaning: 'A resume could not be exact: events between the cursor and extensions.oldestCursor are gone (trimmed, or the history was lost); delivery continues from the oldest kept event.' },
   SLOW_CONSUMER: { status: 503, closeCode: 4008, meaning: 'The subscriber fell behind by more than its buffer and was stopped; resubscribe.' },

@@ -14,6 +14,7 @@ describe('configuration', () => {
       maxWsMessageBytes: 65536,
       listenBacklog: 4096,
       operationCacheSize: 4096,
+      maxQueryTokens: 2000,
       adminPassword: undefined,
     });
   });

@@ -1,8 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { DocumentNode, GraphQLError, ValidationContext } from 'graphql';
+import type { GraphQLError, ValidationContext } from 'graphql';
 import { createYoga } from 'graphql-yoga';
-import { LRUCache } from 'lru-cache';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
@@ -16,6 +15,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { useCredentialLifetime } from './plugins/use-credential-lifetime.js';
 import { maskError, useErrorCodes } from './plugins/use-error-codes.js';
+import { operationCache, useTokenLimit } from './plugins/use-operation-limits.js';
 import { createTenantResolver, type Tenant } from './plugins/use-tenant.js';
 import { bearerToken, resolvePrincipal } from './principal.js';
 import { attachGraphQLWs } from './ws/graphql-ws-server.js';
@@ -72,29 +72,9 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   });
   const tenants = createTenantResolver(platform);
 
-  // Operation texts kept parsed (and, per schema, validated) per process. Yoga's own cache holds 1,024: a few
-  // thousand clients that each write their own values inline cycle through it without a hit, and each miss
-  // costs about 0.5 ms of validation. Misses are counted (realtime_graphql_operations_parsed_total).
-  const parsed = new LRUCache<string, DocumentNode>({ max: config.operationCacheSize });
-  const parseErrors = new LRUCache<string, object>({ max: 1024 });
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema: baseSchema(),
-    parserAndValidationCache: {
-      documentCache: {
-        get: (text) => parsed.get(text),
-        set: (text, document) => {
-          metrics.operationsParsed.inc();
-          parsed.set(text, document);
-        },
-      },
-      errorCache: {
-        get: (text) => parseErrors.get(text),
-        set: (text, error) => {
-          metrics.operationsParsed.inc();
-          parseErrors.set(text, error as object);
-        },
-      },
-    },
+    parserAndValidationCache: operationCache(config.operationCacheSize, () => metrics.operationsParsed.inc()),
     graphqlEndpoint: '/graphql',
     landingPage: false,
     // handleGraphQL reads the body under REALTIME_MAX_REQUEST_BYTES before Yoga sees it; Yoga's own limit would
@@ -109,6 +89,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     maskedErrors: { maskError: (error, message) => maskError(error, message, logger) },
     plugins: [
       tenants.plugin,
+      useTokenLimit(config.maxQueryTokens),
       // Limits report as validation errors (not thrown), so every transport answers them the same way.
       maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true, propagateOnRejection: false, onReject: [reportRejection] }),
       costLimitPlugin({ maxCost: config.maxQueryCost, exposeLimits: true, propagateOnRejection: false, onReject: [reportRejection] }),

@@ -182,15 +182,15 @@ describe('API role (in-process)', () => {
   });
 });
 
-describe('operation cache', () => {
-  const platform = usePlatform({ REALTIME_OPERATION_CACHE_SIZE: '2' });
+describe('operation cache and size', () => {
+  const platform = usePlatform({ REALTIME_OPERATION_CACHE_SIZE: '2', REALTIME_MAX_QUERY_TOKENS: '200' });
+  const parsed = async (): Promise<number> => {
+    const metrics = await (await fetch(`${platform.url}/metrics`)).text();
+    return Number(/^realtime_graphql_operations_parsed_total (\d+)/m.exec(metrics)?.[1]);
+  };
 
   it('should parse and validate an operation once while it is among the REALTIME_OPERATION_CACHE_SIZE last used, and count each parse', async () => {
     const { url } = platform;
-    const parsed = async (): Promise<number> => {
-      const metrics = await (await fetch(`${url}/metrics`)).text();
-      return Number(/^realtime_graphql_operations_parsed_total (\d+)/m.exec(metrics)?.[1]);
-    };
     const run = async (name: string): Promise<void> => {
       const response = await gql(url, `query ${name} { __typename }`);
       expect(response.data).toEqual({ __typename: 'Query' });
@@ -214,6 +214,29 @@ describe('operation cache', () => {
       expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', graphqlCode: 'GRAPHQL_PARSE_FAILED' });
     }
     expect(await parsed()).toBe(start + 5);
+    // The cache also holds at most 256 bytes of text per entry (512 here): a longer text is parsed every time.
+    const long = `# ${'x'.repeat(600)}\nquery D { __typename }`;
+    for (let i = 0; i < 2; i += 1) expect((await gql(url, long)).data).toEqual({ __typename: 'Query' });
+    expect(await parsed()).toBe(start + 7);
+  });
+
+  it('should refuse an operation with more tokens than REALTIME_MAX_QUERY_TOKENS with QUERY_TOO_LARGE on both transports', async () => {
+    const { url } = platform;
+    const owner = await ownerWithApplication(url, 'Tokens');
+    // `{`, 3 per alias (`a0`, `:`, `__typename`), `}`: 66 aliases make 200 tokens, the limit; 67 make 203.
+    const fields = (n: number): string => Array.from({ length: n }, (_, i) => `a${i}: __typename`).join(' ');
+    expect((await gql(url, `{ ${fields(66)} }`)).data).toMatchObject({ a65: 'Query' });
+    const http = await gql(url, `{ ${fields(67)} }`);
+    expect(http.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_LARGE');
+    expect(http.errors?.[0]?.message).toBe('the operation has more than 200 tokens (REALTIME_MAX_QUERY_TOKENS); split it or select less');
+    const socket = connectWs(url, { apiKey: owner.pk });
+    try {
+      const ended = (await subscribe(socket, `subscription { ${fields(67)} }`).ended) as { error: { message: string; extensions?: { code?: string } }[] };
+      expect(ended.error[0]?.extensions?.code).toBe('QUERY_TOO_LARGE');
+      expect(ended.error[0]?.message).toBe(http.errors?.[0]?.message);
+    } finally {
+      await socket.dispose();
+    }
   });
 });
 
