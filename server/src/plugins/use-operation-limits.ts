@@ -39,20 +39,13 @@ export function operationCache(size: number, onParsed: () => void): NonNullable<
   const sizeCalculation = (_value: unknown, text: string): number => Math.max(1, text.length);
   const parsed = new LRUCache<string, DocumentNode>({ max: size, maxSize, sizeCalculation });
   const parseErrors = new LRUCache<string, object>({ max: Math.min(size, 1024), maxSize: Math.min(maxSize, 1024 * TEXT_BYTES_PER_ENTRY), sizeCalculation });
-  return {
-    documentCache: {
-      get: (text) => parsed.get(text),
-      set: (text, document) => {
-        onParsed();
-        parsed.set(text, document);
-      },
+  // A set follows every parse that missed (Yoga caches what it parsed), so counting sets counts misses.
+  const counted = <T extends object>(cache: LRUCache<string, T>) => ({
+    get: (text: string): T | undefined => cache.get(text),
+    set: (text: string, value: T): void => {
+      onParsed();
+      cache.set(text, value);
     },
-    errorCache: {
-      get: (text) => parseErrors.get(text),
-      set: (text, error) => {
-        onParsed();
-        parseErrors.set(text, error as object);
-      },
-    },
-  };
+  });
+  return { documentCache: counted(parsed), errorCache: counted(parseErrors) };
 }
