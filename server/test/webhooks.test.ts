@@ -312,6 +312,8 @@ describe('webhooks', () => {
     });
 
     it('should not send an event again when the same event id is published again after the idempotency window', async () => {
+      // The first send is answered late, so the same id comes back while its first attempt is still in flight.
+      receiver.reply('/republish', (n) => (n === 0 ? { status: 200, delayMs: 1_000 } : { status: 200 }));
       const { endpoint } = await createEndpoint(url, { cookie: owner.cookie }, { applicationId: owner.app, url: `${receiver.url}/republish`, topics: ['order.created'], filter: { 'data.n': 70 } });
       const scope = { applicationId: owner.app, environment: 'DEV' as const };
       const id = '0190f000-0000-7000-8000-000000000070';

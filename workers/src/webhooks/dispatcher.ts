@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import {
   compileEndpointMatcher,
+  deliveryIdFor,
   endpointCoversTopic,
   enqueueDeliveries,
   findUnrecordedDeliveries,
@@ -162,6 +163,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const inFlightBatches = new Set<Promise<void>>();
   /** Batches still deciding, each settled once all its deliveries are started or queued. */
   const decidingBatches = new Set<Promise<void>>();
+  /**
+   * Deliveries whose direct first attempt is in flight or not yet recorded. The same delivery read again
+   * meanwhile (its event id published again, or taken over) is left to that attempt: it has no row yet, so it
+   * would look new and be sent twice. The attempt's own entry stays pending until it is recorded.
+   */
+  const attemptsUnrecorded = new Set<string>();
+  /** Direct first attempts started and not yet recorded (bounded by UNRECORDED_PER_SLOT). */
   let unrecorded = 0;
   /** Each scope's endpoint version (webhookVersionKey) as of the last load; '-1' for a scope first seen then. */
   let versions = new Map<string, string>();
@@ -272,7 +280,24 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       // Entries read for the first time (not taken over) have deliveries nobody tried: with first attempts sent
       // directly, their rows are written with those attempts (or when queued), not before.
-      const recorded = direct && firstRead ? await findUnrecordedDeliveries(db, deliveries) : await insertDeliveries(db, deliveries);
+      let recorded: QueuedDelivery[];
+      if (direct && firstRead) {
+        // Claimed here, with no await between the check and the claim: a batch handled meanwhile (a takeover
+        // runs beside the read loop) may have found the same delivery unrecorded too.
+        recorded = (await findUnrecordedDeliveries(db, deliveries)).filter((d) => {
+          if (!d.fresh) return true;
+          if (attemptsUnrecorded.has(d.id)) return false;
+          attemptsUnrecorded.add(d.id);
+          return true;
+        });
+      } else {
+        // Not recorded here while this process's first attempt is unrecorded: its row comes with that attempt.
+        const wanted =
+          attemptsUnrecorded.size === 0
+            ? deliveries
+            : deliveries.filter((d) => !attemptsUnrecorded.has(deliveryIdFor(d.endpointId, d.event.id, d.origin)));
+        recorded = await insertDeliveries(db, wanted);
+      }
       if (direct && recorded.some((d) => d.fresh)) {
         // Not awaited: the next batch is read and recorded while these are sent (MAX_DECIDING_BATCHES bounds it).
         const held = heldOf(key);
@@ -347,6 +372,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     } catch (error) {
       for (const id of ids) failedEntries.add(id);
       onError(error);
+    } finally {
+      // Queued, or left pending for a takeover: no longer this process's to send.
+      for (const delivery of queued) attemptsUnrecorded.delete(delivery.id);
     }
     decided();
     await Promise.all(started);
@@ -390,6 +418,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
     } finally {
       unrecorded -= 1;
+      attemptsUnrecorded.delete(delivery.id);
       release();
       wakeSlotWaiters();
     }
