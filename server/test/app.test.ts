@@ -158,6 +158,24 @@ describe('API role (in-process)', () => {
       expect(ended.error[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', graphqlCode: 'GRAPHQL_VALIDATION_FAILED' });
     });
 
+    it('should answer a query that does not validate with 400 under graphql-response+json and 200 under plain JSON, as documented', async () => {
+      const post = async (accept: string, body: unknown): Promise<{ status: number; code: unknown }> => {
+        const response = await fetch(`${url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${ctx.pk}` },
+          body: JSON.stringify(body),
+        });
+        const json = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+        return { status: response.status, code: json.errors?.[0]?.extensions?.code };
+      };
+      const invalid = { query: 'query { nope }' };
+      expect(await post('application/graphql-response+json', invalid)).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+      expect(await post('application/json', invalid)).toEqual({ status: 200, code: 'BAD_USER_INPUT' });
+      expect(await post('*/*', invalid)).toEqual({ status: 200, code: 'BAD_USER_INPUT' });
+      // A malformed request, not a malformed query: 400 whatever is accepted.
+      expect(await post('application/json', { query: '{ __typename }', variables: 5 })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+    });
+
     it('should close a socket that sends more than the WebSocket message limit (1009) or never initialises (4408)', async () => {
       const { default: WebSocket } = await import('ws');
       const open = async (): Promise<{ socket: InstanceType<typeof WebSocket>; closed: Promise<number> }> => {
