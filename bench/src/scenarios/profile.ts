@@ -85,6 +85,8 @@ export async function runProfile(options: { peers: readonly PeerName[]; quick?: 
   // A rate every GraphQL peer sustains with 1000 subscribers: the profile shows steady work, not a backlog.
   // BENCH_PROFILE_RATE profiles another rate (say 50, the fan-out goal's load) for the peers that sustain it.
   const rate = Number(process.env.BENCH_PROFILE_RATE ?? 5);
+  // BENCH_PROFILE_TOPICS=10 spreads the subscribers over that many topics, as the `topics` scenario does.
+  const topics = Number(process.env.BENCH_PROFILE_TOPICS ?? 1);
   const pinned = canPin();
   const profiles: PeerProfile[] = [];
   for (const name of options.peers) {
@@ -93,7 +95,7 @@ export async function runProfile(options: { peers: readonly PeerName[]; quick?: 
     try {
       const peer = await startPeer(name, { cpuProfileDir: dir, platformRoot: options.platform.root });
       if (pinned) pin(peer.pid, 0);
-      const rig = createRig(peer, { loadCore: pinned ? 1 : null });
+      const rig = createRig(peer, { loadCore: pinned ? 1 : null, topics });
       let delivered = 0;
       let label = '';
       let from = 0;
