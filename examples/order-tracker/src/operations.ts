@@ -1,9 +1,12 @@
 import { graphql } from './gql/index.js';
 
-/** Live order updates, typed from the application's exported schema (`OrderUpdatedEvent`). */
+/**
+ * Live order updates, typed from the application's exported schema (`OrderUpdatedEvent`). `$after` and
+ * `cursor` let the client resume after a lost connection without missing an update.
+ */
 export const OrderUpdates = graphql(`
-  subscription OrderUpdates {
-    orderUpdated {
+  subscription OrderUpdates($after: String) {
+    orderUpdated(after: $after) {
       id
       cursor
       time

@@ -14,11 +14,11 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  subscription OrderUpdates {\n    orderUpdated {\n      id\n      cursor\n      time\n      subject\n      data {\n        orderId\n        status\n        total\n        note\n        customer {\n          id\n          name\n        }\n      }\n    }\n  }\n": typeof types.OrderUpdatesDocument,
+    "\n  subscription OrderUpdates($after: String) {\n    orderUpdated(after: $after) {\n      id\n      cursor\n      time\n      subject\n      data {\n        orderId\n        status\n        total\n        note\n        customer {\n          id\n          name\n        }\n      }\n    }\n  }\n": typeof types.OrderUpdatesDocument,
     "\n  mutation PublishOrder($data: JSON!, $subject: String) {\n    publish(input: { topic: \"order.updated\", data: $data, subject: $subject }) {\n      event {\n        id\n        cursor\n      }\n    }\n  }\n": typeof types.PublishOrderDocument,
 };
 const documents: Documents = {
-    "\n  subscription OrderUpdates {\n    orderUpdated {\n      id\n      cursor\n      time\n      subject\n      data {\n        orderId\n        status\n        total\n        note\n        customer {\n          id\n          name\n        }\n      }\n    }\n  }\n": types.OrderUpdatesDocument,
+    "\n  subscription OrderUpdates($after: String) {\n    orderUpdated(after: $after) {\n      id\n      cursor\n      time\n      subject\n      data {\n        orderId\n        status\n        total\n        note\n        customer {\n          id\n          name\n        }\n      }\n    }\n  }\n": types.OrderUpdatesDocument,
     "\n  mutation PublishOrder($data: JSON!, $subject: String) {\n    publish(input: { topic: \"order.updated\", data: $data, subject: $subject }) {\n      event {\n        id\n        cursor\n      }\n    }\n  }\n": types.PublishOrderDocument,
 };
 
@@ -39,7 +39,7 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription OrderUpdates {\n    orderUpdated {\n      id\n      cursor\n      time\n      subject\n      data {\n        orderId\n        status\n        total\n        note\n        customer {\n          id\n          name\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription OrderUpdates {\n    orderUpdated {\n      id\n      cursor\n      time\n      subject\n      data {\n        orderId\n        status\n        total\n        note\n        customer {\n          id\n          name\n        }\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  subscription OrderUpdates($after: String) {\n    orderUpdated(after: $after) {\n      id\n      cursor\n      time\n      subject\n      data {\n        orderId\n        status\n        total\n        note\n        customer {\n          id\n          name\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription OrderUpdates($after: String) {\n    orderUpdated(after: $after) {\n      id\n      cursor\n      time\n      subject\n      data {\n        orderId\n        status\n        total\n        note\n        customer {\n          id\n          name\n        }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

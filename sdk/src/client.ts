@@ -1,0 +1,259 @@
+/**
+ * The platform's client: subscriptions over graphql-ws that survive lost connections without losing events,
+ * and HTTP publish. A subscription that declares `$after` (or `$sinceVersion` for documents) remembers the
+ * position of the last result it handed over; when the connection drops for a reason another try can fix, it
+ * reconnects with backoff and subscribes again from that position, so the server replays exactly what was
+ * missed (docs/protocol.md, "Resume and history gaps").
+ */
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse, print, type DocumentNode, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
+import { RealtimeClientError, fromGraphQLErrors } from './errors.js';
+import { backoffDelay, isFatalClose, planResume, positionOf, type BackoffOptions } from './resume.js';
+
+export interface RealtimeClientOptions {
+  /** The platform's address: `http(s)://host:port` (or its `/graphql` endpoint, or the `ws(s)://` form of it). */
+  url: string;
+  /** A publishable key (`pk_…`) for subscribing, or a secret key (`sk_…`), which can also publish. */
+  apiKey: string;
+  /** An end-user token (JWT), or a function asked for one at every connect (so a reconnect sends a fresh one). */
+  token?: string | (() => string | undefined | Promise<string | undefined>);
+  /** The WebSocket class where there is no global one (Node 20: `ws`'s default export). */
+  webSocketImpl?: unknown;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** Reconnect waits (see backoffDelay) and how many attempts in a row before giving up (default: no limit). */
+  retry?: BackoffOptions & { maxAttempts?: number };
+}
+
+/** A resume that could not be exact (HISTORY_GAP): events before `oldestCursor` may be missing; delivery goes on. */
+export interface HistoryGap {
+  requestedCursor?: string;
+  oldestCursor: string | null;
+  reason?: 'TRIMMED' | 'LOST';
+  message: string;
+}
+
+export interface SubscribeHandlers<TData> {
+  next(data: TData): void;
+  gap?(gap: HistoryGap): void;
+  /** The subscription ended for good: refused, unauthorized, or out of retries. */
+  error?(error: RealtimeClientError): void;
+  /** The server ended the subscription. */
+  complete?(): void;
+  /** The connection was lost; the subscription resumes after `delayMs`. */
+  reconnecting?(info: { attempt: number; delayMs: number; closeCode?: number }): void;
+}
+
+export interface SubscribeOptions {
+  operationName?: string;
+  /**
+   * false: subscribe again after a lost connection without a position (what was published meanwhile is missed).
+   * Otherwise the document must declare `$after` or `$sinceVersion`, or subscribe throws.
+   */
+  resume?: boolean;
+}
+
+export interface PublishInput {
+  topic: string;
+  data: unknown;
+  subject?: string;
+  idempotencyKey?: string;
+  schemaVersion?: number;
+  traceparent?: string;
+}
+
+/** The stored event, as the platform answers a publish. */
+export interface PublishedEvent {
+  id: string;
+  topic: string;
+  cursor: string;
+  subject: string | null;
+  time: string;
+  data: unknown;
+  [field: string]: unknown;
+}
+
+export interface RealtimeClient {
+  subscribe<TData = Record<string, unknown>, TVariables extends Record<string, unknown> = Record<string, unknown>>(
+    document: TypedDocumentNode<TData, TVariables> | DocumentNode | string,
+    variables: TVariables | undefined,
+    handlers: SubscribeHandlers<TData>,
+    options?: SubscribeOptions,
+  ): () => void;
+  /** Publishes one event over `POST /v1/publish` (needs a secret key); rejects with the server's error code. */
+  publish(input: PublishInput): Promise<PublishedEvent>;
+  /** Ends every subscription and closes the connection. */
+  dispose(): Promise<void>;
+}
+
+interface CloseLike {
+  code: number;
+  reason?: string;
+}
+
+const isCloseLike = (value: unknown): value is CloseLike =>
+  typeof value === 'object' && value !== null && 'code' in value && typeof (value as { code: unknown }).code === 'number';
+
+/** `http://h:p/x/graphql` → `{ http: 'http://h:p/x', ws: 'ws://h:p/x/graphql' }`. */
+export function endpointsOf(url: string): { http: string; ws: string } {
+  const parsed = new URL(url);
+  const secure = parsed.protocol === 'https:' || parsed.protocol === 'wss:';
+  const path = parsed.pathname.replace(/\/+$/, '').replace(/\/graphql$/, '');
+  const base = `${parsed.host}${path}`;
+  return { http: `${secure ? 'https' : 'http'}://${base}`, ws: `${secure ? 'wss' : 'ws'}://${base}/graphql` };
+}
+
+export function createRealtimeClient(options: RealtimeClientOptions): RealtimeClient {
+  const endpoints = endpointsOf(options.url);
+  const retry = options.retry ?? {};
+  const maxAttempts = retry.maxAttempts ?? Number.POSITIVE_INFINITY;
+  const { token } = options;
+  const ws: Client = createClient({
+    url: endpoints.ws,
+    connectionParams: async () => {
+      const current = typeof token === 'function' ? await token() : token;
+      return current === undefined ? { apiKey: options.apiKey } : { apiKey: options.apiKey, token: current };
+    },
+    ...(options.webSocketImpl ? { webSocketImpl: options.webSocketImpl } : {}),
+    // Reconnecting is done here, per subscription, so that each comes back with its own position.
+    retryAttempts: 0,
+  });
+  const active = new Set<() => void>();
+
+  function subscribe<TData, TVariables extends Record<string, unknown>>(
+    document: TypedDocumentNode<TData, TVariables> | DocumentNode | string,
+    variables: TVariables | undefined,
+    handlers: SubscribeHandlers<TData>,
+    subscribeOptions: SubscribeOptions = {},
+  ): () => void {
+    const parsed = typeof document === 'string' ? parse(document) : document;
+    const query = typeof document === 'string' ? document : print(document);
+    const plan = planResume(parsed, subscribeOptions.operationName);
+    if (!plan && subscribeOptions.resume !== false) {
+      throw new RealtimeClientError(
+        'BAD_USER_INPUT',
+        'declare $after: String (passed to the field’s after argument, with cursor selected) or, for a document, $sinceVersion: Int (with version selected), so a lost connection resumes without missing events; or pass { resume: false }',
+      );
+    }
+    let position: unknown = plan ? variables?.[plan.variable] : undefined;
+    let attempt = 0;
+    let ended = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopCurrent: (() => void) | undefined;
+
+    const end = (error?: RealtimeClientError): void => {
+      if (ended) return;
+      ended = true;
+      active.delete(unsubscribe);
+      if (error) handlers.error?.(error);
+      else handlers.complete?.();
+    };
+
+    const start = (): void => {
+      timer = undefined;
+      /** Errors of a `next` that the server follows with `complete`: the field refused the subscription. */
+      let refused: RealtimeClientError | undefined;
+      const payload = {
+        query,
+        ...(subscribeOptions.operationName ? { operationName: subscribeOptions.operationName } : {}),
+        // Read whenever the message is sent: graphql-ws itself subscribes again after a normal close (1000)
+        // while subscriptions are open, and that one too must carry the latest position.
+        get variables(): Record<string, unknown> | undefined {
+          return plan && position !== undefined && position !== null ? { ...variables, [plan.variable]: position } : variables;
+        },
+      };
+      stopCurrent = ws.subscribe<TData>(
+        payload,
+        {
+          next: (result: ExecutionResult<TData>) => {
+            if (ended) return;
+            attempt = 0;
+            const errors = result.errors as readonly GraphQLFormattedError[] | undefined;
+            if (errors && errors.length > 0) {
+              const gap = errors.find((e) => e.extensions?.code === 'HISTORY_GAP');
+              if (gap) {
+                const extensions = gap.extensions as Partial<HistoryGap>;
+                handlers.gap?.({ ...extensions, oldestCursor: extensions.oldestCursor ?? null, message: gap.message });
+              } else {
+                refused = fromGraphQLErrors(errors);
+              }
+            }
+            if (result.data) {
+              if (plan) {
+                const next = positionOf(plan, result.data);
+                if (next !== undefined) position = next;
+              }
+              handlers.next(result.data);
+            }
+          },
+          error: (error: unknown) => {
+            if (ended) return;
+            if (Array.isArray(error)) return end(fromGraphQLErrors(error as GraphQLFormattedError[]));
+            const closeCode = isCloseLike(error) ? error.code : undefined;
+            if (closeCode !== undefined && isFatalClose(closeCode)) {
+              const reason = isCloseLike(error) && error.reason ? `: ${error.reason}` : '';
+              return end(new RealtimeClientError('CONNECTION_CLOSED', `the server closed the connection with ${closeCode}${reason}`, { closeCode }));
+            }
+            // A lost connection (or one that could not be made): come back from the last position.
+            if (attempt >= maxAttempts) {
+              return end(new RealtimeClientError('CONNECTION_LOST', `the connection was lost and ${attempt} attempts to resume failed`, closeCode !== undefined ? { closeCode } : {}));
+            }
+            const delayMs = backoffDelay(attempt, retry);
+            attempt += 1;
+            handlers.reconnecting?.({ attempt, delayMs, ...(closeCode !== undefined ? { closeCode } : {}) });
+            timer = setTimeout(start, delayMs);
+          },
+          complete: () => {
+            if (timer === undefined) end(refused);
+          },
+        },
+      );
+    };
+
+    const unsubscribe = (): void => {
+      if (ended) return;
+      ended = true;
+      active.delete(unsubscribe);
+      if (timer !== undefined) clearTimeout(timer);
+      stopCurrent?.();
+    };
+    active.add(unsubscribe);
+    start();
+    return unsubscribe;
+  }
+
+  async function publish(input: PublishInput): Promise<PublishedEvent> {
+    const fetchImpl = options.fetch ?? globalThis.fetch;
+    const response = await fetchImpl(`${endpoints.http}/v1/publish`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${options.apiKey}` },
+      body: JSON.stringify(input),
+    });
+    const text = await response.text();
+    let body: { event?: PublishedEvent; errors?: GraphQLFormattedError[] } | undefined;
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      body = undefined;
+    }
+    if (response.ok && body?.event) return body.event;
+    if (body?.errors && body.errors.length > 0) {
+      const error = fromGraphQLErrors(body.errors, response.status);
+      const retryAfter = Number(response.headers.get('retry-after'));
+      if (!Number.isFinite(retryAfter) || retryAfter <= 0) throw error;
+      throw new RealtimeClientError(error.code, error.message, { status: response.status, errors: body.errors, retryAfterMs: retryAfter * 1000 });
+    }
+    throw new RealtimeClientError('INTERNAL_SERVER_ERROR', `publish answered HTTP ${response.status} without an error body`, { status: response.status });
+  }
+
+  return {
+    subscribe,
+    publish,
+    async dispose() {
+      for (const stop of [...active]) stop();
+      // A connection that never opened has nothing to close (graphql-ws rejects with its connect error).
+      await Promise.resolve(ws.dispose()).catch(() => undefined);
+    },
+  };
+}

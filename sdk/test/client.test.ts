@@ -1,0 +1,118 @@
+/** The client against a real platform over real sockets: resume after a lost connection, final closes, gaps, publish. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createRealtimeClient, type HistoryGap, type RealtimeClient, type RealtimeClientError } from '@smarterservices/realtime';
+import { gql } from '../../test/support/clients.js';
+import { ownerWithApplication } from '../../test/support/fixtures.js';
+import { usePlatform } from '../../test/support/platform.js';
+import { eventually } from '../../test/support/services.js';
+
+/** `ws`, remembering every socket the client opens and every message it sends on them. */
+class TrackedWebSocket extends WebSocket {
+  static opened: TrackedWebSocket[] = [];
+  readonly sent: string[] = [];
+  constructor(...args: ConstructorParameters<typeof WebSocket>) {
+    super(...args);
+    TrackedWebSocket.opened.push(this);
+  }
+  override send(data: unknown, ...rest: unknown[]): void {
+    this.sent.push(String(data));
+    (super.send as (...a: unknown[]) => void)(data, ...rest);
+  }
+}
+
+type Tick = { tick: { id: string; cursor: string; data: { n: number } } };
+const TICKS = 'subscription($after: String) { tick(after: $after) { id cursor data { n } } }';
+
+describe('@smarterservices/realtime against the platform', () => {
+  const platform = usePlatform();
+  let owner: { cookie: string; app: string; pk: string; sk: string };
+  let producer: RealtimeClient;
+
+  beforeAll(async () => {
+    owner = await ownerWithApplication(platform.url, 'Sdk');
+    const registered = await gql(
+      platform.url,
+      `mutation($app: ID!) { registerTopic(input: { applicationId: $app, environment: DEV, name: "tick", schema: { type: "object", properties: { n: { type: "integer" } }, required: ["n"] } }) { id } }`,
+      { app: owner.app },
+      { cookie: owner.cookie },
+    );
+    expect(registered.errors).toBeUndefined();
+    producer = createRealtimeClient({ url: platform.url, apiKey: owner.sk, webSocketImpl: WebSocket });
+    return () => producer.dispose();
+  });
+
+  const publish = (n: number) => producer.publish({ topic: 'tick', data: { n } });
+
+  it('should resume after the connection drops, delivering what was published meanwhile once each and in order', async () => {
+    TrackedWebSocket.opened = [];
+    const client = createRealtimeClient({ url: platform.url, apiKey: owner.pk, webSocketImpl: TrackedWebSocket, retry: { minDelayMs: 400, maxDelayMs: 400 } });
+    const got: number[] = [];
+    const reconnects: { attempt: number; closeCode?: number }[] = [];
+    // Starting after a kept cursor, as an app that stored one does: nothing published from there on is missed,
+    // however long the server takes to start the subscription.
+    const start = await publish(0);
+    const stop = client.subscribe<Tick>(TICKS, { after: start.cursor }, { next: (data) => got.push(data.tick.data.n), reconnecting: (info) => reconnects.push(info) });
+    try {
+      const before = [];
+      for (let n = 1; n <= 3; n += 1) before.push(await publish(n));
+      await eventually(() => got.length === 3, 10_000, 'the first three');
+      TrackedWebSocket.opened[0]!.terminate(); // no close frame: the client sees 1006
+      for (let n = 4; n <= 6; n += 1) await publish(n); // while it waits to reconnect
+      await eventually(() => got.length === 6, 10_000, 'the three missed');
+      for (let n = 7; n <= 8; n += 1) await publish(n);
+      await eventually(() => got.length === 8, 10_000, 'live again');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(got).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(reconnects).toEqual([{ attempt: 1, delayMs: expect.any(Number), closeCode: 1006 }]);
+      // The second connection subscribed after the last event handed over before the drop.
+      const again = TrackedWebSocket.opened[1]!.sent.map((m) => JSON.parse(m) as { type: string; payload?: { variables?: { after?: string } } });
+      expect(again.find((m) => m.type === 'subscribe')?.payload?.variables?.after).toBe(before[2]!.cursor);
+    } finally {
+      stop();
+      await client.dispose();
+    }
+  });
+
+  it('should end with CONNECTION_CLOSED, without retrying, when the key is refused', async () => {
+    const client = createRealtimeClient({ url: platform.url, apiKey: 'pk_dev_notakey', webSocketImpl: WebSocket, retry: { minDelayMs: 50 } });
+    const reconnects: unknown[] = [];
+    try {
+      const error = await new Promise<RealtimeClientError>((resolve) => {
+        client.subscribe<Tick>(TICKS, {}, { next: () => undefined, error: resolve, reconnecting: (info) => reconnects.push(info) });
+      });
+      expect(error).toMatchObject({ code: 'CONNECTION_CLOSED', closeCode: 4401 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(reconnects).toEqual([]);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('should report a cursor the history cannot honour as a gap, then go on delivering', async () => {
+    const first = await publish(100);
+    const [epoch, ...rest] = first.cursor.split('_');
+    const lost = [`${Number(epoch) + 1}`, ...rest].join('_'); // another history's cursor: reason LOST
+    const client = createRealtimeClient({ url: platform.url, apiKey: owner.pk, webSocketImpl: WebSocket });
+    const gaps: HistoryGap[] = [];
+    const got: number[] = [];
+    const stop = client.subscribe<Tick>(TICKS, { after: lost }, { next: (data) => got.push(data.tick.data.n), gap: (gap) => gaps.push(gap) });
+    try {
+      await eventually(() => gaps.length === 1, 10_000, 'the gap');
+      expect(gaps[0]).toMatchObject({ reason: 'LOST', requestedCursor: lost, message: expect.stringContaining('cannot resume "tick"') });
+      await publish(101);
+      await eventually(() => got.includes(101), 10_000, 'the next event');
+    } finally {
+      stop();
+      await client.dispose();
+    }
+  });
+
+  it('should reject a publish with the server’s code and status, storing nothing', async () => {
+    const subscriberOnly = createRealtimeClient({ url: platform.url, apiKey: owner.pk, webSocketImpl: WebSocket });
+    await expect(subscriberOnly.publish({ topic: 'tick', data: { n: 1 } })).rejects.toMatchObject({ code: 'FORBIDDEN', status: 403 });
+    await expect(producer.publish({ topic: 'tick', data: { n: 'one' } })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', status: 400 });
+    await expect(producer.publish({ topic: 'nope', data: {} })).rejects.toMatchObject({ code: 'NOT_FOUND', status: 404 });
+    await subscriberOnly.dispose();
+  });
+});
