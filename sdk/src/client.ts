@@ -16,7 +16,11 @@ export interface RealtimeClientOptions {
   url: string;
   /** A publishable key (`pk_…`) for subscribing, or a secret key (`sk_…`), which can also publish. */
   apiKey: string;
-  /** An end-user token (JWT), or a function asked for one at every connect (so a reconnect sends a fresh one). */
+  /**
+   * An end-user token (JWT), or a function that returns a current one. A function is asked at every connect,
+   * and again before the token in use expires: the fresh one goes to the server in a ping, so the connection
+   * (closed with 4403 at expiry otherwise) and its subscriptions go on.
+   */
   token?: string | (() => string | undefined | Promise<string | undefined>);
   /** The WebSocket class where there is no global one (Node 20: `ws`'s default export). */
   webSocketImpl?: unknown;
@@ -104,22 +108,58 @@ export function endpointsOf(url: string): { http: string; ws: string } {
   return { http: `${secure ? 'https' : 'http'}://${base}`, ws: `${secure ? 'wss' : 'ws'}://${base}/graphql` };
 }
 
+/** A JWT's `exp` (seconds), read without verifying it (the server verifies); undefined when it has none. */
+export function expiryOf(token: string): number | undefined {
+  const payload = token.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: unknown };
+    return typeof claims.exp === 'number' ? claims.exp : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** When to send a fresh token: after 60 % of the time the current one has left (at least 1 s from now). */
+export const refreshDelayMs = (expSeconds: number, now = Date.now()): number => Math.max(1_000, Math.floor((expSeconds * 1000 - now) * 0.6));
+
 export function createRealtimeClient(options: RealtimeClientOptions): RealtimeClient {
   const endpoints = endpointsOf(options.url);
   const retry = options.retry ?? {};
   const maxAttempts = retry.maxAttempts ?? Number.POSITIVE_INFINITY;
   const { token } = options;
+  /** The token sent at the last connect, and the refresh scheduled for the open connection. */
+  let tokenInUse: string | undefined;
+  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
   const ws: Client = createClient({
     url: endpoints.ws,
     connectionParams: async () => {
-      const current = typeof token === 'function' ? await token() : token;
-      return current === undefined ? { apiKey: options.apiKey } : { apiKey: options.apiKey, token: current };
+      tokenInUse = typeof token === 'function' ? await token() : token;
+      return tokenInUse === undefined ? { apiKey: options.apiKey } : { apiKey: options.apiKey, token: tokenInUse };
     },
     ...(options.webSocketImpl ? { webSocketImpl: options.webSocketImpl } : {}),
     // Reconnecting is done here, per subscription, so that each comes back with its own position.
     retryAttempts: 0,
   });
   const active = new Set<() => void>();
+
+  if (typeof token === 'function') {
+    const schedule = (socket: { send(data: string): void; readyState: number }, current: string | undefined): void => {
+      clearTimeout(refreshTimer);
+      const exp = current === undefined ? undefined : expiryOf(current);
+      if (exp === undefined) return;
+      refreshTimer = setTimeout(() => {
+        void (async () => {
+          const fresh = await token();
+          if (socket.readyState !== 1 || fresh === undefined) return; // closed meanwhile: the next connect asks again
+          socket.send(JSON.stringify({ type: 'ping', payload: { token: fresh } }));
+          schedule(socket, fresh);
+        })().catch(() => undefined); // no fresh token: the server closes with 4403 at expiry, and a reconnect asks again
+      }, refreshDelayMs(exp));
+    };
+    ws.on('connected', (socket) => schedule(socket as { send(data: string): void; readyState: number }, tokenInUse));
+    ws.on('closed', () => clearTimeout(refreshTimer));
+  }
 
   function subscribe<TData, TVariables extends Record<string, unknown>>(
     document: TypedDocumentNode<TData, TVariables> | DocumentNode | string,
@@ -191,7 +231,10 @@ export function createRealtimeClient(options: RealtimeClientOptions): RealtimeCl
             if (ended) return;
             if (Array.isArray(error)) return end(fromGraphQLErrors(error as GraphQLFormattedError[]));
             const closeCode = isCloseLike(error) ? error.code : undefined;
-            if (closeCode !== undefined && isFatalClose(closeCode)) {
+            // An expired end-user token (4403) is worth one more connect when a fresh one can be asked for: a
+            // revoked key then fails with 4401, which is final.
+            const renewable = closeCode === 4403 && typeof token === 'function' && attempt === 0;
+            if (closeCode !== undefined && isFatalClose(closeCode) && !renewable) {
               const reason = isCloseLike(error) && error.reason ? `: ${error.reason}` : '';
               return end(new RealtimeClientError('CONNECTION_CLOSED', `the server closed the connection with ${closeCode}${reason}`, { closeCode }));
             }
@@ -252,6 +295,7 @@ export function createRealtimeClient(options: RealtimeClientOptions): RealtimeCl
     publish,
     async dispose() {
       for (const stop of [...active]) stop();
+      clearTimeout(refreshTimer);
       // A connection that never opened has nothing to close (graphql-ws rejects with its connect error).
       await Promise.resolve(ws.dispose()).catch(() => undefined);
     },

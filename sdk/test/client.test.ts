@@ -1,5 +1,6 @@
 /** The client against a real platform over real sockets: resume after a lost connection, final closes, gaps, publish. */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { createRealtimeClient, type HistoryGap, type RealtimeClient, type RealtimeClientError } from '@smarterservices/realtime';
 import { gql } from '../../test/support/clients.js';
@@ -72,6 +73,74 @@ describe('@smarterservices/realtime against the platform', () => {
       stop();
       await client.dispose();
     }
+  });
+
+  describe('end-user tokens', () => {
+    let secret: Uint8Array;
+    beforeAll(async () => {
+      const rotated = await gql<{ rotateJwtSecret: { secret: string } }>(
+        platform.url,
+        `mutation($app: ID!) { rotateJwtSecret(applicationId: $app, environment: DEV) { secret } }`,
+        { app: owner.app },
+        { cookie: owner.cookie },
+      );
+      secret = new TextEncoder().encode(rotated.data!.rotateJwtSecret.secret);
+    });
+    const mint = (expiresIn: string): Promise<string> => new SignJWT({ sub: 'u1' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime(expiresIn).sign(secret);
+
+    it('should keep the connection past its token’s expiry by sending a fresh token in a ping', async () => {
+      TrackedWebSocket.opened = [];
+      let asked = 0;
+      const token = async (): Promise<string> => {
+        asked += 1;
+        return mint('4s');
+      };
+      const client = createRealtimeClient({ url: platform.url, apiKey: owner.pk, token, webSocketImpl: TrackedWebSocket });
+      const got: number[] = [];
+      const reconnects: unknown[] = [];
+      const start = await publish(200);
+      const stop = client.subscribe<Tick>(TICKS, { after: start.cursor }, { next: (data) => got.push(data.tick.data.n), reconnecting: (info) => reconnects.push(info) });
+      try {
+        await publish(201);
+        await eventually(() => got.includes(201), 10_000, 'the first event');
+        await new Promise((r) => setTimeout(r, 5_000)); // past the first token's expiry (the server closes with 4403 then)
+        await publish(202);
+        await eventually(() => got.includes(202), 10_000, 'an event after the first token expired');
+        expect(reconnects).toEqual([]);
+        expect(TrackedWebSocket.opened).toHaveLength(1);
+        expect(asked).toBeGreaterThanOrEqual(2);
+        const pings = TrackedWebSocket.opened[0]!.sent.map((m) => JSON.parse(m) as { type: string; payload?: { token?: string } }).filter((m) => m.type === 'ping');
+        expect(pings[0]?.payload?.token).toMatch(/^ey/);
+      } finally {
+        stop();
+        await client.dispose();
+      }
+    });
+
+    it('should reconnect with a fresh token, and resume, when the token expired before a fresh one was sent (4403)', async () => {
+      let asked = 0;
+      const token = async (): Promise<string> => {
+        asked += 1;
+        // The first refresh comes too late: the server has closed with 4403 by then.
+        if (asked === 2) await new Promise((r) => setTimeout(r, 2_500));
+        return mint(asked === 1 ? '2s' : '1h');
+      };
+      const client = createRealtimeClient({ url: platform.url, apiKey: owner.pk, token, webSocketImpl: WebSocket, retry: { minDelayMs: 200, maxDelayMs: 200 } });
+      const got: number[] = [];
+      const reconnects: { closeCode?: number }[] = [];
+      const start = await publish(300);
+      const stop = client.subscribe<Tick>(TICKS, { after: start.cursor }, { next: (data) => got.push(data.tick.data.n), reconnecting: (info) => reconnects.push(info) });
+      try {
+        await eventually(() => reconnects.length === 1, 10_000, 'the 4403 close');
+        await publish(301);
+        await eventually(() => got.includes(301), 10_000, 'the event after the reconnect');
+        expect(reconnects[0]).toMatchObject({ closeCode: 4403 });
+        expect(got).toEqual([301]);
+      } finally {
+        stop();
+        await client.dispose();
+      }
+    });
   });
 
   it('should end with CONNECTION_CLOSED, without retrying, when the key is refused', async () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'graphql';
 import WebSocket from 'ws';
-import { type RealtimeClientError, backoffDelay, createRealtimeClient, endpointsOf, isFatalClose, planResume, positionOf } from '@smarterservices/realtime';
+import { type RealtimeClientError, backoffDelay, createRealtimeClient, endpointsOf, expiryOf, isFatalClose, planResume, positionOf, refreshDelayMs } from '@smarterservices/realtime';
 
 describe('planResume', () => {
   it('should resume a topic field by $after from the cursor of its (aliased) root field', () => {
@@ -60,5 +60,14 @@ describe('connections', () => {
   it('should derive both endpoints from any form of the address', () => {
     expect(endpointsOf('http://localhost:4000')).toEqual({ http: 'http://localhost:4000', ws: 'ws://localhost:4000/graphql' });
     expect(endpointsOf('wss://rt.example.com/base/graphql/')).toEqual({ http: 'https://rt.example.com/base', ws: 'wss://rt.example.com/base/graphql' });
+  });
+
+  it('should read a token’s expiry without verifying it, and refresh after 60 % of what is left', () => {
+    const jwt = (claims: object): string => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
+    expect(expiryOf(jwt({ sub: 'u', exp: 1_800_000_000 }))).toBe(1_800_000_000);
+    expect(expiryOf(jwt({ sub: 'u' }))).toBeUndefined();
+    expect(expiryOf('not a jwt')).toBeUndefined();
+    expect(refreshDelayMs(1_000 + 3_600, 1_000_000)).toBe(2_160_000);
+    expect(refreshDelayMs(1_000, 1_000_000)).toBe(1_000); // already expired: at once, but not in a loop
   });
 });
