@@ -78,6 +78,27 @@ export interface PublishedEvent {
   [field: string]: unknown;
 }
 
+/** A member present on a topic: an end user's `sub`, with their token's `presence` claim. */
+export interface PresenceMember {
+  id: string;
+  data: unknown;
+}
+
+export interface PresenceHandlers {
+  /** Everyone present now (after the first snapshot, and after each change). Called again after a reconnect's snapshot. */
+  change(members: ReadonlyMap<string, unknown>, event: { type: 'SNAPSHOT' | 'JOIN' | 'LEAVE'; members: readonly PresenceMember[] }): void;
+  error?(error: RealtimeClientError): void;
+}
+
+/** An ephemeral message sent with `broadcast` (never stored: missed while not connected). */
+export interface BroadcastMessage {
+  topic: string;
+  /** The sender's `sub`, or null without an end-user token. */
+  from: string | null;
+  data: unknown;
+  time: string;
+}
+
 export interface RealtimeClient {
   subscribe<TData = Record<string, unknown>, TVariables extends Record<string, unknown> = Record<string, unknown>>(
     document: TypedDocumentNode<TData, TVariables> | DocumentNode | string,
@@ -87,6 +108,15 @@ export interface RealtimeClient {
   ): () => void;
   /** Publishes one event over `POST /v1/publish` (needs a secret key); rejects with the server's error code. */
   publish(input: PublishInput): Promise<PublishedEvent>;
+  /**
+   * Who is on `topic`, kept as a map from the snapshot and the joins and leaves after it (rebuilt from the new
+   * snapshot after a reconnect). With an end-user token this connection is present too, while it watches.
+   */
+  presence(topic: string, handlers: PresenceHandlers): () => void;
+  /** The ephemeral messages sent to `topic` from now on (a topic with `clientMessages`). */
+  broadcasts(topic: string, handlers: { next(message: BroadcastMessage): void; error?(error: RealtimeClientError): void }): () => void;
+  /** Sends an ephemeral message to `topic`'s current `broadcasts` subscribers, over the socket; rejects with the server's code. */
+  broadcast(topic: string, data: unknown): Promise<void>;
   /** Ends every subscription and closes the connection. */
   dispose(): Promise<void>;
 }
@@ -290,9 +320,69 @@ export function createRealtimeClient(options: RealtimeClientOptions): RealtimeCl
     throw new RealtimeClientError('INTERNAL_SERVER_ERROR', `publish answered HTTP ${response.status} without an error body`, { status: response.status });
   }
 
+  function presence(topic: string, handlers: PresenceHandlers): () => void {
+    let members = new Map<string, unknown>();
+    type Presence = { presence: { type: 'SNAPSHOT' | 'JOIN' | 'LEAVE'; members: PresenceMember[] } };
+    return subscribe<Presence, { topic: string }>(
+      'subscription($topic: String!) { presence(topic: $topic) { type members { id data } } }',
+      { topic },
+      {
+        next: ({ presence: event }) => {
+          if (event.type === 'SNAPSHOT') members = new Map();
+          for (const member of event.members) {
+            if (event.type === 'LEAVE') members.delete(member.id);
+            else members.set(member.id, member.data);
+          }
+          handlers.change(members, event);
+        },
+        ...(handlers.error ? { error: handlers.error } : {}),
+      },
+      { resume: false }, // nothing to replay: a reconnect starts with a fresh snapshot
+    );
+  }
+
+  function broadcasts(topic: string, handlers: { next(message: BroadcastMessage): void; error?(error: RealtimeClientError): void }): () => void {
+    return subscribe<{ broadcasts: BroadcastMessage }, { topic: string }>(
+      'subscription($topic: String!) { broadcasts(topic: $topic) { topic from data time } }',
+      { topic },
+      { next: (data) => handlers.next(data.broadcasts), ...(handlers.error ? { error: handlers.error } : {}) },
+      { resume: false }, // broadcasts are never stored
+    );
+  }
+
+  function broadcast(topic: string, data: unknown): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (error?: RealtimeClientError): void => {
+        if (settled) return;
+        settled = true;
+        if (error) reject(error);
+        else resolve();
+      };
+      ws.subscribe(
+        { query: 'mutation($topic: String!, $data: JSON!) { broadcast(topic: $topic, data: $data) }', variables: { topic, data } },
+        {
+          next: (result) => {
+            const errors = result.errors as readonly GraphQLFormattedError[] | undefined;
+            settle(errors && errors.length > 0 ? fromGraphQLErrors(errors) : undefined);
+          },
+          error: (error: unknown) => {
+            if (Array.isArray(error)) return settle(fromGraphQLErrors(error as GraphQLFormattedError[]));
+            const closeCode = isCloseLike(error) ? error.code : undefined;
+            settle(new RealtimeClientError('CONNECTION_LOST', 'the connection closed before the broadcast was confirmed', closeCode !== undefined ? { closeCode } : {}));
+          },
+          complete: () => settle(new RealtimeClientError('INTERNAL_SERVER_ERROR', 'the server answered the broadcast with nothing')),
+        },
+      );
+    });
+  }
+
   return {
     subscribe,
     publish,
+    presence,
+    broadcasts,
+    broadcast,
     async dispose() {
       for (const stop of [...active]) stop();
       clearTimeout(refreshTimer);
