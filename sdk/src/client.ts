@@ -8,6 +8,7 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse, print, type DocumentNode, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
+import jsonpatch, { type Operation } from 'fast-json-patch';
 import { RealtimeClientError, fromGraphQLErrors } from './errors.js';
 import { backoffDelay, isFatalClose, planResume, positionOf, type BackoffOptions } from './resume.js';
 
@@ -99,6 +100,36 @@ export interface BroadcastMessage {
   time: string;
 }
 
+/** One message of a `document` subscription (docs/protocol.md, "Documents"). */
+export interface DocumentChange {
+  collection: string;
+  id: string;
+  version: number;
+  op: 'SNAPSHOT' | 'SET' | 'PATCH' | 'DELETE';
+  exists: boolean;
+  patch: Operation[] | null;
+  state: Record<string, unknown> | null;
+}
+
+/** A client's copy of a document: its state (null while it does not exist) at `version`. */
+export interface DocumentCopy {
+  state: Readonly<Record<string, unknown>> | null;
+  version: number;
+}
+
+export interface DocumentHandlers {
+  /** The copy after each change (a new object each time: keep it, compare it). */
+  change(copy: DocumentCopy, change: DocumentChange): void;
+  error?(error: RealtimeClientError): void;
+}
+
+/** Writes to one document over the socket; each resolves to the version it made (see `ifVersion`: CONFLICT). */
+export interface DocumentWriter {
+  set(state: Record<string, unknown>, ifVersion?: number): Promise<number>;
+  patch(operations: Operation[], ifVersion?: number): Promise<number>;
+  delete(ifVersion?: number): Promise<number>;
+}
+
 export interface RealtimeClient {
   subscribe<TData = Record<string, unknown>, TVariables extends Record<string, unknown> = Record<string, unknown>>(
     document: TypedDocumentNode<TData, TVariables> | DocumentNode | string,
@@ -117,6 +148,13 @@ export interface RealtimeClient {
   broadcasts(topic: string, handlers: { next(message: BroadcastMessage): void; error?(error: RealtimeClientError): void }): () => void;
   /** Sends an ephemeral message to `topic`'s current `broadcasts` subscribers, over the socket; rejects with the server's code. */
   broadcast(topic: string, data: unknown): Promise<void>;
+  /**
+   * Keeps a copy of one document: the snapshot, then each patch applied in version order; after a lost
+   * connection it resumes from the last version it has (patches, or a snapshot when the server has none).
+   */
+  document(collection: string, id: string, handlers: DocumentHandlers): () => void;
+  /** Writes to one document (`setDocument`, `patchDocument`, `deleteDocument`). */
+  documentWriter(collection: string, id: string): DocumentWriter;
   /** Ends every subscription and closes the connection. */
   dispose(): Promise<void>;
 }
@@ -350,31 +388,78 @@ export function createRealtimeClient(options: RealtimeClientOptions): RealtimeCl
     );
   }
 
-  function broadcast(topic: string, data: unknown): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /** Runs one query or mutation over the socket; resolves to its data, rejects with the server's code. */
+  function execute<TData>(query: string, variables: Record<string, unknown>): Promise<TData> {
+    return new Promise<TData>((resolve, reject) => {
       let settled = false;
-      const settle = (error?: RealtimeClientError): void => {
+      const settle = (result: { data?: TData; error?: RealtimeClientError }): void => {
         if (settled) return;
         settled = true;
-        if (error) reject(error);
-        else resolve();
+        if (result.error) reject(result.error);
+        else resolve(result.data as TData);
       };
-      ws.subscribe(
-        { query: 'mutation($topic: String!, $data: JSON!) { broadcast(topic: $topic, data: $data) }', variables: { topic, data } },
+      ws.subscribe<TData>(
+        { query, variables },
         {
           next: (result) => {
             const errors = result.errors as readonly GraphQLFormattedError[] | undefined;
-            settle(errors && errors.length > 0 ? fromGraphQLErrors(errors) : undefined);
+            settle(errors && errors.length > 0 ? { error: fromGraphQLErrors(errors) } : { data: result.data as TData });
           },
           error: (error: unknown) => {
-            if (Array.isArray(error)) return settle(fromGraphQLErrors(error as GraphQLFormattedError[]));
+            if (Array.isArray(error)) return settle({ error: fromGraphQLErrors(error as GraphQLFormattedError[]) });
             const closeCode = isCloseLike(error) ? error.code : undefined;
-            settle(new RealtimeClientError('CONNECTION_LOST', 'the connection closed before the broadcast was confirmed', closeCode !== undefined ? { closeCode } : {}));
+            settle({ error: new RealtimeClientError('CONNECTION_LOST', 'the connection closed before the server answered', closeCode !== undefined ? { closeCode } : {}) });
           },
-          complete: () => settle(new RealtimeClientError('INTERNAL_SERVER_ERROR', 'the server answered the broadcast with nothing')),
+          complete: () => settle({ error: new RealtimeClientError('INTERNAL_SERVER_ERROR', 'the server answered with nothing') }),
         },
       );
     });
+  }
+
+  async function broadcast(topic: string, data: unknown): Promise<void> {
+    await execute('mutation($topic: String!, $data: JSON!) { broadcast(topic: $topic, data: $data) }', { topic, data });
+  }
+
+  function document(collection: string, id: string, handlers: DocumentHandlers): () => void {
+    let copy: DocumentCopy = { state: null, version: 0 };
+    return subscribe<{ document: DocumentChange }, { collection: string; id: string; sinceVersion?: number }>(
+      'subscription($collection: String!, $id: ID!, $sinceVersion: Int) { document(collection: $collection, id: $id, sinceVersion: $sinceVersion) { collection id version op exists patch state } }',
+      { collection, id },
+      {
+        next: ({ document: change }) => {
+          if (change.op === 'PATCH' && change.patch) {
+            // Not in place: the copy handed out before stays as it was.
+            const state = jsonpatch.applyPatch(copy.state ?? {}, change.patch, false, false).newDocument;
+            copy = { state, version: change.version };
+          } else {
+            copy = { state: change.exists ? change.state : null, version: change.version };
+          }
+          handlers.change(copy, change);
+        },
+        ...(handlers.error ? { error: handlers.error } : {}),
+      },
+    );
+  }
+
+  function documentWriter(collection: string, id: string): DocumentWriter {
+    const args = (ifVersion: number | undefined): Record<string, unknown> => ({ collection, id, ...(ifVersion !== undefined ? { ifVersion } : {}) });
+    return {
+      set: async (state, ifVersion) =>
+        (await execute<{ setDocument: { version: number } }>(
+          'mutation($collection: String!, $id: ID!, $state: JSON!, $ifVersion: Int) { setDocument(collection: $collection, id: $id, state: $state, ifVersion: $ifVersion) { version } }',
+          { ...args(ifVersion), state },
+        )).setDocument.version,
+      patch: async (operations, ifVersion) =>
+        (await execute<{ patchDocument: { version: number } }>(
+          'mutation($collection: String!, $id: ID!, $patch: [JSON!]!, $ifVersion: Int) { patchDocument(collection: $collection, id: $id, patch: $patch, ifVersion: $ifVersion) { version } }',
+          { ...args(ifVersion), patch: operations },
+        )).patchDocument.version,
+      delete: async (ifVersion) =>
+        (await execute<{ deleteDocument: { version: number } }>(
+          'mutation($collection: String!, $id: ID!, $ifVersion: Int) { deleteDocument(collection: $collection, id: $id, ifVersion: $ifVersion) { version } }',
+          args(ifVersion),
+        )).deleteDocument.version,
+    };
   }
 
   return {
@@ -383,6 +468,8 @@ export function createRealtimeClient(options: RealtimeClientOptions): RealtimeCl
     presence,
     broadcasts,
     broadcast,
+    document,
+    documentWriter,
     async dispose() {
       for (const stop of [...active]) stop();
       clearTimeout(refreshTimer);

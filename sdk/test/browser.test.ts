@@ -16,12 +16,12 @@ import { ownerWithApplication } from '../../test/support/fixtures.js';
 import { usePlatform } from '../../test/support/platform.js';
 import { REPO_ROOT } from '../../test/support/server-process.js';
 
-/** Only these trees are served: the SDK as built, and the two packages it imports. */
-const SERVED = ['/sdk/dist/', '/node_modules/graphql/', '/node_modules/graphql-ws/dist/'];
+/** Only these trees are served: the SDK as built, and the packages it imports. */
+const SERVED = ['/sdk/dist/', '/node_modules/graphql/', '/node_modules/graphql-ws/dist/', '/node_modules/fast-json-patch/'];
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 function page(platformUrl: string, apiKey: string, after: string): string {
-  const importMap = { imports: { graphql: '/node_modules/graphql/index.mjs', 'graphql-ws': '/node_modules/graphql-ws/dist/client.js', '@smarterservices/realtime': '/sdk/dist/index.js' } };
+  const importMap = { imports: { graphql: '/node_modules/graphql/index.mjs', 'graphql-ws': '/node_modules/graphql-ws/dist/client.js', 'fast-json-patch': '/node_modules/fast-json-patch/index.mjs', '@smarterservices/realtime': '/sdk/dist/index.js' } };
   return `<!doctype html><script type="importmap">${JSON.stringify(importMap)}</script>
 <script type="module">
   const Native = window.WebSocket;

@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-import { createRealtimeClient, type HistoryGap, type RealtimeClient, type RealtimeClientError } from '@smarterservices/realtime';
+import { createRealtimeClient, type DocumentCopy, type HistoryGap, type RealtimeClient, type RealtimeClientError } from '@smarterservices/realtime';
 import { gql } from '../../test/support/clients.js';
 import { ownerWithApplication } from '../../test/support/fixtures.js';
 import { usePlatform } from '../../test/support/platform.js';
@@ -141,6 +141,42 @@ describe('@smarterservices/realtime against the platform', () => {
         await client.dispose();
       }
     });
+  });
+
+  it('should keep a document’s copy by its patches and catch up from its last version after the connection drops', async () => {
+    const created = await gql(platform.url, `mutation($app: ID!) { createCollection(input: { applicationId: $app, environment: DEV, name: "notes" }) { name } }`, { app: owner.app }, { cookie: owner.cookie });
+    expect(created.errors).toBeUndefined();
+    TrackedWebSocket.opened = [];
+    const reader = createRealtimeClient({ url: platform.url, apiKey: owner.sk, webSocketImpl: TrackedWebSocket, retry: { minDelayMs: 400, maxDelayMs: 400 } });
+    const writer = producer.documentWriter('notes', 'n1');
+    const copies: DocumentCopy[] = [];
+    const ops: string[] = [];
+    const stop = reader.document('notes', 'n1', { change: (copy, change) => (copies.push(copy), ops.push(change.op)) });
+    try {
+      await eventually(() => copies.length === 1, 10_000, 'the snapshot');
+      expect(copies[0]).toEqual({ state: null, version: 0 });
+      expect(await writer.set({ title: 'a', items: [] })).toBe(1);
+      expect(await writer.patch([{ op: 'add', path: '/items/-', value: 'x' }])).toBe(2);
+      await eventually(() => copies.at(-1)?.version === 2, 10_000, 'version 2');
+      TrackedWebSocket.opened[0]!.terminate();
+      await writer.patch([{ op: 'replace', path: '/title', value: 'b' }]);
+      await writer.patch([{ op: 'add', path: '/items/-', value: 'y' }]);
+      await eventually(() => copies.at(-1)?.version === 4, 10_000, 'version 4');
+      expect(copies.map((c) => c.version)).toEqual([0, 1, 2, 3, 4]);
+      expect(copies.at(-1)).toEqual({ state: { title: 'b', items: ['x', 'y'] }, version: 4 });
+      expect(copies[2]).toEqual({ state: { title: 'a', items: ['x'] }, version: 2 }); // copies handed out stay as they were
+      // Resumed after version 2 with the two patches, not a snapshot.
+      expect(ops).toEqual(['SNAPSHOT', 'SET', 'PATCH', 'PATCH', 'PATCH']);
+      const again = TrackedWebSocket.opened[1]!.sent.map((m) => JSON.parse(m) as { type: string; payload?: { variables?: { sinceVersion?: number } } });
+      expect(again.find((m) => m.type === 'subscribe')?.payload?.variables?.sinceVersion).toBe(2);
+      await expect(writer.set({ title: 'c' }, 1)).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect(await writer.delete(4)).toBe(5);
+      await eventually(() => copies.at(-1)?.version === 5, 10_000, 'the delete');
+      expect(copies.at(-1)).toEqual({ state: null, version: 5 });
+    } finally {
+      stop();
+      await reader.dispose();
+    }
   });
 
   it('should end with CONNECTION_CLOSED, without retrying, when the key is refused', async () => {
