@@ -8,13 +8,11 @@ import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { chromium, type Browser } from 'playwright-core';
-import { createRealtimeClient, type RealtimeClient } from '@smarterservices/realtime';
-import { gql } from '../../test/support/clients.js';
-import { ownerWithApplication } from '../../test/support/fixtures.js';
+import type { RealtimeClient } from '@smarterservices/realtime';
 import { usePlatform } from '../../test/support/platform.js';
 import { REPO_ROOT } from '../../test/support/server-process.js';
+import { tickApp } from './tick-app.js';
 
 /** Only these trees are served: the SDK as built, and the packages it imports. */
 const SERVED = ['/sdk/dist/', '/node_modules/graphql/', '/node_modules/graphql-ws/dist/', '/node_modules/fast-json-patch/'];
@@ -68,15 +66,7 @@ describe('@smarterservices/realtime in a browser', () => {
     filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}/`;
     if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH`);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    owner = await ownerWithApplication(platform.url, 'Browser');
-    const registered = await gql(
-      platform.url,
-      `mutation($app: ID!) { registerTopic(input: { applicationId: $app, environment: DEV, name: "tick", schema: { type: "object", properties: { n: { type: "integer" } }, required: ["n"] } }) { id } }`,
-      { app: owner.app },
-      { cookie: owner.cookie },
-    );
-    expect(registered.errors).toBeUndefined();
-    producer = createRealtimeClient({ url: platform.url, apiKey: owner.sk, webSocketImpl: WebSocket });
+    ({ owner, producer } = await tickApp(platform.url, 'Browser'));
   });
 
   afterAll(async () => {

@@ -4,9 +4,9 @@ import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { createRealtimeClient, type DocumentCopy, type HistoryGap, type RealtimeClient, type RealtimeClientError } from '@smarterservices/realtime';
 import { gql } from '../../test/support/clients.js';
-import { ownerWithApplication } from '../../test/support/fixtures.js';
 import { usePlatform } from '../../test/support/platform.js';
 import { eventually } from '../../test/support/services.js';
+import { tickApp } from './tick-app.js';
 
 /** `ws`, remembering every socket the client opens and every message it sends on them. */
 class TrackedWebSocket extends WebSocket {
@@ -31,15 +31,7 @@ describe('@smarterservices/realtime against the platform', () => {
   let producer: RealtimeClient;
 
   beforeAll(async () => {
-    owner = await ownerWithApplication(platform.url, 'Sdk');
-    const registered = await gql(
-      platform.url,
-      `mutation($app: ID!) { registerTopic(input: { applicationId: $app, environment: DEV, name: "tick", schema: { type: "object", properties: { n: { type: "integer" } }, required: ["n"] } }) { id } }`,
-      { app: owner.app },
-      { cookie: owner.cookie },
-    );
-    expect(registered.errors).toBeUndefined();
-    producer = createRealtimeClient({ url: platform.url, apiKey: owner.sk, webSocketImpl: WebSocket });
+    ({ owner, producer } = await tickApp(platform.url, 'Sdk'));
     return () => producer.dispose();
   });
 

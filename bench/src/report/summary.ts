@@ -350,25 +350,27 @@ function twoInstancesSection(result: FanoutResult, dir: string): string[] {
   return lines;
 }
 
+/** An SVG of each peer's deliveries per server CPU-second at each step (`groupLabel` shortens a step's label). */
+function efficiencyChart(result: FanoutResult, labels: readonly string[], title: string, groupLabel: (label: string) => string): string {
+  return barChart({
+    title: `${title}: deliveries per server CPU-second (higher is better)`,
+    yLabel: 'deliveries / server CPU-second',
+    groups: labels.map(groupLabel),
+    series: result.peers.map((peer) => ({
+      name: peer.peer,
+      color: PEER_COLORS[peer.peer] ?? '#555',
+      values: labels.map((label) => {
+        const step = stepOf(peer, label);
+        return measured(step) ? step.server.deliveriesPerCpuSecond : null;
+      }),
+    })),
+  });
+}
+
 /** Fan-out over 10 topics: each peer's efficiency and latency, and ours against each other peer. */
 function topicsSection(result: FanoutResult, dir: string): string[] {
   const labels = result.settings.plan.map((plan) => stepLabel(plan));
-  writeFileSync(
-    join(dir, 'topics.svg'),
-    barChart({
-      title: 'Fan-out over 10 topics: deliveries per server CPU-second (higher is better)',
-      yLabel: 'deliveries / server CPU-second',
-      groups: labels.map((l) => l.replace(' over 10 topics', '')),
-      series: result.peers.map((peer) => ({
-        name: peer.peer,
-        color: PEER_COLORS[peer.peer] ?? '#555',
-        values: labels.map((label) => {
-          const step = stepOf(peer, label);
-          return measured(step) ? step.server.deliveriesPerCpuSecond : null;
-        }),
-      })),
-    }),
-  );
+  writeFileSync(join(dir, 'topics.svg'), efficiencyChart(result, labels, 'Fan-out over 10 topics', (l) => l.replace(' over 10 topics', '')));
   const ours = result.peers.find((p) => p.peer === 'ours');
   // Where ours needs more server CPU per delivery than a peer, said plainly (the table has every ratio).
   const behind: string[] = [];
@@ -425,19 +427,7 @@ function groupsSection(result: FanoutResult, dir: string): string[] {
   const clients = settings.plan[0]?.subscribers ?? 0;
   writeFileSync(
     join(dir, 'groups.svg'),
-    barChart({
-      title: 'Personal + group streams, 2 % of clients reconnecting a second: deliveries per server CPU-second (higher is better)',
-      yLabel: 'deliveries / server CPU-second',
-      groups: labels.map((l) => l.replace(/^(\d+)000 clients/, '$1k clients')),
-      series: result.peers.map((peer) => ({
-        name: peer.peer,
-        color: PEER_COLORS[peer.peer] ?? '#555',
-        values: labels.map((label) => {
-          const step = stepOf(peer, label);
-          return measured(step) ? step.server.deliveriesPerCpuSecond : null;
-        }),
-      })),
-    }),
+    efficiencyChart(result, labels, 'Personal + group streams, 2 % of clients reconnecting a second', (l) => l.replace(/^(\d+)000 clients/, '$1k clients')),
   );
   const lines = [
     '## groups: personal + group streams, clients reconnecting',
