@@ -350,10 +350,8 @@ export function createRealtimeClient(options: RealtimeClientOptions): RealtimeCl
     }
     if (response.ok && body?.event) return body.event;
     if (body?.errors && body.errors.length > 0) {
-      const error = fromGraphQLErrors(body.errors, response.status);
       const retryAfter = Number(response.headers.get('retry-after'));
-      if (!Number.isFinite(retryAfter) || retryAfter <= 0) throw error;
-      throw new RealtimeClientError(error.code, error.message, { status: response.status, errors: body.errors, retryAfterMs: retryAfter * 1000 });
+      throw fromGraphQLErrors(body.errors, { status: response.status, ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}) });
     }
     throw new RealtimeClientError('INTERNAL_SERVER_ERROR', `publish answered HTTP ${response.status} without an error body`, { status: response.status });
   }

@@ -31,9 +31,9 @@ export class RealtimeClientError extends Error {
   }
 }
 
-/** The error for a list of GraphQL errors: the first one's code and message. */
-export function fromGraphQLErrors(errors: readonly GraphQLFormattedError[], status?: number): RealtimeClientError {
+/** The error for a list of GraphQL errors: the first one's code and message (with the HTTP status and Retry-After of publish). */
+export function fromGraphQLErrors(errors: readonly GraphQLFormattedError[], http: { status?: number; retryAfterMs?: number } = {}): RealtimeClientError {
   const first = errors[0];
   const code = typeof first?.extensions?.code === 'string' ? first.extensions.code : 'INTERNAL_SERVER_ERROR';
-  return new RealtimeClientError(code, first?.message ?? 'the server answered with an error', { errors, ...(status !== undefined ? { status } : {}) });
+  return new RealtimeClientError(code, first?.message ?? 'the server answered with an error', { errors, ...http });
 }
